@@ -1,0 +1,149 @@
+//! The plain record a declared task compiles down to.
+
+use crate::{LossKind, OutputShape};
+
+/// The most images a task may take at once (the paper's egomotion takes a triplet).
+pub const MAX_VIEWS: usize = 3;
+
+/// Everything the library knows about a task, as plain `const` data.
+///
+/// `#[task(...)]` writes one of these as `<T as Task>::SPEC`; a dictionary holds a table of them. Nothing
+/// here is computed at run time, so the table can live in read-only memory and be checked by `const`
+/// evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TaskSpec {
+    /// The task's canonical name, snake_case (`surface_normals`).
+    pub name: &'static str,
+    /// The Rust type that declares it (`Normals`).
+    pub type_name: &'static str,
+    /// Other names the task is known by, such as the names in the paper's released data (`rgb2sfnorm`).
+    pub aliases: &'static [&'static str],
+    /// The folder name of the task's labels in the Taskonomy dataset layout (`normal`).
+    pub domain: &'static str,
+    /// What the task predicts.
+    pub output: OutputShape,
+    /// The loss it is trained with.
+    pub loss: LossKind,
+    /// How many images the task looks at: 1, or 2–3 for pose, matching and egomotion.
+    pub views: usize,
+    /// ℓ, the cost of collecting the task's labels; the planner's budget γ bounds the sum over chosen
+    /// sources.
+    pub label_cost: f64,
+    /// r, how much solving the task well matters; the planner maximises Σ r·p.
+    pub importance: f64,
+    /// The name of the decoder type that maps representations to this task's output.
+    pub decoder: &'static str,
+    /// The doc comment of the declaration (whole text, lines joined with `\n`).
+    pub doc: &'static str,
+}
+
+impl TaskSpec {
+    /// The first line of the doc comment, for one-line listings.
+    pub fn summary(&self) -> &'static str {
+        self.doc.lines().next().unwrap_or("").trim()
+    }
+
+    /// Whether `name` is the task's name or one of its aliases.
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+
+    /// The task's name followed by its aliases.
+    pub fn all_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        std::iter::once(self.name).chain(self.aliases.iter().copied())
+    }
+}
+
+/// The first name (canonical name or alias) that `a` and `b` share, if any.
+///
+/// This is a `const fn` so that a dictionary can reject two tasks answering to the same name while it is
+/// being compiled, where the names are known but no code has run yet.
+pub const fn first_shared_name(a: &TaskSpec, b: &TaskSpec) -> Option<&'static str> {
+    let mut i = 0;
+    while i <= a.aliases.len() {
+        let name_a = if i == 0 { a.name } else { a.aliases[i - 1] };
+        let mut j = 0;
+        while j <= b.aliases.len() {
+            let name_b = if j == 0 { b.name } else { b.aliases[j - 1] };
+            if str_eq(name_a, name_b) {
+                return Some(name_a);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// String equality usable in `const` contexts.
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OutputKind;
+
+    const fn spec(name: &'static str, aliases: &'static [&'static str]) -> TaskSpec {
+        TaskSpec {
+            name,
+            type_name: "T",
+            aliases,
+            domain: name,
+            output: OutputShape::new(OutputKind::Dense, 1),
+            loss: LossKind::L1,
+            views: 1,
+            label_cost: 1.0,
+            importance: 1.0,
+            decoder: "PixelDecoder",
+            doc: "First line.\nMore.",
+        }
+    }
+
+    #[test]
+    fn shared_names_are_found_among_names_and_aliases() {
+        let depth = spec("depth", &["rgb2depth"]);
+        let mist = spec("distance", &["rgb2mist"]);
+        let depth_again = spec("z_depth", &["rgb2depth"]);
+        assert_eq!(first_shared_name(&depth, &mist), None);
+        assert_eq!(first_shared_name(&depth, &depth_again), Some("rgb2depth"));
+        assert_eq!(
+            first_shared_name(&depth, &spec("depth", &[])),
+            Some("depth")
+        );
+        assert_eq!(
+            first_shared_name(&spec("a", &["depth"]), &depth),
+            Some("depth")
+        );
+    }
+
+    #[test]
+    fn shared_names_are_checked_in_const_context() {
+        const CLASH: Option<&str> = first_shared_name(&spec("a", &["x"]), &spec("b", &["x"]));
+        assert_eq!(CLASH, Some("x"));
+    }
+
+    #[test]
+    fn summary_and_names() {
+        let depth = spec("depth", &["rgb2depth"]);
+        assert_eq!(depth.summary(), "First line.");
+        assert!(depth.answers_to("rgb2depth"));
+        assert!(!depth.answers_to("rgb2mist"));
+        assert_eq!(
+            depth.all_names().collect::<Vec<_>>(),
+            ["depth", "rgb2depth"]
+        );
+    }
+}

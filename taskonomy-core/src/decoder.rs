@@ -1,0 +1,50 @@
+//! Decoders: the task-specific part of a task network, from the shared encoder's representation to the
+//! task's output.
+//!
+//! As in the paper, every task shares one encoder architecture and differs only in its decoder. A task gets
+//! the default decoder of its output kind ([`Output::DefaultDecoder`](crate::spec::Output)) unless its
+//! declaration names another (`#[task(decoder = MyDecoder, ...)]`). A decoder states which outputs it can
+//! produce by implementing [`Decoder`] for them, so naming a decoder that cannot produce the task's output
+//! is a type error at the declaration.
+
+use crate::spec::{Classes, Dense, MultiLabel, Output, PixelClasses, PixelEmbedding, Vector};
+
+/// A decoder that can produce outputs of type `O`.
+#[diagnostic::on_unimplemented(
+    message = "decoder `{Self}` cannot produce output `{O}`",
+    label = "this decoder does not implement `Decoder<{O}>`",
+    note = "`PixelDecoder` produces per-pixel outputs, `PooledHead` image-level ones"
+)]
+pub trait Decoder<O: Output>: 'static {
+    /// The decoder's name, shown in task listings.
+    const NAME: &'static str;
+}
+
+/// Per-pixel decoder: turns the encoder's token grid back into an image of `N` values per pixel (the
+/// counterpart of the paper's convolutional decoder for dense tasks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PixelDecoder;
+
+/// Image-level head: pools the representation and maps it through a small fully connected network (the
+/// paper's decoder for classification and low-dimensional regression).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PooledHead;
+
+impl<const N: usize> Decoder<Dense<N>> for PixelDecoder {
+    const NAME: &'static str = "PixelDecoder";
+}
+impl<const N: usize> Decoder<PixelClasses<N>> for PixelDecoder {
+    const NAME: &'static str = "PixelDecoder";
+}
+impl<const N: usize> Decoder<PixelEmbedding<N>> for PixelDecoder {
+    const NAME: &'static str = "PixelDecoder";
+}
+impl<const N: usize> Decoder<Classes<N>> for PooledHead {
+    const NAME: &'static str = "PooledHead";
+}
+impl<const N: usize> Decoder<MultiLabel<N>> for PooledHead {
+    const NAME: &'static str = "PooledHead";
+}
+impl<const N: usize> Decoder<Vector<N>> for PooledHead {
+    const NAME: &'static str = "PooledHead";
+}

@@ -1,0 +1,14 @@
+//! The runtime of taskonomy-rs: what a task is, how tasks form a dictionary, and (one module per step of
+//! the paper) the stages of the Taskonomy method.
+//!
+//! Tasks are declared with the `#[task]` and `task_dictionary!` macros of `taskonomy-macros` (re-exported
+//! by the `taskonomy` facade); those macros expand to implementations of the traits in [`spec`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// Lets the macros name this crate as `::taskonomy_core` from inside it too (its own tests and docs).
+extern crate self as taskonomy_core;
+
+pub mod decoder;
+pub mod spec;
