@@ -1,1 +1,29 @@
-fn main() {}
+//! `taskonomy`: the command line of taskonomy-rs. Each subcommand is a thin layer over one stage of the
+//! library and lives in its own module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Taskonomy (Zamir et al., CVPR 2018): declare tasks, measure transfers, plan taxonomies.
+#[derive(Debug, Parser)]
+#[command(name = "taskonomy", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<()> = match cli.command {};
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
