@@ -32,7 +32,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use taskonomy_spec::{
-    closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, LossKind, NameRule,
+    assert_distinct_names, closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, LossKind, NameRule,
     OutputKind, OutputShape, ShapeError, TaskSpec, MAX_VIEWS,
 };
 

@@ -75,6 +75,52 @@ pub const fn first_shared_name(a: &TaskSpec, b: &TaskSpec) -> Option<&'static st
     None
 }
 
+/// Fails compilation of the `const` that calls it when `earlier` and `later` share a name or alias, with a
+/// message naming both task types and the shared name.
+///
+/// `task_dictionary!` calls this for every pair of its tasks, with the call's span on the later task, so
+/// the error points at the entry that repeats a name.
+pub const fn assert_distinct_names(earlier: &TaskSpec, later: &TaskSpec) {
+    if let Some(name) = first_shared_name(earlier, later) {
+        let mut buffer = [0u8; 512];
+        let message = concat(
+            &mut buffer,
+            &[
+                "`",
+                later.type_name,
+                "` answers to `",
+                name,
+                "`, which `",
+                earlier.type_name,
+                "` already answers to; each name and alias may belong to one task of a dictionary",
+            ],
+        );
+        panic!("{}", message);
+    }
+}
+
+/// Joins `parts` into `buffer` (truncating what does not fit), for panic messages in `const` contexts,
+/// where `format!` is not available.
+const fn concat<'a>(buffer: &'a mut [u8], parts: &[&str]) -> &'a str {
+    let mut len = 0;
+    let mut part = 0;
+    while part < parts.len() {
+        let bytes = parts[part].as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && len < buffer.len() {
+            buffer[len] = bytes[i];
+            len += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    match core::str::from_utf8(buffer.split_at(len).0) {
+        Ok(message) => message,
+        // Only reachable when truncation split a multi-byte character.
+        Err(_) => "two tasks of the dictionary answer to the same name",
+    }
+}
+
 /// String equality usable in `const` contexts.
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -133,6 +179,23 @@ mod tests {
     fn shared_names_are_checked_in_const_context() {
         const CLASH: Option<&str> = first_shared_name(&spec("a", &["x"]), &spec("b", &["x"]));
         assert_eq!(CLASH, Some("x"));
+    }
+
+    #[test]
+    fn distinct_names_pass_the_const_check() {
+        const _: () = assert_distinct_names(&spec("depth", &["rgb2depth"]), &spec("mist", &[]));
+    }
+
+    #[test]
+    #[should_panic(expected = "`T` answers to `rgb2depth`, which `T` already answers to")]
+    fn shared_names_fail_the_check_with_both_types() {
+        assert_distinct_names(&spec("depth", &["rgb2depth"]), &spec("z", &["rgb2depth"]));
+    }
+
+    #[test]
+    fn concat_truncates_instead_of_overflowing() {
+        let mut buffer = [0u8; 8];
+        assert_eq!(concat(&mut buffer, &["abcd", "efgh", "ijkl"]), "abcdefgh");
     }
 
     #[test]

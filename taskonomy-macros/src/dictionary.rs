@@ -1,0 +1,377 @@
+//! `task_dictionary! { pub Name { sources: [..], targets: [..] } }`: parse, check, emit the dictionary
+//! enum and its `Dictionary` impl.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{braced, bracketed, Attribute, Ident, Token, Visibility};
+
+use crate::errors::Errors;
+
+const KEYS: [&str; 2] = ["sources", "targets"];
+
+/// The macro input exactly as written.
+pub(crate) struct DictionaryInput {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+    lists: Vec<TaskList>,
+}
+
+/// `sources: [A, b::B]`
+struct TaskList {
+    key: Ident,
+    entries: Vec<syn::Path>,
+}
+
+impl Parse for DictionaryInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let mut lists = Vec::new();
+        while !content.is_empty() {
+            let key: Ident = content.parse()?;
+            content.parse::<Token![:]>()?;
+            let entries;
+            bracketed!(entries in content);
+            let entries = Punctuated::<syn::Path, Token![,]>::parse_terminated(&entries)?;
+            lists.push(TaskList {
+                key,
+                entries: entries.into_iter().collect(),
+            });
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        Ok(DictionaryInput {
+            attrs,
+            vis,
+            ident,
+            lists,
+        })
+    }
+}
+
+/// A dictionary that passed every check.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct CheckedDictionary {
+    /// Every task once: sources in order, then targets that are not sources. Each with the variant name
+    /// that identifies it.
+    tasks: Vec<(Ident, syn::Path)>,
+    sources: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+/// Checks the lists: both present once, neither empty, no task twice in a list, no two different paths
+/// ending in the same type name (they would need the same variant).
+pub(crate) fn check(input: &DictionaryInput, errors: &mut Errors) -> Option<CheckedDictionary> {
+    let mut sources: Option<&TaskList> = None;
+    let mut targets: Option<&TaskList> = None;
+    for list in &input.lists {
+        let slot = match list.key.to_string().as_str() {
+            "sources" => &mut sources,
+            "targets" => &mut targets,
+            unknown => {
+                let hint = match taskonomy_spec::closest_match(unknown, KEYS) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => "a dictionary has `sources: [...]` and `targets: [...]`".to_string(),
+                };
+                errors.spanned(&list.key, format!("unknown list `{unknown}`; {hint}"));
+                continue;
+            }
+        };
+        if slot.is_some() {
+            errors.spanned(&list.key, format!("`{}` is given twice", list.key));
+        } else {
+            *slot = Some(list);
+        }
+    }
+    for (key, list) in [("sources", sources), ("targets", targets)] {
+        match list {
+            None => errors.spanned(
+                &input.ident,
+                format!("dictionary `{}` needs a `{key}: [...]` list", input.ident),
+            ),
+            Some(list) if list.entries.is_empty() => errors.spanned(
+                &list.key,
+                format!("`{key}` is empty: a dictionary needs at least one task here"),
+            ),
+            Some(list) => check_no_repeats(list, errors),
+        }
+    }
+    let (sources, targets) = (sources?, targets?);
+
+    let mut tasks: Vec<(Ident, syn::Path)> = Vec::new();
+    let mut index_of = |path: &syn::Path, errors: &mut Errors| -> Option<usize> {
+        let written = path_text(path);
+        if let Some(i) = tasks.iter().position(|(_, p)| path_text(p) == written) {
+            return Some(i);
+        }
+        let variant = path.segments.last()?.ident.clone();
+        if let Some((_, other)) = tasks.iter().find(|(v, _)| *v == variant) {
+            errors.spanned(
+                path,
+                format!(
+                    "`{written}` and `{}` would both be the dictionary's task `{variant}`; \
+                     import one under another name (`use ... as ...;`)",
+                    path_text(other)
+                ),
+            );
+            return None;
+        }
+        if !path.segments.iter().all(|s| s.arguments.is_none()) {
+            errors.spanned(
+                path,
+                "a task in a dictionary is a plain type, without generics",
+            );
+            return None;
+        }
+        tasks.push((variant, path.clone()));
+        Some(tasks.len() - 1)
+    };
+    let source_ids: Vec<Option<usize>> = sources
+        .entries
+        .iter()
+        .map(|p| index_of(p, errors))
+        .collect();
+    let target_ids: Vec<Option<usize>> = targets
+        .entries
+        .iter()
+        .map(|p| index_of(p, errors))
+        .collect();
+    let sources = dedup(source_ids.into_iter().collect::<Option<Vec<_>>>()?);
+    let targets = dedup(target_ids.into_iter().collect::<Option<Vec<_>>>()?);
+    if sources.is_empty() || targets.is_empty() {
+        return None;
+    }
+    Some(CheckedDictionary {
+        tasks,
+        sources,
+        targets,
+    })
+}
+
+fn check_no_repeats(list: &TaskList, errors: &mut Errors) {
+    for (i, entry) in list.entries.iter().enumerate() {
+        let written = path_text(entry);
+        if let Some(first) = list.entries[..i]
+            .iter()
+            .position(|e| path_text(e) == written)
+        {
+            errors.spanned(
+                entry,
+                format!(
+                    "`{written}` is already in `{}` (entry {}); list each task once",
+                    list.key,
+                    first + 1
+                ),
+            );
+        }
+    }
+}
+
+/// Entries repeat only after an error was already recorded; keep the first.
+fn dedup(ids: Vec<usize>) -> Vec<usize> {
+    let mut seen = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    seen
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
+/// Expands the macro input.
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: DictionaryInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(syntax) => return syntax.to_compile_error(),
+    };
+    let mut errors = Errors::new();
+    let checked = check(&input, &mut errors);
+    match (errors.finish(), checked) {
+        (Ok(()), Some(dictionary)) => emit(&crate::paths::runtime(), &input, &dictionary),
+        (outcome, _) => outcome
+            .err()
+            .unwrap_or_else(|| {
+                syn::Error::new(input.ident.span(), "this dictionary could not be checked")
+            })
+            .to_compile_error(),
+    }
+}
+
+fn emit(
+    runtime: &TokenStream,
+    input: &DictionaryInput,
+    dictionary: &CheckedDictionary,
+) -> TokenStream {
+    let DictionaryInput {
+        attrs, vis, ident, ..
+    } = input;
+    let spec = quote!(#runtime::spec);
+    let name = ident.to_string();
+    let doc = crate::task::doc_comment(attrs);
+    let variants: Vec<&Ident> = dictionary.tasks.iter().map(|(v, _)| v).collect();
+    let variant_docs = dictionary
+        .tasks
+        .iter()
+        .map(|(_, path)| format!("The task [`{}`].", path_text(path)));
+    // Each task type is named once, in the spec table, spanned at its entry: an entry that is not a
+    // task (or does not exist) fails there, and only there.
+    let specs = dictionary
+        .tasks
+        .iter()
+        .map(|(_, path)| quote_spanned!(path.span()=> <#path as #spec::Task>::SPEC));
+    let sources = dictionary.sources.iter().map(|&i| variants[i]);
+    let targets = dictionary.targets.iter().map(|&i| variants[i]);
+    // Names and aliases must be unique across the dictionary, but they live in other items' attributes,
+    // so they are compared by `const` evaluation, one check per task against every earlier one, spanned
+    // at the later task.
+    let name_checks = dictionary
+        .tasks
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(later, (_, path))| {
+            quote_spanned! {path.span()=>
+                const _: () = {
+                    let specs = <#ident as #spec::Dictionary>::SPECS;
+                    let mut earlier = 0;
+                    while earlier < #later {
+                        #spec::assert_distinct_names(&specs[earlier], &specs[#later]);
+                        earlier += 1;
+                    }
+                };
+            }
+        });
+    let count = dictionary.tasks.len();
+    let count_doc = format!("The number of tasks in `{name}`.");
+    quote! {
+        #(#attrs)*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #vis enum #ident {
+            #( #[doc = #variant_docs] #variants, )*
+        }
+
+        impl #ident {
+            #[doc = #count_doc]
+            pub const COUNT: usize = #count;
+        }
+
+        impl #spec::Dictionary for #ident {
+            const NAME: &'static str = #name;
+            const DOC: &'static str = #doc;
+            const ALL: &'static [Self] = &[#(Self::#variants),*];
+            const SPECS: &'static [#spec::TaskSpec] = &[#(#specs),*];
+            const SOURCES: &'static [Self] = &[#(Self::#sources),*];
+            const TARGETS: &'static [Self] = &[#(Self::#targets),*];
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        #(#name_checks)*
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn check_tokens(tokens: TokenStream) -> Result<CheckedDictionary, Vec<String>> {
+        let input: DictionaryInput = syn::parse2(tokens).expect("syntax");
+        let mut errors = Errors::new();
+        let checked = check(&input, &mut errors);
+        match errors.finish() {
+            Ok(()) => Ok(checked.expect("no errors but no dictionary")),
+            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn tasks_are_sources_then_new_targets() {
+        let dictionary = check_tokens(quote! {
+            /// Doc.
+            pub D { sources: [A, b::B], targets: [C, A] }
+        })
+        .unwrap();
+        let variants: Vec<String> = dictionary
+            .tasks
+            .iter()
+            .map(|(v, _)| v.to_string())
+            .collect();
+        assert_eq!(variants, ["A", "B", "C"]);
+        assert_eq!(dictionary.sources, [0, 1]);
+        assert_eq!(dictionary.targets, [2, 0]);
+    }
+
+    #[test]
+    fn repeated_entries_point_at_the_second() {
+        let errors = check_tokens(quote!(D {
+            sources: [A, B, A],
+            targets: [A]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            ["`A` is already in `sources` (entry 1); list each task once"]
+        );
+    }
+
+    #[test]
+    fn lists_must_exist_and_hold_tasks() {
+        let errors = check_tokens(quote!(D {
+            sources: [A],
+            targets: []
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            ["`targets` is empty: a dictionary needs at least one task here"]
+        );
+        let errors = check_tokens(quote!(D {
+            sources: [A],
+            target: [A]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "unknown list `target`; did you mean `targets`?",
+                "dictionary `D` needs a `targets: [...]` list",
+            ]
+        );
+        let errors = check_tokens(quote!(D {
+            sources: [A],
+            sources: [B],
+            targets: [A]
+        }))
+        .unwrap_err();
+        assert_eq!(errors, ["`sources` is given twice"]);
+    }
+
+    #[test]
+    fn two_paths_to_one_type_name_are_ambiguous() {
+        let errors = check_tokens(quote!(D {
+            sources: [a::Depth],
+            targets: [b::Depth]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            ["`b::Depth` and `a::Depth` would both be the dictionary's task `Depth`; import one under another name (`use ... as ...;`)"]
+        );
+    }
+}

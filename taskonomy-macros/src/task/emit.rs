@@ -1,0 +1,180 @@
+//! Writing the `Task` impl of a checked declaration.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use taskonomy_spec::snake_case_from_type_name;
+
+use super::check::CheckedTask;
+
+/// The item followed by its `Task` impl.
+pub(super) fn task_impl(
+    runtime: &TokenStream,
+    item: &syn::DeriveInput,
+    task: &CheckedTask,
+) -> TokenStream {
+    let ident = &item.ident;
+    let spec = quote!(#runtime::spec);
+    let output_kind = &task.output_ident;
+    let size = task.output.size;
+    let output = quote_spanned!(output_kind.span()=> #spec::#output_kind<#size>);
+    let loss_ident = &task.loss_ident;
+    let loss = quote_spanned!(loss_ident.span()=> #spec::#loss_ident);
+    // A named decoder is checked by the `Decoder<Output>` bound on `Task::Decoder`; spanning the
+    // associated type with the user's tokens puts a failure of that bound on the decoder they wrote.
+    let decoder = match &task.decoder {
+        Some(decoder) => quote_spanned!(decoder.span()=> type Decoder = #decoder;),
+        None => quote!(type Decoder = <#output as #spec::Output>::DefaultDecoder;),
+    };
+    let fields = SpecFields {
+        name: &task.name,
+        aliases: &task.aliases,
+        domain: &task.domain,
+        output_kind,
+        size,
+        loss_kind: loss_ident,
+        views: task.views,
+        label_cost: task.label_cost,
+        importance: task.importance,
+    };
+    let spec_value = fields.to_tokens(runtime, item);
+    quote! {
+        #item
+
+        impl #spec::Task for #ident {
+            type Output = #output;
+            type Loss = #loss;
+            #decoder
+            const SPEC: #spec::TaskSpec = #spec_value;
+        }
+    }
+}
+
+/// A stand-in `Task` impl for a declaration with errors, so that a dictionary listing the type reports
+/// the declaration's errors only, not "`X` is not a task" on top of them.
+pub(super) fn placeholder_impl(runtime: &TokenStream, item: &syn::DeriveInput) -> TokenStream {
+    if !item.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &item.ident;
+    let spec = quote!(#runtime::spec);
+    let name = snake_case_from_type_name(&ident.to_string());
+    let dense = syn::Ident::new("Dense", Span::call_site());
+    let l1 = syn::Ident::new("L1", Span::call_site());
+    let fields = SpecFields {
+        name: &name,
+        aliases: &[],
+        domain: &name,
+        output_kind: &dense,
+        size: 1,
+        loss_kind: &l1,
+        views: 1,
+        label_cost: 1.0,
+        importance: 1.0,
+    };
+    let spec_value = fields.to_tokens(runtime, item);
+    quote! {
+        impl #spec::Task for #ident {
+            type Output = #spec::Dense<1>;
+            type Loss = #spec::L1;
+            type Decoder = #runtime::decoder::PixelDecoder;
+            const SPEC: #spec::TaskSpec = #spec_value;
+        }
+    }
+}
+
+/// The values of a `TaskSpec` literal.
+struct SpecFields<'a> {
+    name: &'a str,
+    aliases: &'a [String],
+    domain: &'a str,
+    output_kind: &'a syn::Ident,
+    size: usize,
+    loss_kind: &'a syn::Ident,
+    views: usize,
+    label_cost: f64,
+    importance: f64,
+}
+
+impl SpecFields<'_> {
+    fn to_tokens(&self, runtime: &TokenStream, item: &syn::DeriveInput) -> TokenStream {
+        let spec = quote!(#runtime::spec);
+        let SpecFields {
+            name,
+            aliases,
+            domain,
+            output_kind,
+            size,
+            loss_kind,
+            views,
+            label_cost,
+            importance,
+        } = self;
+        let type_name = item.ident.to_string();
+        let doc = doc_comment(&item.attrs);
+        quote! {
+            #spec::TaskSpec {
+                name: #name,
+                type_name: #type_name,
+                aliases: &[#(#aliases),*],
+                domain: #domain,
+                output: #spec::OutputShape::new(#spec::OutputKind::#output_kind, #size),
+                loss: #spec::LossKind::#loss_kind,
+                views: #views,
+                label_cost: #label_cost,
+                importance: #importance,
+                decoder: <<Self as #spec::Task>::Decoder as #runtime::decoder::Decoder<
+                    <Self as #spec::Task>::Output,
+                >>::NAME,
+                doc: #doc,
+            }
+        }
+    }
+}
+
+/// The item's doc comment as one string: `///` lines joined with newlines, the single space after `///`
+/// removed.
+pub(crate) fn doc_comment(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        })
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_comments_are_joined_without_the_leading_space() {
+        let item: syn::DeriveInput = syn::parse_quote! {
+            /// Per-pixel z-buffer depth.
+            ///
+            /// In metres.
+            #[derive(Debug)]
+            struct Depth;
+        };
+        assert_eq!(
+            doc_comment(&item.attrs),
+            "Per-pixel z-buffer depth.\n\nIn metres."
+        );
+    }
+}
