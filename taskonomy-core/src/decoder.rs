@@ -9,16 +9,22 @@
 
 use crate::spec::{Classes, Dense, MultiLabel, Output, PixelClasses, PixelEmbedding, Vector};
 
+/// What every decoder has, whatever it produces.
+///
+/// Kept apart from [`Decoder`] so that a task spec can name its decoder even while the compiler reports
+/// that the decoder cannot produce the task's output: one mistake, one error.
+pub trait DecoderInfo: 'static {
+    /// The decoder's name, shown in task listings.
+    const NAME: &'static str;
+}
+
 /// A decoder that can produce outputs of type `O`.
 #[diagnostic::on_unimplemented(
     message = "decoder `{Self}` cannot produce output `{O}`",
     label = "this decoder does not implement `Decoder<{O}>`",
     note = "`PixelDecoder` produces per-pixel outputs, `PooledHead` image-level ones"
 )]
-pub trait Decoder<O: Output>: 'static {
-    /// The decoder's name, shown in task listings.
-    const NAME: &'static str;
-}
+pub trait Decoder<O: Output>: DecoderInfo {}
 
 /// Per-pixel decoder: turns the encoder's token grid back into an image of `N` values per pixel (the
 /// counterpart of the paper's convolutional decoder for dense tasks).
@@ -30,21 +36,16 @@ pub struct PixelDecoder;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PooledHead;
 
-impl<const N: usize> Decoder<Dense<N>> for PixelDecoder {
+impl DecoderInfo for PixelDecoder {
     const NAME: &'static str = "PixelDecoder";
 }
-impl<const N: usize> Decoder<PixelClasses<N>> for PixelDecoder {
-    const NAME: &'static str = "PixelDecoder";
-}
-impl<const N: usize> Decoder<PixelEmbedding<N>> for PixelDecoder {
-    const NAME: &'static str = "PixelDecoder";
-}
-impl<const N: usize> Decoder<Classes<N>> for PooledHead {
+impl DecoderInfo for PooledHead {
     const NAME: &'static str = "PooledHead";
 }
-impl<const N: usize> Decoder<MultiLabel<N>> for PooledHead {
-    const NAME: &'static str = "PooledHead";
-}
-impl<const N: usize> Decoder<Vector<N>> for PooledHead {
-    const NAME: &'static str = "PooledHead";
-}
+
+impl<const N: usize> Decoder<Dense<N>> for PixelDecoder {}
+impl<const N: usize> Decoder<PixelClasses<N>> for PixelDecoder {}
+impl<const N: usize> Decoder<PixelEmbedding<N>> for PixelDecoder {}
+impl<const N: usize> Decoder<Classes<N>> for PooledHead {}
+impl<const N: usize> Decoder<MultiLabel<N>> for PooledHead {}
+impl<const N: usize> Decoder<Vector<N>> for PooledHead {}

@@ -32,8 +32,9 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use taskonomy_spec::{
-    assert_distinct_names, closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, LossKind, NameRule,
-    OutputKind, OutputShape, ShapeError, TaskSpec, MAX_VIEWS,
+    assert_distinct_names, closest_match, first_shared_name, is_snake_case,
+    snake_case_from_type_name, LossKind, NameRule, OutputKind, OutputShape, ShapeError, TaskSpec,
+    MAX_VIEWS,
 };
 
 use crate::decoder::{Decoder, PixelDecoder, PooledHead};

@@ -118,8 +118,9 @@ pub(crate) fn check(input: &DictionaryInput, errors: &mut Errors) -> Option<Chec
             errors.spanned(
                 path,
                 format!(
-                    "`{written}` and `{}` would both be the dictionary's task `{variant}`; \
-                     import one under another name (`use ... as ...;`)",
+                    "`{written}` and `{}` would both be the dictionary's task `{variant}`: \
+                     write one type the same way everywhere, or import one of two different \
+                     types under another name (`use ... as ...;`)",
                     path_text(other)
                 ),
             );
@@ -187,6 +188,24 @@ fn dedup(ids: Vec<usize>) -> Vec<usize> {
     seen
 }
 
+/// `tokens` with every token, inside groups too, moved to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut moved =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                moved.set_span(span);
+                tree = proc_macro2::TokenTree::Group(moved);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 fn path_text(path: &syn::Path) -> String {
     path.to_token_stream().to_string().replace(' ', "")
 }
@@ -243,7 +262,7 @@ fn emit(
         .enumerate()
         .skip(1)
         .map(|(later, (_, path))| {
-            quote_spanned! {path.span()=>
+            let check = quote! {
                 const _: () = {
                     let specs = <#ident as #spec::Dictionary>::SPECS;
                     let mut earlier = 0;
@@ -252,7 +271,10 @@ fn emit(
                         earlier += 1;
                     }
                 };
-            }
+            };
+            // Every token, the runtime's path included, takes the entry's span: rustc reports a failed
+            // `const` at the span of the whole expression, which is the entry only if all its tokens are.
+            respan(check, path.span())
         });
     let count = dictionary.tasks.len();
     let count_doc = format!("The number of tasks in `{name}`.");
@@ -371,7 +393,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             errors,
-            ["`b::Depth` and `a::Depth` would both be the dictionary's task `Depth`; import one under another name (`use ... as ...;`)"]
+            ["`b::Depth` and `a::Depth` would both be the dictionary's task `Depth`: write one type the same way everywhere, or import one of two different types under another name (`use ... as ...;`)"]
         );
     }
 }

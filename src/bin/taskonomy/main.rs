@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod tasks;
+
 /// Taskonomy (Zamir et al., CVPR 2018): declare tasks, measure transfers, plan taxonomies.
 #[derive(Debug, Parser)]
 #[command(name = "taskonomy", version, about, long_about = None)]
@@ -14,11 +16,15 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    Tasks(tasks::TasksArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let result = match cli.command {
+        Command::Tasks(args) => tasks::run(args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

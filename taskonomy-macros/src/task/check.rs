@@ -2,6 +2,7 @@
 //! mistake with the span of the token that caused it.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{GenericArgument, Ident, PathArguments, Type};
 use taskonomy_spec::{
     closest_match, is_snake_case, snake_case_from_type_name, LossKind, OutputKind, OutputShape,
@@ -266,9 +267,14 @@ fn check_positive(
     if number.value > 0.0 && number.value.is_finite() {
         Some(number.value)
     } else {
-        errors.at(
-            number.span,
-            format!("`{key}` must be positive, found {}", number.value),
+        let written = number
+            .written
+            .to_token_stream()
+            .to_string()
+            .replace(' ', "");
+        errors.spanned(
+            &number.written,
+            format!("`{key}` must be positive, found {written}"),
         );
         None
     }

@@ -22,11 +22,18 @@ pub(super) fn task_impl(
     let loss = quote_spanned!(loss_ident.span()=> #spec::#loss_ident);
     // A named decoder is checked by the `Decoder<Output>` bound on `Task::Decoder`; spanning the
     // associated type with the user's tokens puts a failure of that bound on the decoder they wrote.
-    let decoder = match &task.decoder {
-        Some(decoder) => quote_spanned!(decoder.span()=> type Decoder = #decoder;),
-        None => quote!(type Decoder = <#output as #spec::Output>::DefaultDecoder;),
+    let (decoder, decoder_type) = match &task.decoder {
+        Some(decoder) => (
+            quote_spanned!(decoder.span()=> type Decoder = #decoder;),
+            quote!(#decoder),
+        ),
+        None => {
+            let default = quote!(<#output as #spec::Output>::DefaultDecoder);
+            (quote!(type Decoder = #default;), default)
+        }
     };
     let fields = SpecFields {
+        decoder: decoder_type,
         name: &task.name,
         aliases: &task.aliases,
         domain: &task.domain,
@@ -62,6 +69,7 @@ pub(super) fn placeholder_impl(runtime: &TokenStream, item: &syn::DeriveInput) -
     let dense = syn::Ident::new("Dense", Span::call_site());
     let l1 = syn::Ident::new("L1", Span::call_site());
     let fields = SpecFields {
+        decoder: quote!(#runtime::decoder::PixelDecoder),
         name: &name,
         aliases: &[],
         domain: &name,
@@ -85,6 +93,9 @@ pub(super) fn placeholder_impl(runtime: &TokenStream, item: &syn::DeriveInput) -
 
 /// The values of a `TaskSpec` literal.
 struct SpecFields<'a> {
+    /// The decoder type; its name is read through `DecoderInfo`, which does not depend on the output,
+    /// so a decoder that cannot produce the output is reported once, at the `type Decoder` line.
+    decoder: TokenStream,
     name: &'a str,
     aliases: &'a [String],
     domain: &'a str,
@@ -100,6 +111,7 @@ impl SpecFields<'_> {
     fn to_tokens(&self, runtime: &TokenStream, item: &syn::DeriveInput) -> TokenStream {
         let spec = quote!(#runtime::spec);
         let SpecFields {
+            decoder,
             name,
             aliases,
             domain,
@@ -123,9 +135,7 @@ impl SpecFields<'_> {
                 views: #views,
                 label_cost: #label_cost,
                 importance: #importance,
-                decoder: <<Self as #spec::Task>::Decoder as #runtime::decoder::Decoder<
-                    <Self as #spec::Task>::Output,
-                >>::NAME,
+                decoder: <#decoder as #runtime::decoder::DecoderInfo>::NAME,
                 doc: #doc,
             }
         }

@@ -1,9 +1,7 @@
 //! Parsing `#[task(...)]` arguments into plain data, without judging them yet.
 
-use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{bracketed, Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, LitStr, Token, Type, UnOp};
 
 use crate::errors::Errors;
@@ -21,11 +19,12 @@ pub(crate) const KEYS: [&str; 9] = [
     "decoder",
 ];
 
-/// A number written in an argument, with where it was written.
+/// A number written in an argument, with how and where it was written.
 #[derive(Clone, Debug)]
 pub(crate) struct Number {
     pub value: f64,
-    pub span: Span,
+    /// The tokens as written (`-1.0`), for messages and spans covering all of them.
+    pub written: Expr,
 }
 
 /// The arguments exactly as written; [`super::check`] decides whether they make sense.
@@ -109,18 +108,23 @@ fn parse_number(input: ParseStream) -> syn::Result<Number> {
             ..
         }) => match inner.as_ref() {
             Expr::Lit(ExprLit { lit, .. }) => (true, lit),
-            _ => return Err(syn::Error::new(expr.span(), "expected a number literal")),
+            _ => return Err(syn::Error::new_spanned(&expr, "expected a number literal")),
         },
-        _ => return Err(syn::Error::new(expr.span(), "expected a number literal")),
+        _ => return Err(syn::Error::new_spanned(&expr, "expected a number literal")),
     };
     let magnitude = match literal {
         Lit::Float(float) => float.base10_parse::<f64>()?,
         Lit::Int(int) => int.base10_parse::<f64>()?,
-        _ => return Err(syn::Error::new(literal.span(), "expected a number literal")),
+        _ => {
+            return Err(syn::Error::new_spanned(
+                literal,
+                "expected a number literal",
+            ))
+        }
     };
     Ok(Number {
         value: if negative { -magnitude } else { magnitude },
-        span: expr.span(),
+        written: expr,
     })
 }
 

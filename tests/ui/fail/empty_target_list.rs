@@ -1,0 +1,11 @@
+// A dictionary with nothing to solve is a mistake.
+use taskonomy::prelude::*;
+
+#[task(output = Dense<1>, loss = L1)]
+pub struct Depth;
+
+task_dictionary! {
+    pub Small { sources: [Depth], targets: [] }
+}
+
+fn main() {}

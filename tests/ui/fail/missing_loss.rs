@@ -1,0 +1,7 @@
+// Every task must say how it is trained.
+use taskonomy::prelude::*;
+
+#[task(output = Dense<1>)]
+pub struct Depth;
+
+fn main() {}

@@ -1,0 +1,7 @@
+// Every task must say what it predicts.
+use taskonomy::prelude::*;
+
+#[task(loss = L1)]
+pub struct Depth;
+
+fn main() {}

@@ -1,0 +1,7 @@
+// Collecting labels cannot be free or pay you back.
+use taskonomy::prelude::*;
+
+#[task(output = Dense<1>, loss = L1, label_cost = -1.0)]
+pub struct Depth;
+
+fn main() {}

@@ -1,0 +1,38 @@
+// A user-defined task with its own decoder, next to standard tasks, in a dictionary of its own.
+use taskonomy::prelude::*;
+use taskonomy::tasks::{Depth, SurfaceNormals};
+
+/// A decoder for three-channel dense outputs.
+pub struct GlossDecoder;
+impl DecoderInfo for GlossDecoder {
+    const NAME: &'static str = "GlossDecoder";
+}
+impl Decoder<Dense<3>> for GlossDecoder {}
+
+/// Specular gloss, per pixel.
+#[task(
+    output = Dense<3>,
+    loss = Huber,
+    name = "gloss",
+    aliases = ["specularity"],
+    domain = "gloss",
+    label_cost = 3.5,
+    importance = 2,
+    decoder = GlossDecoder
+)]
+pub struct Gloss;
+
+task_dictionary! {
+    /// Geometry helps gloss.
+    pub(crate) Shiny { sources: [Depth, SurfaceNormals], targets: [Gloss, Depth] }
+}
+
+fn main() {
+    assert_eq!(Shiny::ALL, [Shiny::Depth, Shiny::SurfaceNormals, Shiny::Gloss]);
+    assert_eq!(Shiny::TARGETS, [Shiny::Gloss, Shiny::Depth]);
+    let gloss = Shiny::from_name("specularity").unwrap().spec();
+    assert_eq!(gloss.decoder, "GlossDecoder");
+    assert_eq!((gloss.label_cost, gloss.importance), (3.5, 2.0));
+    assert_eq!(gloss.summary(), "Specular gloss, per pixel.");
+    assert_eq!(Shiny::from_name("rgb2sfnorm"), Some(Shiny::SurfaceNormals));
+}
