@@ -1,0 +1,746 @@
+//! The report a researcher reads by looking: `report.html`, self-contained, and the figures it shows
+//! under `figures/`.
+//!
+//! * the first-order affinity matrix before and after AHP as heat maps, tasks ordered by cluster
+//!   (the paper's Figure 7);
+//! * the taxonomy graph of every budget (Figure 8);
+//! * the task similarity tree (Figure 14);
+//! * Gain and Quality per target and budget, against the baselines, and the objective against budget;
+//! * the loss curve of every network.
+//!
+//! The page embeds every figure inline, so it can be mailed or archived alone; the SVG files beside it are
+//! the same figures for papers and slides.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::eval::Evaluation;
+use crate::plan::Plan;
+use crate::plot::{
+    escape, BarChart, ColorMap, Dendrogram, GraphEdge, HeatMap, LineChart, TaxonomyGraph,
+};
+use crate::similarity::{cluster, ClusterError, Linkage};
+use crate::transfers::{is_pseudo_source, Transfers};
+
+/// Facts about the run, stated at the top of the report so that a figure is never separated from how it
+/// was made.
+#[derive(Clone, Debug, Default)]
+pub struct RunFacts {
+    /// `key: value` lines in order: preset, sizes, seed, device, versions, ...
+    pub settings: Vec<(String, String)>,
+    /// Wall time of each step, in order.
+    pub step_seconds: Vec<(String, f64)>,
+}
+
+/// One budget's taxonomy, how it scored, and how the baselines of the same size scored.
+#[derive(Clone, Debug)]
+pub struct BudgetResult {
+    /// The optimal plan.
+    pub plan: Plan,
+    /// Gain and Quality of the plan.
+    pub evaluation: Evaluation,
+    /// The baselines at the same budget (random sources, best single source).
+    pub baselines: Vec<Evaluation>,
+}
+
+/// Everything the report shows.
+#[derive(Clone, Debug)]
+pub struct ReportInput {
+    /// The report's title.
+    pub title: String,
+    /// How the run was made.
+    pub facts: RunFacts,
+    /// First-order transfers before normalisation: each transfer's mean test loss divided by the best
+    /// (lowest) mean loss into the same target, so 1 is the best source and larger is worse.
+    pub relative_losses: Transfers,
+    /// AHP affinities (higher is better).
+    pub affinities: Transfers,
+    /// The taxonomies of the budget sweep, by increasing budget.
+    pub budgets: Vec<BudgetResult>,
+    /// Extra sections (title, HTML-escaped text): novel tasks, transitive transfer, ...
+    pub notes: Vec<(String, String)>,
+    /// Loss curves as `(network name, SVG document)`.
+    pub loss_curves: Vec<(String, String)>,
+}
+
+/// Why the report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The tasks could not be clustered.
+    #[error("cannot cluster the tasks: {0}")]
+    Cluster(#[from] ClusterError),
+}
+
+/// A figure: its file name under `figures/`, caption and SVG document.
+struct Figure {
+    file: String,
+    caption: String,
+    svg: String,
+}
+
+/// Writes `dir/report.html` and `dir/figures/*.svg`; returns the report's path.
+pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportError> {
+    let figures_dir = dir.join("figures");
+    std::fs::create_dir_all(&figures_dir).map_err(|source| ReportError::Io {
+        path: figures_dir.clone(),
+        source,
+    })?;
+    let matrix = FirstOrder::from_tables(&input.relative_losses, &input.affinities);
+    let linkage = matrix.cluster()?;
+    let order: Vec<String> = linkage
+        .leaf_order()
+        .into_iter()
+        .map(|i| linkage.labels[i].clone())
+        .collect();
+
+    let mut sections: Vec<(String, Vec<Figure>, String)> = Vec::new();
+    sections.push((
+        "Task affinities".into(),
+        vec![
+            Figure {
+                file: "affinity_before_ahp.svg".into(),
+                caption:
+                    "Before AHP: each first-order transfer's mean test loss relative to the best \
+                          source of its target (1 = best; lower is better)."
+                        .into(),
+                svg: matrix.heat_map(
+                    "First-order transfers before AHP (relative test loss)",
+                    &order,
+                    &matrix.relative_loss,
+                    ColorMap::Sequential,
+                ),
+            },
+            Figure {
+                file: "affinity_after_ahp.svg".into(),
+                caption:
+                    "After AHP: each target's affinities divided by its best source's (1 = best; \
+                          higher is better). Sources and targets ordered by the similarity tree."
+                        .into(),
+                svg: matrix.heat_map(
+                    "First-order affinities after AHP (relative to each target's best)",
+                    &order,
+                    &matrix.relative_affinity(),
+                    ColorMap::Sequential,
+                ),
+            },
+            Figure {
+                file: "similarity_tree.svg".into(),
+                caption: "Task similarity tree: tasks clustered by their transfer-out affinities \
+                          (average linkage, cosine distance)."
+                    .into(),
+                svg: Dendrogram::new("Task similarity tree", &linkage).to_svg(),
+            },
+        ],
+        String::new(),
+    ));
+
+    if !input.budgets.is_empty() {
+        let graphs = input
+            .budgets
+            .iter()
+            .map(|result| Figure {
+                file: format!("taxonomy_budget_{}.svg", budget_label(result.plan.budget)),
+                caption: format!(
+                    "Taxonomy at budget {}: {} source(s), objective {:.4}.",
+                    budget_label(result.plan.budget),
+                    result.plan.sources.len(),
+                    result.plan.objective
+                ),
+                svg: taxonomy_graph(&result.plan),
+            })
+            .collect();
+        sections.push(("Taxonomies".into(), graphs, budget_table(&input.budgets)));
+        sections.push((
+            "Gain and Quality".into(),
+            scores_figures(&input.budgets),
+            target_table(&input.budgets),
+        ));
+    }
+    if !input.loss_curves.is_empty() {
+        let curves = input
+            .loss_curves
+            .iter()
+            .map(|(name, svg)| Figure {
+                file: format!("loss_{}.svg", file_stem(name)),
+                caption: format!("Loss curve: {name}."),
+                svg: svg.clone(),
+            })
+            .collect();
+        sections.push(("Loss curves".into(), curves, String::new()));
+    }
+
+    for (_, figures, _) in &sections {
+        for figure in figures {
+            let path = figures_dir.join(&figure.file);
+            std::fs::write(&path, &figure.svg)
+                .map_err(|source| ReportError::Io { path, source })?;
+        }
+    }
+    let html = page(input, &sections);
+    let path = dir.join("report.html");
+    std::fs::write(&path, html).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// The first-order matrices over the tasks that are both in the tables.
+struct FirstOrder {
+    sources: Vec<String>,
+    targets: Vec<String>,
+    /// `[source][target]`
+    relative_loss: BTreeMap<(String, String), f64>,
+    affinity: BTreeMap<(String, String), f64>,
+}
+
+impl FirstOrder {
+    fn from_tables(relative_losses: &Transfers, affinities: &Transfers) -> Self {
+        let first_order = |table: &Transfers| -> BTreeMap<(String, String), f64> {
+            table
+                .rows()
+                .iter()
+                .filter(|row| row.order() == 1 && !is_pseudo_source(&row.sources[0]))
+                .map(|row| ((row.sources[0].clone(), row.target.clone()), row.value))
+                .collect()
+        };
+        let affinity = first_order(affinities);
+        let relative_loss = first_order(relative_losses);
+        let sources: BTreeSet<String> = affinity.keys().map(|(s, _)| s.clone()).collect();
+        let targets: BTreeSet<String> = affinity.keys().map(|(_, t)| t.clone()).collect();
+        FirstOrder {
+            sources: sources.into_iter().collect(),
+            targets: targets.into_iter().collect(),
+            relative_loss,
+            affinity,
+        }
+    }
+
+    /// Affinities divided by the best affinity into the same target.
+    fn relative_affinity(&self) -> BTreeMap<(String, String), f64> {
+        let mut best: BTreeMap<&str, f64> = BTreeMap::new();
+        for ((_, target), value) in &self.affinity {
+            let entry = best.entry(target.as_str()).or_insert(0.0);
+            *entry = entry.max(*value);
+        }
+        self.affinity
+            .iter()
+            .map(|((source, target), value)| {
+                let top = best[target.as_str()];
+                let relative = if top > 0.0 { value / top } else { 0.0 };
+                ((source.clone(), target.clone()), relative)
+            })
+            .collect()
+    }
+
+    /// Sources clustered by their transfer-out vectors (relative affinities, so that every target counts
+    /// alike).
+    fn cluster(&self) -> Result<Linkage, ClusterError> {
+        let relative = self.relative_affinity();
+        let features: Vec<Vec<f64>> = self
+            .sources
+            .iter()
+            .map(|s| {
+                self.targets
+                    .iter()
+                    .map(|t| {
+                        relative
+                            .get(&(s.clone(), t.clone()))
+                            .copied()
+                            .unwrap_or(0.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        cluster(self.sources.clone(), &features)
+    }
+
+    /// A heat map with sources as rows in `order`, targets as columns in the same order (targets that
+    /// are not sources at the end).
+    fn heat_map(
+        &self,
+        title: &str,
+        order: &[String],
+        values: &BTreeMap<(String, String), f64>,
+        color_map: ColorMap,
+    ) -> String {
+        let mut columns: Vec<String> = order
+            .iter()
+            .filter(|t| self.targets.contains(t))
+            .cloned()
+            .collect();
+        columns.extend(self.targets.iter().filter(|t| !order.contains(t)).cloned());
+        let cells: Vec<Vec<Option<f64>>> = order
+            .iter()
+            .map(|s| {
+                columns
+                    .iter()
+                    .map(|t| values.get(&(s.clone(), t.clone())).copied())
+                    .collect()
+            })
+            .collect();
+        HeatMap::new(title, order.to_vec(), columns, cells)
+            .color_map(color_map)
+            .axis_labels("source", "target")
+            .to_svg()
+    }
+}
+
+fn taxonomy_graph(plan: &Plan) -> String {
+    let mut graph = TaxonomyGraph::new(
+        format!("Taxonomy at budget {}", budget_label(plan.budget)),
+        plan.sources.clone(),
+    )
+    .subtitle(format!(
+        "objective {:.4}, supervision cost {}",
+        plan.objective,
+        budget_label(plan.cost)
+    ));
+    for (target, assignment) in &plan.transfers {
+        graph = graph.edge(GraphEdge {
+            target: target.clone(),
+            sources: assignment.sources.clone(),
+            performance: assignment.performance,
+            supervised: assignment.supervised,
+        });
+    }
+    graph.to_svg()
+}
+
+fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
+    let targets: Vec<String> = budgets[0]
+        .evaluation
+        .targets
+        .iter()
+        .map(|t| t.target.clone())
+        .collect();
+    let per_budget = |pick: fn(&crate::eval::TargetScore) -> f64, title: &str, label: &str| {
+        let mut chart = BarChart::new(title, targets.clone())
+            .y_label(label)
+            .range(0.0, 1.0)
+            .reference(0.5);
+        for result in budgets {
+            let by_target: BTreeMap<&str, f64> = result
+                .evaluation
+                .targets
+                .iter()
+                .map(|t| (t.target.as_str(), pick(t)))
+                .collect();
+            chart = chart.group(
+                format!("budget {}", budget_label(result.plan.budget)),
+                targets
+                    .iter()
+                    .map(|t| by_target.get(t.as_str()).copied())
+                    .collect(),
+            );
+        }
+        chart.to_svg()
+    };
+    let x = |result: &BudgetResult| result.plan.budget;
+    let mut means = LineChart::new("Mean Gain and Quality against budget")
+        .axes("budget (supervised source tasks)", "mean win rate")
+        .y_range(0.0, 1.0)
+        .series(
+            "Gain: taxonomy",
+            budgets
+                .iter()
+                .map(|r| (x(r), r.evaluation.mean_gain))
+                .collect(),
+            true,
+        )
+        .series(
+            "Quality: taxonomy",
+            budgets
+                .iter()
+                .map(|r| (x(r), r.evaluation.mean_quality))
+                .collect(),
+            true,
+        );
+    let baseline_names: Vec<String> = budgets[0]
+        .baselines
+        .iter()
+        .map(|b| baseline_kind(&b.label))
+        .collect();
+    for (i, name) in baseline_names.iter().enumerate() {
+        let points = |pick: fn(&Evaluation) -> f64| -> Vec<(f64, f64)> {
+            budgets
+                .iter()
+                .filter_map(|r| r.baselines.get(i).map(|b| (x(r), pick(b))))
+                .collect()
+        };
+        means = means
+            .series(format!("Gain: {name}"), points(|b| b.mean_gain), true)
+            .series(format!("Quality: {name}"), points(|b| b.mean_quality), true);
+    }
+    let objective = LineChart::new("Objective against budget")
+        .axes(
+            "budget (supervised source tasks)",
+            "Σ importance · performance",
+        )
+        .series(
+            "objective",
+            budgets.iter().map(|r| (x(r), r.plan.objective)).collect(),
+            true,
+        );
+    vec![
+        Figure {
+            file: "gain.svg".into(),
+            caption:
+                "Gain per target: win rate against a network trained from scratch on the same \
+                      transfer data (above 0.5: the taxonomy's supervision helped)."
+                    .into(),
+            svg: per_budget(|t| t.gain, "Gain per target", "win rate vs. scratch"),
+        },
+        Figure {
+            file: "quality.svg".into(),
+            caption: "Quality per target: win rate against the fully supervised network (0.5: as \
+                      good as full supervision)."
+                .into(),
+            svg: per_budget(
+                |t| t.quality,
+                "Quality per target",
+                "win rate vs. fully supervised",
+            ),
+        },
+        Figure {
+            file: "mean_scores.svg".into(),
+            caption: "Mean Gain and Quality of the taxonomy and of the baselines with the same \
+                      supervision."
+                .into(),
+            svg: means.size(760.0, 400.0).to_svg(),
+        },
+        Figure {
+            file: "objective.svg".into(),
+            caption: "The planner's objective against the supervision budget.".into(),
+            svg: objective.to_svg(),
+        },
+    ]
+}
+
+/// `random sources (mean of 8)` → `random sources`.
+fn baseline_kind(label: &str) -> String {
+    label.split(" (").next().unwrap_or(label).to_owned()
+}
+
+fn budget_label(budget: f64) -> String {
+    if budget.fract() == 0.0 {
+        format!("{budget:.0}")
+    } else {
+        format!("{budget}")
+    }
+}
+
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn budget_table(budgets: &[BudgetResult]) -> String {
+    let mut html = String::from(
+        "<table><tr><th>budget</th><th>sources</th><th>objective</th><th>mean Gain</th>\
+         <th>mean Quality</th><th>baselines (Gain / Quality)</th></tr>\n",
+    );
+    for result in budgets {
+        let baselines: Vec<String> = result
+            .baselines
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}: {:.3} / {:.3}",
+                    escape(&b.label),
+                    b.mean_gain,
+                    b.mean_quality
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td></tr>",
+            budget_label(result.plan.budget),
+            escape(&result.plan.sources.join(", ")),
+            result.plan.objective,
+            result.evaluation.mean_gain,
+            result.evaluation.mean_quality,
+            baselines.join("<br>")
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+fn target_table(budgets: &[BudgetResult]) -> String {
+    let mut html = String::from("<table><tr><th>target</th>");
+    for result in budgets {
+        let _ = write!(
+            html,
+            "<th>budget {}: transfer</th><th>Gain</th><th>Quality</th>",
+            budget_label(result.plan.budget)
+        );
+    }
+    html.push_str("</tr>\n");
+    let targets: Vec<&str> = budgets[0]
+        .evaluation
+        .targets
+        .iter()
+        .map(|t| t.target.as_str())
+        .collect();
+    for target in targets {
+        let _ = write!(html, "<tr><td>{}</td>", escape(target));
+        for result in budgets {
+            match result
+                .evaluation
+                .targets
+                .iter()
+                .find(|t| t.target == target)
+            {
+                Some(score) => {
+                    let transfer = if score.supervised {
+                        "supervised".to_string()
+                    } else {
+                        format!("← {}", score.sources.join(" + "))
+                    };
+                    let _ = write!(
+                        html,
+                        "<td>{}</td><td>{:.3}</td><td>{:.3}</td>",
+                        escape(&transfer),
+                        score.gain,
+                        score.quality
+                    );
+                }
+                None => html.push_str("<td>–</td><td>–</td><td>–</td>"),
+            }
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+fn page(input: &ReportInput, sections: &[(String, Vec<Figure>, String)]) -> String {
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n\
+         <style>body{{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;\
+         color:#222;padding:0 1em}}h1{{font-size:1.6em}}h2{{border-bottom:1px solid #ddd;padding-bottom:.2em;\
+         margin-top:2em}}table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}td,th{{border:1px solid #ddd;\
+         padding:.25em .6em;text-align:left}}th{{background:#f4f4f4}}figure{{margin:1.5em 0}}figcaption{{color:#555;\
+         font-size:.9em;max-width:900px}}.figure svg{{max-width:100%;height:auto}}</style></head><body>\n\
+         <h1>{title}</h1>\n",
+        title = escape(&input.title)
+    );
+    html.push_str("<h2>Run</h2>\n<table>\n");
+    for (key, value) in &input.facts.settings {
+        let _ = writeln!(
+            html,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(key),
+            escape(value)
+        );
+    }
+    html.push_str("</table>\n");
+    if !input.facts.step_seconds.is_empty() {
+        html.push_str("<table><tr><th>step</th><th>wall time</th></tr>\n");
+        let mut total = 0.0;
+        for (step, seconds) in &input.facts.step_seconds {
+            total += seconds;
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{:.1} s</td></tr>",
+                escape(step),
+                seconds
+            );
+        }
+        let _ = writeln!(
+            html,
+            "<tr><th>total</th><th>{total:.1} s</th></tr>\n</table>"
+        );
+    }
+    html.push_str("<nav><ul>\n");
+    for (title, _, _) in sections {
+        let _ = writeln!(
+            html,
+            "<li><a href=\"#{}\">{}</a></li>",
+            file_stem(title),
+            escape(title)
+        );
+    }
+    for (title, _) in &input.notes {
+        let _ = writeln!(
+            html,
+            "<li><a href=\"#{}\">{}</a></li>",
+            file_stem(title),
+            escape(title)
+        );
+    }
+    html.push_str("</ul></nav>\n");
+    for (title, figures, table) in sections {
+        let _ = writeln!(
+            html,
+            "<h2 id=\"{}\">{}</h2>",
+            file_stem(title),
+            escape(title)
+        );
+        html.push_str(table);
+        for figure in figures {
+            let _ = writeln!(
+                html,
+                "<figure><div class=\"figure\">{}</div><figcaption>{} <a href=\"figures/{}\">SVG</a></figcaption></figure>",
+                strip_xml_prolog(&figure.svg),
+                escape(&figure.caption),
+                escape(&figure.file)
+            );
+        }
+    }
+    for (title, text) in &input.notes {
+        let _ = writeln!(
+            html,
+            "<h2 id=\"{}\">{}</h2>\n<p>{}</p>",
+            file_stem(title),
+            escape(title),
+            escape(text).replace('\n', "<br>")
+        );
+    }
+    html.push_str("</body></html>\n");
+    html
+}
+
+/// An SVG document ready to inline in HTML (no XML declaration).
+fn strip_xml_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(start) => &svg[start..],
+        None => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{evaluate, WinRates};
+    use crate::plan::{PlanOptions, Problem};
+    use crate::transfers::Transfer;
+
+    fn table(origin: &str, rows: &[(&str, &str, f64)]) -> Transfers {
+        Transfers::from_rows(
+            origin,
+            rows.iter()
+                .map(|(s, t, v)| Transfer::new(&[*s], t, *v))
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    fn input() -> ReportInput {
+        let affinities = table(
+            "affinities",
+            &[
+                ("a", "b", 0.7),
+                ("c", "b", 0.3),
+                ("b", "a", 0.6),
+                ("c", "a", 0.4),
+                ("a", "c", 0.5),
+                ("b", "c", 0.5),
+            ],
+        );
+        let relative_losses = table(
+            "relative losses",
+            &[
+                ("a", "b", 1.0),
+                ("c", "b", 1.3),
+                ("b", "a", 1.0),
+                ("c", "a", 1.1),
+                ("a", "c", 1.0),
+                ("b", "c", 1.0),
+            ],
+        );
+        let mut rows: Vec<(&str, &str, f64)> = affinities
+            .rows()
+            .iter()
+            .map(|r| (r.sources[0].as_str(), r.target.as_str(), 0.3))
+            .collect();
+        rows.extend([("self", "a", 0.5), ("self", "b", 0.5), ("self", "c", 0.5)]);
+        let wins = WinRates {
+            vs_self: table("wins_vs_self", &rows),
+            vs_scratch: table("wins_vs_scratch", &rows),
+        };
+        let problem = Problem::new(&affinities, &PlanOptions::default()).unwrap();
+        let budgets = [1.0, 2.0]
+            .iter()
+            .map(|&budget| {
+                let plan = problem.solve(budget).unwrap();
+                let evaluation = evaluate(&plan, &wins, "taxonomy").unwrap();
+                BudgetResult {
+                    baselines: vec![Evaluation {
+                        label: "random sources (mean of 3)".into(),
+                        ..evaluation.clone()
+                    }],
+                    plan,
+                    evaluation,
+                }
+            })
+            .collect();
+        ReportInput {
+            title: "Test <run>".into(),
+            facts: RunFacts {
+                settings: vec![("seed".into(), "7".into())],
+                step_seconds: vec![("train".into(), 1.5)],
+            },
+            relative_losses,
+            affinities,
+            budgets,
+            notes: vec![("Novel tasks".into(), "none held out".into())],
+            loss_curves: vec![("a network".into(), LineChart::new("a").to_svg())],
+        }
+    }
+
+    #[test]
+    fn the_report_embeds_every_figure_and_writes_it_beside() {
+        let dir = std::env::temp_dir().join(format!("taskonomy-report-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = write_report(&dir, &input()).unwrap();
+        let html = std::fs::read_to_string(&path).unwrap();
+        let figures: Vec<String> = std::fs::read_dir(dir.join("figures"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        for expected in [
+            "affinity_before_ahp.svg",
+            "affinity_after_ahp.svg",
+            "similarity_tree.svg",
+            "taxonomy_budget_1.svg",
+            "taxonomy_budget_2.svg",
+            "gain.svg",
+            "quality.svg",
+            "mean_scores.svg",
+            "objective.svg",
+            "loss_a_network.svg",
+        ] {
+            assert!(figures.iter().any(|f| f == expected), "{expected} missing");
+            assert!(html.contains(&format!("figures/{expected}")));
+        }
+        assert_eq!(html.matches("<svg").count(), figures.len());
+        assert!(html.contains("Test &lt;run&gt;"));
+        assert!(html.contains("<td>none held out</td>") || html.contains("<p>none held out</p>"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn relative_affinities_put_each_targets_best_at_one() {
+        let input = input();
+        let matrix = FirstOrder::from_tables(&input.relative_losses, &input.affinities);
+        let relative = matrix.relative_affinity();
+        assert_eq!(relative[&("a".to_string(), "b".to_string())], 1.0);
+        assert!((relative[&("c".to_string(), "b".to_string())] - 0.3 / 0.7).abs() < 1e-12);
+        assert_eq!(relative[&("b".to_string(), "c".to_string())], 1.0);
+    }
+}
