@@ -10,5 +10,6 @@
 // Lets the macros name this crate as `::taskonomy_core` from inside it too (its own tests and docs).
 extern crate self as taskonomy_core;
 
+pub mod data;
 pub mod decoder;
 pub mod spec;

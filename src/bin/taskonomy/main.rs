@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod render;
 mod tasks;
 
 /// Taskonomy (Zamir et al., CVPR 2018): declare tasks, measure transfers, plan taxonomies.
@@ -18,12 +19,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Tasks(tasks::TasksArgs),
+    /// Render the synthetic dataset: indoor scenes with exact labels for every task, Taskonomy layout.
+    Render(render::RenderArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tasks(args) => tasks::run(args),
+        Command::Render(args) => render::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

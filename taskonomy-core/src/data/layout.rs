@@ -1,0 +1,653 @@
+//! The Taskonomy dataset layout: `{root}/{building}/{domain}/point_{P}_view_{V}_domain_{DOMAIN}.{ext}`,
+//! with the paper's encodings, and the JSON "point info" that holds each view's camera and point.
+//!
+//! Reading accepts what the released dataset contains (8- or 16-bit PNGs, grey or colour, `.npy` vectors in
+//! `float32` or `float64`, point-info files with more fields than we write); writing produces exactly the
+//! encodings documented on [`Domain`].
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::labels::geometry::{RoomBox, OBJECT_CLASSES, SCENE_CLASSES};
+use super::Error;
+
+/// A folder of the dataset layout: one kind of file per view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Domain {
+    /// `rgb`: 8-bit sRGB PNG.
+    Rgb,
+    /// `depth_zbuffer`: 16-bit grey PNG, z-buffer depth at 1/512 m per unit (65535 = 128 m or more).
+    DepthZbuffer,
+    /// `depth_euclidean`: 16-bit grey PNG, distance from the optical centre at 1/512 m per unit.
+    DepthEuclidean,
+    /// `normal`: 8-bit RGB PNG, camera-frame normal `n` stored as `round((n + 1)/2 · 255)`.
+    Normal,
+    /// `edge_texture`: 16-bit grey PNG, value in `[0, 1]` times 65535.
+    EdgeTexture,
+    /// `edge_occlusion`: 16-bit grey PNG, value in `[0, 1]` times 65535.
+    EdgeOcclusion,
+    /// `keypoints2d`: 16-bit grey PNG, value in `[0, 1]` times 65535.
+    Keypoints2d,
+    /// `keypoints3d`: 16-bit grey PNG, value in `[0, 1]` times 65535.
+    Keypoints3d,
+    /// `principal_curvature`: 8-bit RGB PNG, R = k1 and G = k2 as `round(127.5 + k · 127.5/32 m⁻¹)`
+    /// (clamped; |k| up to 32 m⁻¹, a 3 cm radius), B = 0.
+    PrincipalCurvature,
+    /// `reshading`: 8-bit grey PNG, value in `[0, 1]` times 255.
+    Reshading,
+    /// `segment_unsup2d`: 16-bit grey PNG, segment id per pixel.
+    SegmentUnsup2d,
+    /// `segment_unsup25d`: 16-bit grey PNG, segment id per pixel.
+    SegmentUnsup25d,
+    /// `segment_semantic`: 8-bit grey PNG, class id per pixel (0 background).
+    SegmentSemantic,
+    /// `class_object`: `.npy`, 1000 `float32`, the object-class distribution.
+    ClassObject,
+    /// `class_scene`: `.npy`, 365 `float32`, the room type one-hot.
+    ClassScene,
+    /// `point_info`: `.json`, camera and point of the view ([`PointInfo`]).
+    PointInfo,
+}
+
+/// Depth and distance are stored at this many units per metre.
+pub const DEPTH_UNITS_PER_METRE: f64 = 512.0;
+/// Curvature is stored linearly up to this magnitude (1/m).
+pub const CURVATURE_RANGE: f64 = 32.0;
+
+impl Domain {
+    /// Every domain, in folder-name order of the paper's list.
+    pub const ALL: [Domain; 16] = [
+        Domain::Rgb,
+        Domain::DepthZbuffer,
+        Domain::DepthEuclidean,
+        Domain::Normal,
+        Domain::EdgeTexture,
+        Domain::EdgeOcclusion,
+        Domain::Keypoints2d,
+        Domain::Keypoints3d,
+        Domain::PrincipalCurvature,
+        Domain::Reshading,
+        Domain::SegmentUnsup2d,
+        Domain::SegmentUnsup25d,
+        Domain::SegmentSemantic,
+        Domain::ClassObject,
+        Domain::ClassScene,
+        Domain::PointInfo,
+    ];
+
+    /// The folder name, which is also the `{DOMAIN}` part of file names.
+    pub fn folder_name(self) -> &'static str {
+        match self {
+            Domain::Rgb => "rgb",
+            Domain::DepthZbuffer => "depth_zbuffer",
+            Domain::DepthEuclidean => "depth_euclidean",
+            Domain::Normal => "normal",
+            Domain::EdgeTexture => "edge_texture",
+            Domain::EdgeOcclusion => "edge_occlusion",
+            Domain::Keypoints2d => "keypoints2d",
+            Domain::Keypoints3d => "keypoints3d",
+            Domain::PrincipalCurvature => "principal_curvature",
+            Domain::Reshading => "reshading",
+            Domain::SegmentUnsup2d => "segment_unsup2d",
+            Domain::SegmentUnsup25d => "segment_unsup25d",
+            Domain::SegmentSemantic => "segment_semantic",
+            Domain::ClassObject => "class_object",
+            Domain::ClassScene => "class_scene",
+            Domain::PointInfo => "point_info",
+        }
+    }
+
+    /// The domain of a folder name (as a task's `domain` attribute spells it).
+    pub fn from_folder_name(name: &str) -> Option<Domain> {
+        Domain::ALL.into_iter().find(|d| d.folder_name() == name)
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Domain::ClassObject | Domain::ClassScene => "npy",
+            Domain::PointInfo => "json",
+            _ => "png",
+        }
+    }
+
+    /// The decoded shape for images of side `size`: `[C, H, W]` for maps, `[H, W]` for id maps, `[K]` for
+    /// class vectors, `[]` for point info (which is not a tensor).
+    pub fn shape(self, size: usize) -> Vec<usize> {
+        match self {
+            Domain::Rgb | Domain::Normal => vec![3, size, size],
+            Domain::PrincipalCurvature => vec![2, size, size],
+            Domain::SegmentUnsup2d | Domain::SegmentUnsup25d | Domain::SegmentSemantic => {
+                vec![size, size]
+            }
+            Domain::ClassObject => vec![OBJECT_CLASSES],
+            Domain::ClassScene => vec![SCENE_CLASSES],
+            Domain::PointInfo => vec![],
+            _ => vec![1, size, size],
+        }
+    }
+}
+
+/// Which view of which point: the `P` and `V` of a file name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ViewKey {
+    /// Point number.
+    pub point: u32,
+    /// View number.
+    pub view: u32,
+}
+
+/// `{root}/{building}/{domain}/point_{P}_view_{V}_domain_{DOMAIN}.{ext}`.
+pub fn view_path(root: &Path, building: &str, domain: Domain, key: ViewKey) -> PathBuf {
+    root.join(building)
+        .join(domain.folder_name())
+        .join(file_name(domain, key))
+}
+
+/// `point_{P}_view_{V}_domain_{DOMAIN}.{ext}`.
+pub fn file_name(domain: Domain, key: ViewKey) -> String {
+    format!(
+        "point_{}_view_{}_domain_{}.{}",
+        key.point,
+        key.view,
+        domain.folder_name(),
+        domain.extension()
+    )
+}
+
+/// The view key and domain name of a file name `point_{P}_view_{V}_domain_{DOMAIN}.{ext}`, if it is one.
+pub fn parse_file_name(name: &str) -> Option<(ViewKey, &str)> {
+    let rest = name.strip_prefix("point_")?;
+    let (point, rest) = rest.split_once("_view_")?;
+    let (view, rest) = rest.split_once("_domain_")?;
+    let (domain, _ext) = rest.rsplit_once('.')?;
+    Some((
+        ViewKey {
+            point: point.parse().ok()?,
+            view: view.parse().ok()?,
+        },
+        domain,
+    ))
+}
+
+/// The `point_info` JSON of one view. Field names follow the released Taskonomy dataset; the fields marked
+/// "ours" are written by the synthetic renderer and optional when reading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointInfo {
+    /// Building (scene) name.
+    #[serde(default)]
+    pub building: String,
+    /// Identifier of the point.
+    #[serde(default)]
+    pub point_uuid: String,
+    /// View number.
+    #[serde(default)]
+    pub view_id: u32,
+    /// Identifier of the camera.
+    #[serde(default)]
+    pub camera_uuid: String,
+    /// Optical centre, world frame (metres, z up).
+    pub camera_location: [f64; 3],
+    /// Camera-to-world rotation as static-axis Euler angles `[x, y, z]` (radians), `R = Rz·Ry·Rx`; the
+    /// camera looks along its −z axis with y up.
+    pub camera_rotation_final: [f64; 3],
+    /// Field of view (radians), horizontal = vertical.
+    pub field_of_view_rads: f64,
+    /// Image side (pixels).
+    #[serde(default)]
+    pub resolution: u32,
+    /// The point, world frame (metres).
+    #[serde(default)]
+    pub point_location: Option<[f64; 3]>,
+    /// Distance from the camera to the point (metres).
+    #[serde(default)]
+    pub camera_distance: f64,
+    /// Angle between the line of sight and the surface normal at the point (radians).
+    #[serde(default)]
+    pub obliqueness_angle: f64,
+    /// Points (by uuid) seen off-centre in this view.
+    #[serde(default)]
+    pub nonfixated_points_in_view: Vec<String>,
+    /// Ours: whether the optical axis passes through the point (absent in the released data: true).
+    #[serde(default = "default_true")]
+    pub fixated: bool,
+    /// Ours: room type name.
+    #[serde(default)]
+    pub room_type: Option<String>,
+    /// Ours: the room box in the world frame, from which room layout and vanishing points are computed.
+    #[serde(default)]
+    pub room_box: Option<RoomBox>,
+    /// The room's Manhattan directions in the camera frame (the vanishing-point label).
+    #[serde(default)]
+    pub vanishing_points_gaussian_sphere: Option<VanishingPointsJson>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The vanishing-point directions as the released data names them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VanishingPointsJson {
+    /// The room's x axis in the camera frame.
+    pub x: [f64; 3],
+    /// The room's y axis.
+    pub y: [f64; 3],
+    /// The room's z (up) axis.
+    pub z: [f64; 3],
+}
+
+impl PointInfo {
+    /// The camera-to-world pose.
+    pub fn camera_pose(&self) -> super::math::Pose {
+        super::math::Pose {
+            rotation: super::math::Mat3::from_euler_xyz(self.camera_rotation_final),
+            translation: super::math::Vec3::from_array(self.camera_location),
+        }
+    }
+}
+
+/// Pixels to write to a PNG.
+#[derive(Clone, Copy, Debug)]
+pub enum PngPixels<'a> {
+    /// 8-bit, 1 channel.
+    Gray8(&'a [u8]),
+    /// 16-bit, 1 channel.
+    Gray16(&'a [u16]),
+    /// 8-bit, 3 channels interleaved.
+    Rgb8(&'a [u8]),
+}
+
+/// A decoded PNG: samples interleaved, 8-bit values widened to `u16`, with the bit depth kept so values can
+/// be normalised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodedPng {
+    /// Width (pixels).
+    pub width: usize,
+    /// Height (pixels).
+    pub height: usize,
+    /// Channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
+    pub channels: usize,
+    /// 8 or 16.
+    pub bit_depth: u8,
+    /// Samples, row-major, channels interleaved.
+    pub samples: Vec<u16>,
+}
+
+impl DecodedPng {
+    /// Largest sample value for the bit depth.
+    pub fn max_value(&self) -> f32 {
+        if self.bit_depth == 16 {
+            65535.0
+        } else {
+            255.0
+        }
+    }
+}
+
+/// Encodes a square or rectangular image as PNG bytes (fast deflate; the pixels are exact either way).
+pub fn encode_png(
+    width: usize,
+    height: usize,
+    pixels: PngPixels<'_>,
+) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
+        encoder.set_compression(png::Compression::Fast);
+        let bytes: Vec<u8>;
+        let data: &[u8] = match pixels {
+            PngPixels::Gray8(p) => {
+                encoder.set_color(png::ColorType::Grayscale);
+                encoder.set_depth(png::BitDepth::Eight);
+                p
+            }
+            PngPixels::Rgb8(p) => {
+                encoder.set_color(png::ColorType::Rgb);
+                encoder.set_depth(png::BitDepth::Eight);
+                p
+            }
+            PngPixels::Gray16(p) => {
+                encoder.set_color(png::ColorType::Grayscale);
+                encoder.set_depth(png::BitDepth::Sixteen);
+                // PNG stores 16-bit samples big-endian.
+                bytes = p.iter().flat_map(|v| v.to_be_bytes()).collect();
+                &bytes
+            }
+        };
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(data)?;
+        writer.finish()?;
+    }
+    Ok(out)
+}
+
+/// Decodes PNG bytes (palette and low bit depths expanded to 8 bits); `path` names the file in errors.
+pub fn decode_png(bytes: &[u8], path: &Path) -> Result<DecodedPng, Error> {
+    let err = |source: png::DecodingError| Error::Png {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(err)?;
+    let size = reader.output_buffer_size().ok_or_else(|| Error::Format {
+        path: path.to_path_buf(),
+        expected: "a PNG small enough to decode".into(),
+        found: "an image too large for memory".into(),
+    })?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf).map_err(err)?;
+    let channels = info.color_type.samples();
+    let bit_depth = if info.bit_depth == png::BitDepth::Sixteen {
+        16
+    } else {
+        8
+    };
+    let n = info.width as usize * info.height as usize * channels;
+    let samples = if bit_depth == 16 {
+        buf[..2 * n]
+            .chunks_exact(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .collect()
+    } else {
+        buf[..n].iter().map(|&b| u16::from(b)).collect()
+    };
+    Ok(DecodedPng {
+        width: info.width as usize,
+        height: info.height as usize,
+        channels,
+        bit_depth,
+        samples,
+    })
+}
+
+/// Writes a 1-D `float32` little-endian `.npy` (format 1.0) holding `values`.
+pub fn encode_npy(values: &[f32]) -> Vec<u8> {
+    let mut header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        values.len()
+    );
+    // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + 4 * values.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Reads a C-ordered little-endian `float32` or `float64` `.npy` of any shape as a flat `Vec<f32>`.
+pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
+    let bad = |found: &str| Error::Format {
+        path: path.to_path_buf(),
+        expected: "a little-endian float32/float64 .npy array".into(),
+        found: found.into(),
+    };
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("no .npy magic"));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(bad("an unknown .npy version")),
+    };
+    let header = bytes
+        .get(start..start + len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| bad("a truncated header"))?;
+    if header.contains("'fortran_order': True") {
+        return Err(bad("a Fortran-ordered array"));
+    }
+    let width = if header.contains("'<f4'") {
+        4
+    } else if header.contains("'<f8'") {
+        8
+    } else {
+        return Err(bad(&format!("header {}", header.trim())));
+    };
+    let shape = header
+        .split("'shape':")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| bad("no shape"))?;
+    let count = shape
+        .trim_start_matches([' ', '('])
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .try_fold(1usize, |acc, s| s.parse::<usize>().ok().map(|d| acc * d))
+        .ok_or_else(|| bad(&format!("shape {shape})")))?;
+    let data = &bytes[start + len..];
+    if data.len() != count * width {
+        return Err(bad(&format!(
+            "{} data bytes for {count} values",
+            data.len()
+        )));
+    }
+    Ok(if width == 4 {
+        data.chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    } else {
+        data.chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect()
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, creating folders, so a crash never
+/// leaves a half-written file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp).map_err(|source| Error::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    file.write_all(bytes).map_err(|source| Error::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Decodes one file of `domain` into its tensor values in physical units (see [`Domain::shape`]):
+/// RGB, edges, keypoints, reshading in `[0, 1]`; depth in metres; normals in `[−1, 1]`; curvature in 1/m;
+/// ids as integers. Checks the image is `size × size` with a usable channel count.
+pub fn decode_domain(
+    domain: Domain,
+    bytes: &[u8],
+    path: &Path,
+    size: usize,
+) -> Result<Vec<f32>, Error> {
+    match domain {
+        Domain::PointInfo => {
+            return Err(Error::Format {
+                path: path.to_path_buf(),
+                expected: "an image or .npy domain".into(),
+                found: "point_info".into(),
+            })
+        }
+        Domain::ClassObject | Domain::ClassScene => {
+            let v = decode_npy(bytes, path)?;
+            let n = domain.shape(size)[0];
+            if v.len() != n {
+                return Err(Error::Format {
+                    path: path.to_path_buf(),
+                    expected: format!("{n} values"),
+                    found: format!("{} values", v.len()),
+                });
+            }
+            return Ok(v);
+        }
+        _ => {}
+    }
+    let img = decode_png(bytes, path)?;
+    if img.width != size || img.height != size {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            expected: format!("a {size}×{size} image"),
+            found: format!("{}×{}", img.width, img.height),
+        });
+    }
+    let want = match domain {
+        Domain::Rgb | Domain::Normal | Domain::PrincipalCurvature => 3,
+        _ => 1,
+    };
+    if img.channels < want {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            expected: format!("{want} colour channels"),
+            found: format!("{}", img.channels),
+        });
+    }
+    let n = size * size;
+    let max = img.max_value();
+    // The first `k` channels of every pixel, as planes.
+    let planes = |k: usize, f: &dyn Fn(u16) -> f32| -> Vec<f32> {
+        let mut out = vec![0.0f32; k * n];
+        for i in 0..n {
+            for c in 0..k {
+                out[c * n + i] = f(img.samples[i * img.channels + c]);
+            }
+        }
+        out
+    };
+    Ok(match domain {
+        Domain::Rgb => planes(3, &|v| f32::from(v) / max),
+        Domain::Normal => planes(3, &|v| f32::from(v) / max * 2.0 - 1.0),
+        Domain::PrincipalCurvature => {
+            let k = CURVATURE_RANGE as f32;
+            planes(2, &|v| (f32::from(v) / max * 255.0 - 127.5) * k / 127.5)
+        }
+        Domain::DepthZbuffer | Domain::DepthEuclidean => {
+            if img.bit_depth != 16 {
+                return Err(Error::Format {
+                    path: path.to_path_buf(),
+                    expected: "a 16-bit depth PNG".into(),
+                    found: "8-bit".into(),
+                });
+            }
+            planes(1, &|v| (f64::from(v) / DEPTH_UNITS_PER_METRE) as f32)
+        }
+        Domain::SegmentUnsup2d | Domain::SegmentUnsup25d | Domain::SegmentSemantic => {
+            planes(1, &f32::from)
+        }
+        _ => planes(1, &|v| f32::from(v) / max),
+    })
+}
+
+/// Quantises a value in `[0, 1]` to 16 bits.
+pub fn unit_to_u16(v: f32) -> u16 {
+    (v.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16
+}
+
+/// Quantises metres to 16 bits at [`DEPTH_UNITS_PER_METRE`].
+pub fn metres_to_u16(m: f32) -> u16 {
+    (f64::from(m) * DEPTH_UNITS_PER_METRE + 0.5).clamp(0.0, 65535.0) as u16
+}
+
+/// Quantises a normal component in `[−1, 1]` to 8 bits.
+pub fn normal_to_u8(n: f32) -> u8 {
+    ((n.clamp(-1.0, 1.0) + 1.0) / 2.0 * 255.0 + 0.5) as u8
+}
+
+/// Quantises a curvature (1/m) to 8 bits, linear over `±CURVATURE_RANGE`.
+pub fn curvature_to_u8(k: f32) -> u8 {
+    (127.5 + f64::from(k) * 127.5 / CURVATURE_RANGE + 0.5).clamp(0.0, 255.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip() {
+        let key = ViewKey { point: 12, view: 3 };
+        let name = file_name(Domain::DepthZbuffer, key);
+        assert_eq!(name, "point_12_view_3_domain_depth_zbuffer.png");
+        assert_eq!(parse_file_name(&name), Some((key, "depth_zbuffer")));
+        assert_eq!(parse_file_name("point_x_view_3_domain_rgb.png"), None);
+        for d in Domain::ALL {
+            assert_eq!(Domain::from_folder_name(d.folder_name()), Some(d));
+        }
+    }
+
+    #[test]
+    fn npy_round_trips_and_rejects_garbage() {
+        let v: Vec<f32> = (0..365).map(|i| i as f32 * 0.5).collect();
+        let bytes = encode_npy(&v);
+        assert_eq!(
+            (10 + usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))) % 64,
+            0
+        );
+        assert_eq!(decode_npy(&bytes, Path::new("x.npy")).unwrap(), v);
+        let err = decode_npy(&bytes[..bytes.len() - 3], Path::new("x.npy"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x.npy"), "{err}");
+        assert!(decode_npy(b"not numpy", Path::new("y.npy")).is_err());
+    }
+
+    #[test]
+    fn png_round_trips_each_pixel_format() {
+        let g16: Vec<u16> = (0..12).map(|i| i * 5000).collect();
+        let d = decode_png(
+            &encode_png(4, 3, PngPixels::Gray16(&g16)).unwrap(),
+            Path::new("a.png"),
+        )
+        .unwrap();
+        assert_eq!((d.width, d.height, d.channels, d.bit_depth), (4, 3, 1, 16));
+        assert_eq!(d.samples, g16);
+        let rgb: Vec<u8> = (0..36).map(|i| (i * 7) as u8).collect();
+        let d = decode_png(
+            &encode_png(4, 3, PngPixels::Rgb8(&rgb)).unwrap(),
+            Path::new("b.png"),
+        )
+        .unwrap();
+        assert_eq!((d.channels, d.bit_depth), (3, 8));
+        assert_eq!(
+            d.samples,
+            rgb.iter().map(|&v| u16::from(v)).collect::<Vec<_>>()
+        );
+        let err = decode_png(b"\x89PNG\r\n\x1a\ngarbage", Path::new("c.png"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.png"), "{err}");
+    }
+
+    #[test]
+    fn encodings_invert_within_one_quantum() {
+        for m in [0.0f32, 0.001, 1.234, 9.99, 127.0] {
+            let back = f64::from(metres_to_u16(m)) / DEPTH_UNITS_PER_METRE;
+            assert!((back - f64::from(m)).abs() <= 0.5 / DEPTH_UNITS_PER_METRE + 1e-9);
+        }
+        for n in [-1.0f32, -0.3, 0.0, 0.577, 1.0] {
+            let back = f32::from(normal_to_u8(n)) / 255.0 * 2.0 - 1.0;
+            assert!((back - n).abs() <= 1.0 / 255.0 + 1e-6);
+        }
+        for k in [-10.0f32, 0.0, 2.5, 31.0] {
+            let back = (f32::from(curvature_to_u8(k)) - 127.5) * 32.0 / 127.5;
+            assert!((back - k).abs() <= 0.5 * 32.0 / 127.5 + 1e-4, "{k} {back}");
+        }
+    }
+}
