@@ -10,6 +10,8 @@
 // Lets the macros name this crate as `::taskonomy_core` from inside it too (its own tests and docs).
 extern crate self as taskonomy_core;
 
+pub mod affinity;
 pub mod data;
 pub mod decoder;
 pub mod spec;
+pub mod transfers;
