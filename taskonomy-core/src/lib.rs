@@ -13,5 +13,6 @@ extern crate self as taskonomy_core;
 pub mod affinity;
 pub mod data;
 pub mod decoder;
+pub mod plan;
 pub mod spec;
 pub mod transfers;
