@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod plan;
 mod render;
 mod tasks;
 
@@ -19,6 +20,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Tasks(tasks::TasksArgs),
+    /// Plan a taxonomy from an affinity table under a supervision budget (the BIP of Section 3.4).
+    Plan(plan::PlanArgs),
     /// Render the synthetic dataset: indoor scenes with exact labels for every task, Taskonomy layout.
     Render(render::RenderArgs),
 }
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tasks(args) => tasks::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(args),
     };
     match result {

@@ -1,0 +1,502 @@
+//! `taskonomy plan`: the taxonomy for one supervision budget, or a sweep over budgets (Section 3.4).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use taskonomy_core::plan::{OwnSupervision, Plan, PlanOptions, Problem, Solver};
+use taskonomy_core::transfers::Transfers;
+
+/// Plan a taxonomy: which tasks to label so that every target is solved best, under a budget.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  taskonomy plan --affinities data/taskonomy2018/affinities.csv \
+                        --budget 4 --max-order 2"
+)]
+pub struct PlanArgs {
+    /// The affinity table: CSV `sources,target,order,value`, sources joined by `+`, higher is better.
+    #[arg(long, value_name = "FILE.csv")]
+    affinities: PathBuf,
+    /// The supervision budget γ: the most total label cost the chosen source tasks may have.
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "sweep",
+        conflicts_with = "sweep"
+    )]
+    budget: Option<f64>,
+    /// Solve every budget from 1 to the number of candidate sources, for every max order up to K; write
+    /// sweep.csv and sweep.svg into --out.
+    #[arg(long)]
+    sweep: bool,
+    /// The largest transfer order K (number of sources of one transfer).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    max_order: usize,
+    /// How a chosen target scores when solved by its own supervision: `one`, or its `self` row (`value`).
+    #[arg(long, value_enum, default_value_t = Own::One)]
+    own_supervision: Own,
+    /// The tasks that may be chosen as sources (default: every non-baseline source in the table).
+    #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
+    sources: Option<Vec<String>>,
+    /// The targets to solve (default: every target in the table).
+    #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
+    targets: Option<Vec<String>>,
+    /// Importance r of targets (default 1).
+    #[arg(long, value_name = "t=w,..", value_delimiter = ',', value_parser = task_weight)]
+    importance: Vec<(String, f64)>,
+    /// Label cost ℓ of source tasks (default 1).
+    #[arg(long, value_name = "t=c,..", value_delimiter = ',', value_parser = task_weight)]
+    cost: Vec<(String, f64)>,
+    /// Output for a single budget.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Where --sweep writes sweep.csv and sweep.svg.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    /// The exact method (both give the same plan; `mip` also cross-checks it with the BIP solver).
+    #[arg(long, value_enum, default_value_t = Method::BranchAndBound)]
+    solver: Method,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Own {
+    One,
+    Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Method {
+    BranchAndBound,
+    Mip,
+}
+
+fn task_weight(text: &str) -> Result<(String, f64), String> {
+    let (task, weight) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected `task=number`, found `{text}`"))?;
+    let weight: f64 = weight
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number after `{task}=`, found `{weight}`"))?;
+    Ok((task.trim().to_owned(), weight))
+}
+
+/// Runs the subcommand.
+pub fn run(args: PlanArgs) -> anyhow::Result<()> {
+    let table = Transfers::read(&args.affinities)?;
+    let options = |max_order| PlanOptions {
+        max_order,
+        own_supervision: match args.own_supervision {
+            Own::One => OwnSupervision::One,
+            Own::Value => OwnSupervision::Value,
+        },
+        sources: args.sources.clone(),
+        targets: args.targets.clone(),
+        importance: args.importance.iter().cloned().collect(),
+        cost: args.cost.iter().cloned().collect(),
+    };
+    let solver = match args.solver {
+        Method::BranchAndBound => Solver::BranchAndBound,
+        Method::Mip => Solver::Mip { warm_start: true },
+    };
+    if args.sweep {
+        return sweep(&args, &table, options, solver);
+    }
+    let budget = args
+        .budget
+        .context("--budget is required without --sweep")?;
+    let problem = Problem::new(&table, &options(args.max_order))?;
+    let plan = problem.solve_with(budget, solver, None)?;
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string(&PlanJson::new(&problem, &plan))?
+        ),
+        Format::Text => print!("{}", text(&table, &problem, &plan)),
+    }
+    Ok(())
+}
+
+/// The JSON object of one plan (field order as documented).
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    budget: serde_json::Number,
+    max_order: usize,
+    own_supervision: OwnSupervision,
+    objective: f64,
+    sources: &'a [String],
+    transfers: &'a BTreeMap<String, taskonomy_core::plan::Assignment>,
+    solve_seconds: f64,
+}
+
+impl<'a> PlanJson<'a> {
+    fn new(problem: &Problem, plan: &'a Plan) -> Self {
+        PlanJson {
+            budget: number(plan.budget),
+            max_order: problem.max_order(),
+            own_supervision: problem.own_supervision(),
+            objective: plan.objective,
+            sources: &plan.sources,
+            transfers: &plan.transfers,
+            solve_seconds: plan.stats.elapsed.as_secs_f64(),
+        }
+    }
+}
+
+/// A whole budget as a JSON integer, any other as a float.
+fn number(x: f64) -> serde_json::Number {
+    if x.fract() == 0.0 && (0.0..9e15).contains(&x) {
+        serde_json::Number::from(x as u64)
+    } else {
+        serde_json::Number::from_f64(x).unwrap_or_else(|| serde_json::Number::from(0))
+    }
+}
+
+/// The readable table: one line per target, `target ← sources  performance`.
+fn text(table: &Transfers, problem: &Problem, plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Taxonomy of {}: budget {}, max order {}, own supervision `{}`",
+        table.origin(),
+        plan.budget,
+        problem.max_order(),
+        problem.own_supervision()
+    );
+    let _ = writeln!(
+        out,
+        "Chosen sources ({}, label cost {}): {}\n",
+        plan.sources.len(),
+        plan.cost,
+        plan.sources.join(", ")
+    );
+    let target_width = plan
+        .transfers
+        .keys()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let source_labels: Vec<String> = plan
+        .transfers
+        .values()
+        .map(|a| {
+            if a.supervised {
+                "(own supervision)".to_owned()
+            } else {
+                a.sources.join(" + ")
+            }
+        })
+        .collect();
+    let source_width = source_labels
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "{:target_width$}   {:source_width$}  performance",
+        "target", "sources"
+    );
+    for ((target, assignment), sources) in plan.transfers.iter().zip(&source_labels) {
+        let _ = writeln!(
+            out,
+            "{target:target_width$} ← {sources:source_width$}  {:.6}",
+            assignment.performance
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nObjective {:.6}  (solved in {:.2} ms)",
+        plan.objective,
+        plan.stats.elapsed.as_secs_f64() * 1e3
+    );
+    out
+}
+
+/// One row of sweep.csv.
+struct SweepRow {
+    max_order: usize,
+    budget: f64,
+    plan: Option<Plan>,
+}
+
+fn sweep(
+    args: &PlanArgs,
+    table: &Transfers,
+    options: impl Fn(usize) -> PlanOptions,
+    solver: Solver,
+) -> anyhow::Result<()> {
+    if args.max_order == 0 {
+        bail!("--max-order must be at least 1");
+    }
+    let problems = (1..=args.max_order)
+        .map(|k| Problem::new(table, &options(k)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let budgets = problems[0].sources().len();
+    let progress = ProgressBar::new((budgets * problems.len()) as u64).with_style(
+        ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} solves, {elapsed_precise}")?
+            .progress_chars("=> "),
+    );
+    let start = Instant::now();
+    let mut rows = Vec::with_capacity(budgets * problems.len());
+    for problem in &problems {
+        progress.set_message(format!("max order {}", problem.max_order()));
+        for point in problem.sweep((1..=budgets).map(|b| b as f64), solver) {
+            let point = point?;
+            rows.push(SweepRow {
+                max_order: problem.max_order(),
+                budget: point.budget,
+                plan: point.plan,
+            });
+            progress.inc(1);
+        }
+    }
+    let elapsed = start.elapsed();
+    progress.finish_and_clear();
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let csv_path = args.out.join("sweep.csv");
+    let svg_path = args.out.join("sweep.svg");
+    write(&csv_path, &sweep_csv(&rows))?;
+    let title = format!(
+        "{}: objective against budget (own supervision: {})",
+        file_name(&args.affinities),
+        problems[0].own_supervision()
+    );
+    write(&svg_path, &sweep_svg(&title, &rows))?;
+    println!(
+        "{} solves in {:.3} s; wrote {} and {}",
+        rows.len(),
+        elapsed.as_secs_f64(),
+        csv_path.display(),
+        svg_path.display()
+    );
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `max_order,budget,objective,sources`: sources sorted and joined by `+` as in the input tables; an
+/// infeasible budget leaves objective and sources empty.
+fn sweep_csv(rows: &[SweepRow]) -> String {
+    let mut out = String::from("max_order,budget,objective,sources\n");
+    for row in rows {
+        match &row.plan {
+            Some(plan) => {
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{}",
+                    row.max_order,
+                    row.budget,
+                    plan.objective,
+                    plan.sources.join("+")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{},{},,", row.max_order, row.budget);
+            }
+        }
+    }
+    out
+}
+
+/// A line plot of objective against budget, one line per max order, as a standalone SVG.
+fn sweep_svg(title: &str, rows: &[SweepRow]) -> String {
+    const WIDTH: f64 = 720.0;
+    const HEIGHT: f64 = 450.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 24.0;
+    const TOP: f64 = 48.0;
+    const BOTTOM: f64 = 58.0;
+    const COLOURS: [&str; 6] = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+    ];
+    const DASHES: [&str; 3] = ["none", "7 4", "2 3"];
+
+    let points: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .filter_map(|r| {
+            r.plan
+                .as_ref()
+                .map(|p| (r.max_order, r.budget, p.objective))
+        })
+        .collect();
+    let x_max = rows.iter().map(|r| r.budget).fold(1.0, f64::max);
+    let y_max = points.iter().map(|p| p.2).fold(0.0, f64::max);
+    let x_ticks = ticks(x_max, 12);
+    let y_ticks = ticks(y_max, 6);
+    let x_top = x_ticks.last().copied().unwrap_or(1.0).max(x_max);
+    let y_top = y_ticks.last().copied().unwrap_or(1.0).max(y_max);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let sx = |x: f64| LEFT + x / x_top * plot_w;
+    let sy = |y: f64| TOP + plot_h - y / y_top * plot_h;
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="24" text-anchor="middle" font-size="15" font-weight="bold">{}</text>"#,
+        WIDTH / 2.0,
+        escape(title)
+    );
+    // Grid and ticks.
+    for &y in &y_ticks {
+        let py = sy(y);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}" stroke="#e5e5e5"/>"##,
+            LEFT + plot_w
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            LEFT - 8.0,
+            py + 4.0,
+            tick_label(y)
+        );
+    }
+    for &x in &x_ticks {
+        let px = sx(x);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#333"/>"##,
+            TOP + plot_h,
+            TOP + plot_h + 5.0
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            TOP + plot_h + 19.0,
+            tick_label(x)
+        );
+    }
+    // Axes and their labels.
+    let _ = writeln!(
+        svg,
+        r##"<path d="M{LEFT},{TOP} V{:.1} H{:.1}" fill="none" stroke="#333"/>"##,
+        TOP + plot_h,
+        LEFT + plot_w
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">supervision budget γ (label cost of the chosen sources)</text>"#,
+        LEFT + plot_w / 2.0,
+        HEIGHT - 14.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle" font-size="13">objective Σ r·p</text>"#,
+        TOP + plot_h / 2.0
+    );
+    // One line per max order.
+    let orders: Vec<usize> = {
+        let mut o: Vec<usize> = rows.iter().map(|r| r.max_order).collect();
+        o.dedup();
+        o
+    };
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{:.1}" y="{:.1}" width="130" height="{:.1}" fill="white" fill-opacity="0.9" stroke="#ccc"/>"##,
+        LEFT + plot_w - 136.0,
+        TOP + plot_h - 12.0 - 20.0 * orders.len() as f64,
+        8.0 + 20.0 * orders.len() as f64
+    );
+    for (i, &order) in orders.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        // Dashes tell apart lines that coincide (higher orders often add nothing at large budgets).
+        let dashes = DASHES[i % DASHES.len()];
+        let line: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| p.0 == order)
+            .map(|p| (sx(p.1), sy(p.2)))
+            .collect();
+        let path: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="{dashes}"/>"#,
+            path.join(" ")
+        );
+        for (x, y) in &line {
+            let _ = writeln!(
+                svg,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"/>"#
+            );
+        }
+        // Legend entry, bottom right inside the plot: objectives never fall as the budget grows, so the
+        // lines stay clear of that corner.
+        let lx = LEFT + plot_w - 128.0;
+        let ly = TOP + plot_h - 20.0 * (orders.len() - i) as f64;
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dashes}"/><circle cx="{:.1}" cy="{ly:.1}" r="3" fill="{colour}"/>"#,
+            lx + 26.0,
+            lx + 13.0
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}">max order {order}</text>"#,
+            lx + 34.0,
+            ly + 4.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Round tick positions from 0 covering `max`: steps of 1, 2 or 5 × 10ⁿ, about `target` of them.
+fn ticks(max: f64, target: usize) -> Vec<f64> {
+    if max <= 0.0 {
+        return vec![0.0, 1.0];
+    }
+    let raw = max / target as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let count = (max / step).ceil() as usize;
+    (0..=count).map(|i| i as f64 * step).collect()
+}
+
+fn tick_label(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
