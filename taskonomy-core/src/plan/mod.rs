@@ -34,17 +34,18 @@
 //!
 //! let table = Transfers::parse(
 //!     "sources,target,order,value\n\
-//!      normals,depth,1,0.6\n\
+//!      normals,depth,1,0.7\n\
 //!      edges,depth,1,0.3\n\
-//!      depth,normals,1,0.7\n\
+//!      depth,normals,1,0.6\n\
 //!      edges,normals,1,0.2\n",
 //!     "small.csv",
 //! )?;
 //! let problem = Problem::new(&table, &PlanOptions::default())?;
 //! let plan = problem.solve(1.0)?;
-//! // Labelling normals solves normals itself (p = 1) and depth by transfer (0.6).
+//! // Labelling normals solves normals itself (p = 1) and depth by transfer (0.7): better than the
+//! // other way round (1 + 0.6).
 //! assert_eq!(plan.sources, ["normals"]);
-//! assert!((plan.objective - 1.6).abs() < 1e-12);
+//! assert!((plan.objective - 1.7).abs() < 1e-12);
 //! assert_eq!(plan.transfers["depth"].sources, ["normals"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
