@@ -12,6 +12,7 @@ pub mod camera;
 pub mod geometry;
 pub mod labels;
 pub mod layout;
+pub mod loader;
 pub mod math;
 pub mod render;
 pub mod rng;

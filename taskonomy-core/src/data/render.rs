@@ -97,12 +97,14 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
     let size = camera.size;
     let to_camera = camera.pose.rotation.transpose();
     let n = options.samples_per_axis.max(1);
+    let (half, focal) = (size as f64 / 2.0, camera.focal_px());
     let pixels: Vec<Pixel> = (0..size * size)
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
             let (u, v) = ((i % size) as f64, (i / size) as f64);
-            let dir = camera.direction_camera(u + 0.5, v + 0.5);
+            // `direction_camera` inlined with the focal length computed once per image, not per pixel.
+            let dir = Vec3::new((u + 0.5 - half) / focal, -(v + 0.5 - half) / focal, -1.0);
             let ray = Ray::new(camera.pose.translation, camera.pose.apply_dir(dir));
             let hit = scene.trace(&ray);
             let t = hit.surface.t;
@@ -178,29 +180,38 @@ fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit) -> [f64; 3] {
     let emission = f64::from(material.emission);
     [0, 1, 2].map(|k| {
         let radiance = albedo[k] * (irradiance[k] + emission);
-        1.0 - libm::exp(-0.8 * radiance)
+        // Reinhard's curve x/(1 + x): highlights approach white without clipping.
+        let x = 0.9 * radiance;
+        x / (1.0 + x)
     })
 }
 
-/// Linear `[0, 1]` to 8-bit sRGB (IEC 61966-2-1 transfer curve).
+/// Linear `[0, 1]` to 8-bit sRGB (IEC 61966-2-1 transfer curve), rounded to the nearest code.
+///
+/// The code is found by binary search among the 255 linear values where rounding changes (the curve is
+/// monotonic), which gives the same byte as evaluating the curve, with no `pow` per pixel.
 pub fn encode_srgb(linear: f64) -> u8 {
-    let c = linear.clamp(0.0, 1.0);
-    let s = if c <= 0.003_130_8 {
-        12.92 * c
-    } else {
-        1.055 * libm::pow(c, 1.0 / 2.4) - 0.055
-    };
-    (s * 255.0 + 0.5) as u8
+    static THRESHOLDS: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = THRESHOLDS.get_or_init(|| {
+        (1..256)
+            .map(|k| srgb_to_linear((k as f64 - 0.5) / 255.0))
+            .collect()
+    });
+    t.partition_point(|&x| x <= linear) as u8
 }
 
-/// 8-bit sRGB to linear `[0, 1]`.
-pub fn decode_srgb(v: u8) -> f64 {
-    let s = f64::from(v) / 255.0;
+/// The sRGB transfer curve's inverse: encoded `[0, 1]` to linear `[0, 1]`.
+fn srgb_to_linear(s: f64) -> f64 {
     if s <= 0.040_45 {
         s / 12.92
     } else {
         libm::pow((s + 0.055) / 1.055, 2.4)
     }
+}
+
+/// 8-bit sRGB to linear `[0, 1]`.
+pub fn decode_srgb(v: u8) -> f64 {
+    srgb_to_linear(f64::from(v) / 255.0)
 }
 
 #[cfg(test)]

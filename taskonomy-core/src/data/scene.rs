@@ -350,6 +350,8 @@ pub struct Primitive {
     pub shape: Shape,
     /// Index into [`Scene::materials`].
     pub material: u16,
+    /// Bounding box of the shape: a cheap test that skips most exact intersections.
+    pub aabb: Aabb,
 }
 
 /// A piece of furniture: a class and a run of primitives.
@@ -490,6 +492,9 @@ impl Scene {
             }
             for pi in object.first..object.first + object.count {
                 let prim = &self.primitives[pi];
+                if !prim.aabb.hit(ray, best.surface.t) {
+                    continue;
+                }
                 if let Some(surface) = prim.shape.intersect(ray, best.surface.t) {
                     best = TraceHit {
                         surface,
@@ -510,7 +515,7 @@ impl Scene {
             o.aabb.hit(ray, t_max)
                 && self.primitives[o.first..o.first + o.count]
                     .iter()
-                    .any(|p| p.shape.intersect(ray, t_max).is_some())
+                    .any(|p| p.aabb.hit(ray, t_max) && p.shape.intersect(ray, t_max).is_some())
         })
     }
 
@@ -1092,7 +1097,11 @@ impl Builder {
             };
             let bb = shape.aabb();
             aabb = Some(aabb.map_or(bb, |a| a.union(&bb)));
-            self.primitives.push(Primitive { shape, material });
+            self.primitives.push(Primitive {
+                shape,
+                material,
+                aabb: bb,
+            });
         }
         if let Some(aabb) = aabb {
             self.objects.push(Object {

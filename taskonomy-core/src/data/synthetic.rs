@@ -173,7 +173,7 @@ pub fn render_scene(config: &SynthConfig, index: usize) -> Vec<RenderedView> {
         .par_iter()
         .map(|view| {
             let frame = render(&scene, &view.camera, &options);
-            let labels = ViewLabels::compute(&frame);
+            let labels = ViewLabels::compute(&scene, &frame);
             RenderedView {
                 building: scene.building.clone(),
                 key: ViewKey {

@@ -5,44 +5,89 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::math::{Mat3, Pose, Vec3};
 use crate::data::render::Frame;
+use crate::data::scene::Scene;
 
-/// How far (as a fraction of the near pixel's depth) the far pixel must lie behind the near surface's
-/// tangent plane, and the near pixel in front of the far surface's, for an occlusion edge. Below it, two
-/// surfaces meet in a crease, which is not an occlusion.
+/// The smallest jump in distance, as a fraction of the nearer distance, that counts as an occlusion.
 pub const OCCLUSION_MARGIN: f64 = 0.01;
 
-/// Occlusion edges: 1.0 at pixel `p` when a 4-neighbour `q` sees a different surface that `p`'s surface
-/// hides part of, i.e. `q`'s point lies behind `p`'s tangent plane and `p`'s point in front of `q`'s
-/// tangent plane, each by more than `OCCLUSION_MARGIN · depth(p)`; 0.0 elsewhere. The edge is drawn on the
-/// near (occluding) side. Creases (a wall meeting the floor, the edge of a box) fail one of the two tests
-/// and are not occlusions. Unitless.
-pub fn occlusion_edges(frame: &Frame) -> Vec<f32> {
+/// Bisection steps between two pixel centres: the boundary between their surfaces is located to
+/// `2⁻¹⁰` pixel, where a crease's jump has shrunk to nothing and an occlusion's has not.
+pub const OCCLUSION_BISECTIONS: usize = 10;
+
+/// Occlusion edges: 1.0 at pixel `p` when, for a 4-neighbour `q` that sees a different surface and is
+/// farther, the visible distance jumps along the image segment between the two pixel centres by more than
+/// `OCCLUSION_MARGIN` of the nearer distance; 0.0 elsewhere. The jump is measured exactly by bisecting the
+/// segment with camera rays until the two surfaces are [`OCCLUSION_BISECTIONS`] halvings apart. Creases
+/// (a wall meeting the floor, the edge of a box, a leg standing on the floor) are continuous and are not
+/// occlusions; silhouettes of balls and cylinders are. The edge is drawn on the near (occluding) side.
+/// Unitless.
+pub fn occlusion_edges(scene: &Scene, frame: &Frame) -> Vec<f32> {
     let size = frame.size;
     let mut out = vec![0.0f32; size * size];
-    for (i, slot) in out.iter_mut().enumerate() {
+    for i in 0..size * size {
         let (x, y) = (i % size, i / size);
-        let p = frame.point(i);
-        let np = frame.normal_vec(i);
-        let margin = OCCLUSION_MARGIN * f64::from(frame.depth[i]);
-        let neighbours = [
-            (x > 0).then(|| i - 1),
+        for j in [
             (x + 1 < size).then(|| i + 1),
-            (y > 0).then(|| i - size),
             (y + 1 < size).then(|| i + size),
-        ];
-        for j in neighbours.into_iter().flatten() {
-            if frame.surface[j] == frame.surface[i] {
-                continue;
-            }
-            let q = frame.point(j);
-            let nq = frame.normal_vec(j);
-            if (q - p).dot(np) < -margin && (p - q).dot(nq) > margin {
-                *slot = 1.0;
-                break;
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if frame.surface[i] != frame.surface[j] && jumps(scene, frame, i, j) {
+                let near = if frame.distance[i] <= frame.distance[j] {
+                    i
+                } else {
+                    j
+                };
+                out[near] = 1.0;
             }
         }
     }
     out
+}
+
+/// Whether the visible distance jumps between the centres of pixels `i` and `j`.
+fn jumps(scene: &Scene, frame: &Frame, i: usize, j: usize) -> bool {
+    let size = frame.size;
+    let end = |k: usize| End {
+        u: (k % size) as f64 + 0.5,
+        v: (k / size) as f64 + 0.5,
+        surface: frame.surface[k],
+        t: f64::from(frame.distance[k]),
+    };
+    jumps_between(scene, frame, end(i), end(j), OCCLUSION_BISECTIONS)
+}
+
+/// One end of a bisected image segment: position, surface seen, distance.
+#[derive(Clone, Copy)]
+struct End {
+    u: f64,
+    v: f64,
+    surface: u32,
+    t: f64,
+}
+
+fn jumps_between(scene: &Scene, frame: &Frame, a: End, b: End, steps: usize) -> bool {
+    if steps == 0 {
+        return (a.t - b.t).abs() > OCCLUSION_MARGIN * a.t.min(b.t);
+    }
+    let (u, v) = ((a.u + b.u) / 2.0, (a.v + b.v) / 2.0);
+    let hit = scene.trace(&frame.camera.ray(u, v));
+    let mid = End {
+        u,
+        v,
+        surface: hit.primitive * 8 + u32::from(hit.surface.face),
+        t: hit.surface.t,
+    };
+    // Follow the half whose ends see different surfaces; a third surface in between splits the search.
+    if mid.surface == a.surface {
+        jumps_between(scene, frame, mid, b, steps - 1)
+    } else if mid.surface == b.surface {
+        jumps_between(scene, frame, a, mid, steps - 1)
+    } else {
+        jumps_between(scene, frame, a, mid, steps - 1)
+            || jumps_between(scene, frame, mid, b, steps - 1)
+    }
 }
 
 /// The number of entries of the object-classification label (the paper's ImageNet-sized output).

@@ -17,26 +17,32 @@ fn gaussian_kernel(sigma: f64) -> Vec<f32> {
 /// Separable Gaussian blur of one channel, borders clamped.
 pub fn blur(channel: &[f32], size: usize, sigma: f64) -> Vec<f32> {
     let k = gaussian_kernel(sigma);
-    let r = (k.len() / 2) as isize;
-    let clamp = |x: isize| x.clamp(0, size as isize - 1) as usize;
-    let mut tmp = vec![0.0f32; channel.len()];
+    let r = k.len() / 2;
+    let n = size * size;
+    // Horizontal pass over rows padded with their edge values, so the inner loop has no bounds logic.
+    let mut tmp = vec![0.0f32; n];
+    let mut padded = vec![0.0f32; size + 2 * r];
     for y in 0..size {
-        for x in 0..size {
-            tmp[y * size + x] = k
-                .iter()
-                .enumerate()
-                .map(|(j, w)| w * channel[y * size + clamp(x as isize + j as isize - r)])
-                .sum();
+        let row = &channel[y * size..(y + 1) * size];
+        padded[..r].fill(row[0]);
+        padded[r..r + size].copy_from_slice(row);
+        padded[r + size..].fill(row[size - 1]);
+        let out = &mut tmp[y * size..(y + 1) * size];
+        for (j, &w) in k.iter().enumerate() {
+            for (o, &p) in out.iter_mut().zip(&padded[j..j + size]) {
+                *o += w * p;
+            }
         }
     }
-    let mut out = vec![0.0f32; channel.len()];
+    // Vertical pass: whole rows at a time, the source row clamped.
+    let mut out = vec![0.0f32; n];
     for y in 0..size {
-        for x in 0..size {
-            out[y * size + x] = k
-                .iter()
-                .enumerate()
-                .map(|(j, w)| w * tmp[clamp(y as isize + j as isize - r) * size + x])
-                .sum();
+        let dst = &mut out[y * size..(y + 1) * size];
+        for (j, &w) in k.iter().enumerate() {
+            let sy = (y + j).saturating_sub(r).min(size - 1);
+            for (o, &p) in dst.iter_mut().zip(&tmp[sy * size..(sy + 1) * size]) {
+                *o += w * p;
+            }
         }
     }
     out
@@ -150,44 +156,59 @@ pub fn harris(channels: &[&[f32]], size: usize, sigma: f64) -> Vec<f32> {
         .collect()
 }
 
-/// Graph-based segmentation (Felzenszwalb & Huttenlocher 2004) of a `size × size` image whose pixels have
-/// the feature vectors `features[i]` (any dimension): 8-connected pixel graph weighted by the Euclidean
+/// Graph-based segmentation (Felzenszwalb & Huttenlocher 2004) of a `size × size` image whose pixel `i` has
+/// the feature vector `features[i·dims..(i + 1)·dims]`: 8-connected pixel graph weighted by the Euclidean
 /// feature distance; regions merge while the joining edge is no heavier than either region's internal
 /// difference plus `k / |region|`; regions smaller than `min_size` are then merged into a neighbour.
 /// Returns segment ids numbered `0, 1, …` in the order their first pixel appears in a row-major scan.
-pub fn felzenszwalb(features: &[Vec<f32>], size: usize, k: f32, min_size: usize) -> Vec<u32> {
+pub fn felzenszwalb(
+    features: &[f32],
+    dims: usize,
+    size: usize,
+    k: f32,
+    min_size: usize,
+) -> Vec<u32> {
     let n = size * size;
+    let feature = |i: usize| &features[i * dims..(i + 1) * dims];
     let dist = |i: usize, j: usize| -> f32 {
-        features[i]
+        feature(i)
             .iter()
-            .zip(&features[j])
+            .zip(feature(j))
             .map(|(a, b)| (a - b) * (a - b))
             .sum::<f32>()
             .sqrt()
     };
-    let mut edges: Vec<(f32, u32, u32)> = Vec::with_capacity(4 * n);
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(4 * n);
     for y in 0..size {
         for x in 0..size {
             let i = y * size + x;
             if x + 1 < size {
-                edges.push((dist(i, i + 1), i as u32, (i + 1) as u32));
+                pairs.push((i as u32, (i + 1) as u32));
             }
             if y + 1 < size {
-                edges.push((dist(i, i + size), i as u32, (i + size) as u32));
+                pairs.push((i as u32, (i + size) as u32));
                 if x + 1 < size {
-                    edges.push((dist(i, i + size + 1), i as u32, (i + size + 1) as u32));
+                    pairs.push((i as u32, (i + size + 1) as u32));
                 }
                 if x > 0 {
-                    edges.push((dist(i, i + size - 1), i as u32, (i + size - 1) as u32));
+                    pairs.push((i as u32, (i + size - 1) as u32));
                 }
             }
         }
     }
-    // A stable sort on the weight alone: ties keep their construction order, so the result is reproducible.
-    edges.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Sort by weight, ties by construction order: the key packs the weight's bits (monotonic for
+    // non-negative floats) above the edge index, so every key is unique and the order reproducible.
+    let mut order: Vec<u64> = pairs
+        .iter()
+        .enumerate()
+        .map(|(e, &(a, b))| (u64::from(dist(a as usize, b as usize).to_bits()) << 32) | e as u64)
+        .collect();
+    order.sort_unstable();
     let mut sets = DisjointSets::new(n);
     let mut internal = vec![0.0f32; n];
-    for &(w, a, b) in &edges {
+    for &key in &order {
+        let w = f32::from_bits((key >> 32) as u32);
+        let (a, b) = pairs[(key & 0xffff_ffff) as usize];
         let (ra, rb) = (sets.find(a as usize), sets.find(b as usize));
         if ra != rb
             && w <= internal[ra] + k / sets.size[ra] as f32
@@ -197,7 +218,8 @@ pub fn felzenszwalb(features: &[Vec<f32>], size: usize, k: f32, min_size: usize)
             internal[r] = w;
         }
     }
-    for &(_, a, b) in &edges {
+    for &key in &order {
+        let (a, b) = pairs[(key & 0xffff_ffff) as usize];
         let (ra, rb) = (sets.find(a as usize), sets.find(b as usize));
         if ra != rb && (sets.size[ra] < min_size || sets.size[rb] < min_size) {
             sets.union(ra, rb);
@@ -324,8 +346,7 @@ mod tests {
     #[test]
     fn felzenszwalb_separates_the_square_from_the_background() {
         let img = square(32);
-        let features: Vec<Vec<f32>> = img.iter().map(|&v| vec![v]).collect();
-        let seg = felzenszwalb(&features, 32, 0.5, 4);
+        let seg = felzenszwalb(&img, 1, 32, 0.5, 4);
         assert_eq!(seg[0], 0);
         assert_eq!(seg[16 * 32 + 16], 1);
         assert_eq!(*seg.iter().max().unwrap(), 1);

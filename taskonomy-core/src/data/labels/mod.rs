@@ -11,6 +11,7 @@ pub mod image;
 
 use super::layout::Domain;
 use super::render::Frame;
+use super::scene::Scene;
 
 /// Canny on luminance: blur σ (pixels) and the hysteresis thresholds (luminance per pixel).
 pub const CANNY: (f64, f32, f32) = (1.0, 0.025, 0.06);
@@ -301,10 +302,10 @@ impl Label {
                  0.06 luminance per pixel. 1 on edges, 0 elsewhere (1 × H × W)."
             }
             Label::Edges3d => {
-                "Occlusion edges: 1 at a pixel whose surface hides a different surface seen by a 4-neighbour \
-                 (the neighbour's point lies behind this pixel's tangent plane, and this point in front of the \
-                 neighbour's, each by more than 1% of this pixel's depth); creases are not edges. 0 elsewhere \
-                 (1 × H × W)."
+                "Occlusion edges: 1 at a pixel when the visible distance jumps by more than 1% between its centre \
+                 and a farther 4-neighbour's that sees a different surface (the jump located exactly by bisecting \
+                 the segment with camera rays to 1/1024 px); creases are continuous and are not edges; the \
+                 edge is on the near side. 0 elsewhere (1 × H × W)."
             }
             Label::Keypoints2d => {
                 "Image corners: Harris response R = det M − 0.04 (tr M)² of the luminance structure tensor \
@@ -423,8 +424,8 @@ pub fn luminance(rgb: &[[u8; 3]]) -> Vec<f32> {
 }
 
 impl ViewLabels {
-    /// Computes every label of one rendered view.
-    pub fn compute(frame: &Frame) -> ViewLabels {
+    /// Computes every label of one view rendered from `scene`.
+    pub fn compute(scene: &Scene, frame: &Frame) -> ViewLabels {
         let size = frame.size;
         let y = luminance(&frame.rgb);
         let edge_texture = image::canny(&y, size, CANNY.0, CANNY.1, CANNY.2);
@@ -447,33 +448,28 @@ impl ViewLabels {
 
         let area = (size * size) as f32;
         let scale = area / (64.0 * 64.0);
-        let rgb: Vec<Vec<f32>> = {
-            let planes: Vec<Vec<f32>> = (0..3)
-                .map(|k| {
-                    image::blur(
-                        &frame
-                            .rgb
-                            .iter()
-                            .map(|p| f32::from(p[k]) / 255.0)
-                            .collect::<Vec<_>>(),
-                        size,
-                        0.8,
-                    )
-                })
-                .collect();
-            (0..size * size)
-                .map(|i| vec![planes[0][i], planes[1][i], planes[2][i]])
-                .collect()
-        };
-        let segment2d = image::felzenszwalb(
-            &rgb,
-            size,
-            SEGMENT2D.0 * scale,
-            (area * SEGMENT2D.1).max(2.0) as usize,
-        );
-        let geo: Vec<Vec<f32>> = (0..size * size)
-            .map(|i| {
-                vec![
+        let planes: Vec<Vec<f32>> = (0..3)
+            .map(|k| {
+                image::blur(
+                    &frame
+                        .rgb
+                        .iter()
+                        .map(|p| f32::from(p[k]) / 255.0)
+                        .collect::<Vec<_>>(),
+                    size,
+                    0.8,
+                )
+            })
+            .collect();
+        let rgb: Vec<f32> = (0..size * size)
+            .flat_map(|i| [planes[0][i], planes[1][i], planes[2][i]])
+            .collect();
+        let min_size = |fraction: f32| (area * fraction).max(2.0) as usize;
+        let segment2d =
+            image::felzenszwalb(&rgb, 3, size, SEGMENT2D.0 * scale, min_size(SEGMENT2D.1));
+        let geo: Vec<f32> = (0..size * size)
+            .flat_map(|i| {
+                [
                     nx[i],
                     ny[i],
                     nz[i],
@@ -482,16 +478,12 @@ impl ViewLabels {
                 ]
             })
             .collect();
-        let segment25d = image::felzenszwalb(
-            &geo,
-            size,
-            SEGMENT25D.0 * scale,
-            (area * SEGMENT25D.1).max(2.0) as usize,
-        );
+        let segment25d =
+            image::felzenszwalb(&geo, 5, size, SEGMENT25D.0 * scale, min_size(SEGMENT25D.1));
 
         ViewLabels {
             edge_texture,
-            edge_occlusion: geometry::occlusion_edges(frame),
+            edge_occlusion: geometry::occlusion_edges(scene, frame),
             keypoints2d,
             keypoints3d,
             segment2d,

@@ -1,0 +1,50 @@
+//! `taskonomy render` writes the Taskonomy layout and reports what it did.
+
+use std::process::Command;
+
+#[test]
+fn render_writes_every_domain_and_prints_a_summary() {
+    let out = std::env::temp_dir().join(format!("taskonomy-cli-render-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args([
+            "render", "--scenes", "1", "--size", "32", "--seed", "3", "--points", "1", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("5 images")
+            && stdout.contains("75 label files")
+            && stdout.contains("images/s"),
+        "{stdout}"
+    );
+    let building = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    assert_eq!(std::fs::read_dir(&building).unwrap().count(), 16);
+    assert!(building
+        .join("depth_zbuffer/point_0_view_0_domain_depth_zbuffer.png")
+        .is_file());
+    assert!(building
+        .join("point_info/point_0_view_4_domain_point_info.json")
+        .is_file());
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args(["render", "--size", "2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("between 8 and 4096"));
+    let _ = std::fs::remove_dir_all(&out);
+}
