@@ -39,6 +39,32 @@ fn render_writes_every_domain_and_prints_a_summary() {
         .join("point_info/point_0_view_4_domain_point_info.json")
         .is_file());
 
+    // `show` draws a captioned sheet of every label of one view.
+    let sheet = out.join("sheet.png");
+    let shown = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .arg("show")
+        .arg(&out)
+        .args(["--point", "0", "--view", "0", "--out"])
+        .arg(&sheet)
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let png = std::fs::read(&sheet).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let missing = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .arg("show")
+        .arg(&out)
+        .args(["--point", "7", "--out"])
+        .arg(&sheet)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no point 7 view 0"));
+
     let bad = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
         .args(["render", "--size", "2", "--out"])
         .arg(&out)

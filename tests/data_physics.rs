@@ -65,8 +65,7 @@ fn occlusion_edges_lie_on_the_near_side_of_depth_discontinuities() {
     for v in views() {
         let f = &v.frame;
         let s = f.size;
-        let e = &v.labels.edge_occlusion;
-        for i in 0..s * s {
+        for (i, &edge) in v.labels.edge_occlusion.iter().enumerate() {
             let (x, y) = (i % s, i / s);
             let neighbours: Vec<usize> = [
                 (x > 0).then(|| i - 1),
@@ -77,7 +76,7 @@ fn occlusion_edges_lie_on_the_near_side_of_depth_discontinuities() {
             .into_iter()
             .flatten()
             .collect();
-            if e[i] == 1.0 {
+            if edge == 1.0 {
                 edges += 1;
                 // Some neighbour sees a different surface, farther away, across a 3-D gap.
                 assert!(
@@ -94,7 +93,7 @@ fn occlusion_edges_lie_on_the_near_side_of_depth_discontinuities() {
                 if f.object[j] != f.object[i] && f.depth[j] > 1.3 * f.depth[i] {
                     jumps += 1;
                     assert_eq!(
-                        e[i], 1.0,
+                        edge, 1.0,
                         "{} {:?}: depth jump at ({x}, {y}) not marked",
                         v.building, v.key
                     );

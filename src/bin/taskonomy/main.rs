@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod plan;
 mod render;
+mod show;
 mod tasks;
 
 /// Taskonomy (Zamir et al., CVPR 2018): declare tasks, measure transfers, plan taxonomies.
@@ -24,6 +25,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Render the synthetic dataset: indoor scenes with exact labels for every task, Taskonomy layout.
     Render(render::RenderArgs),
+    /// Draw one view's contact sheet: RGB and every task's label, captioned.
+    Show(show::ShowArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Tasks(args) => tasks::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(args),
+        Command::Show(args) => show::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -568,6 +568,44 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Loads the single-view `labels` of one view (for inspection and contact sheets), with the corruptions
+/// drawn from `seed` as a loader with that seed would.
+pub fn load_view(
+    dataset: &Dataset,
+    building: &str,
+    key: ViewKey,
+    labels: &[Label],
+    seed: u64,
+) -> Result<Sample, Error> {
+    if let Some(l) = labels
+        .iter()
+        .find(|l| l.sample_kind() != SampleKind::Single)
+    {
+        return Err(Error::Invalid(format!(
+            "{} needs several views; load it through a Loader",
+            l.name()
+        )));
+    }
+    let index = dataset
+        .buildings
+        .iter()
+        .position(|b| b.name == building)
+        .ok_or_else(|| Error::Dataset {
+            root: dataset.root.clone(),
+            what: format!("expected a building named {building}"),
+        })?;
+    let config = LoaderConfig::new(labels.to_vec(), 1, seed);
+    load_sample(
+        dataset,
+        &SampleRef {
+            building: index,
+            views: vec![key],
+            same_point: None,
+        },
+        &config,
+    )
+}
+
 fn note_problem(stats: &mut LoaderStats, error: &Error) {
     tracing::warn!("skipping a sample: {error}");
     stats.skipped += 1;

@@ -17,6 +17,7 @@ pub mod math;
 pub mod render;
 pub mod rng;
 pub mod scene;
+pub mod sheet;
 pub mod synthetic;
 
 use std::path::PathBuf;

@@ -14,13 +14,13 @@ use super::render::Frame;
 use super::scene::Scene;
 
 /// Canny on luminance: blur σ (pixels) and the hysteresis thresholds (luminance per pixel).
-pub const CANNY: (f64, f32, f32) = (1.0, 0.025, 0.06);
+pub const CANNY: (f64, f32, f32) = (1.0, 0.012, 0.03);
 /// Harris window σ (pixels) for both keypoint labels.
 pub const HARRIS_SIGMA: f64 = 1.0;
 /// The 2-D keypoint label is `min(1, √max(R, 0) / KEYPOINTS2D_SCALE)`, `R` in (luminance/pixel)⁴.
-pub const KEYPOINTS2D_SCALE: f32 = 0.004;
+pub const KEYPOINTS2D_SCALE: f32 = 0.003;
 /// The 3-D keypoint label is `min(1, √max(R, 0) / KEYPOINTS3D_SCALE)`, `R` from normals and log-distance.
-pub const KEYPOINTS3D_SCALE: f32 = 0.02;
+pub const KEYPOINTS3D_SCALE: f32 = 0.1;
 /// Graph-based segmentation on RGB: `k` at 64 px (scaled with the image area) and the minimum region as a
 /// fraction of the image.
 pub const SEGMENT2D: (f32, f32) = (0.6, 1.0 / 256.0);
@@ -298,8 +298,8 @@ impl Label {
             }
             Label::Edges2d => {
                 "Texture edges: Canny on luminance Y = (0.299R + 0.587G + 0.114B)/255 of the 8-bit image; \
-                 Gaussian blur σ = 1 px, Sobel gradient, non-maximum suppression, hysteresis between 0.025 and \
-                 0.06 luminance per pixel. 1 on edges, 0 elsewhere (1 × H × W)."
+                 Gaussian blur σ = 1 px, Sobel gradient, non-maximum suppression, hysteresis between 0.012 and \
+                 0.03 luminance per pixel. 1 on edges, 0 elsewhere (1 × H × W)."
             }
             Label::Edges3d => {
                 "Occlusion edges: 1 at a pixel when the visible distance jumps by more than 1% between its centre \
@@ -309,12 +309,12 @@ impl Label {
             }
             Label::Keypoints2d => {
                 "Image corners: Harris response R = det M − 0.04 (tr M)² of the luminance structure tensor \
-                 (Sobel gradients, Gaussian window σ = 1 px), label min(1, √max(R, 0) / 0.004), unitless in \
+                 (Sobel gradients, Gaussian window σ = 1 px), label min(1, √max(R, 0) / 0.003), unitless in \
                  [0, 1] (1 × H × W)."
             }
             Label::Keypoints3d => {
                 "Geometric corners: the same Harris response summed over the channels n_x, n_y, n_z (camera-frame \
-                 normal) and ln(distance / 1 m), label min(1, √max(R, 0) / 0.02), unitless in [0, 1] \
+                 normal) and ln(distance / 1 m), label min(1, √max(R, 0) / 0.1), unitless in [0, 1] \
                  (1 × H × W)."
             }
             Label::Curvature => {
