@@ -41,9 +41,10 @@ task_dictionary! {
 
 fn main() {
     println!("{}: {}\n", MaterialStudy::NAME, MaterialStudy::DOC);
+    let header = ["task", "output", "loss", "ℓ", "r", "decoder", "role"];
     println!(
         "{:<16} {:<18} {:<13} {:>5} {:>5}  {:<16} {}",
-        "task", "output", "loss", "ℓ", "r", "decoder", "role"
+        header[0], header[1], header[2], header[3], header[4], header[5], header[6]
     );
     for &task in MaterialStudy::ALL {
         let spec = task.spec();

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use taskonomy_core::plan::{OwnSupervision, Plan, PlanOptions, Problem, Solver};
+use taskonomy_core::plot::LineChart;
 use taskonomy_core::transfers::Transfers;
 
 /// Plan a taxonomy: which tasks to label so that every target is solved best, under a budget.
@@ -323,180 +324,28 @@ fn sweep_csv(rows: &[SweepRow]) -> String {
     out
 }
 
-/// A line plot of objective against budget, one line per max order, as a standalone SVG.
+/// A line plot of objective against budget, one line per max order.
 fn sweep_svg(title: &str, rows: &[SweepRow]) -> String {
-    const WIDTH: f64 = 720.0;
-    const HEIGHT: f64 = 450.0;
-    const LEFT: f64 = 70.0;
-    const RIGHT: f64 = 24.0;
-    const TOP: f64 = 48.0;
-    const BOTTOM: f64 = 58.0;
-    const COLOURS: [&str; 6] = [
-        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
-    ];
-    const DASHES: [&str; 3] = ["none", "7 4", "2 3"];
-
-    let points: Vec<(usize, f64, f64)> = rows
+    let mut orders: Vec<usize> = rows.iter().map(|r| r.max_order).collect();
+    orders.dedup();
+    let y_max = rows
         .iter()
-        .filter_map(|r| {
-            r.plan
-                .as_ref()
-                .map(|p| (r.max_order, r.budget, p.objective))
-        })
-        .collect();
-    let x_max = rows.iter().map(|r| r.budget).fold(1.0, f64::max);
-    let y_max = points.iter().map(|p| p.2).fold(0.0, f64::max);
-    let x_ticks = ticks(x_max, 12);
-    let y_ticks = ticks(y_max, 6);
-    let x_top = x_ticks.last().copied().unwrap_or(1.0).max(x_max);
-    let y_top = y_ticks.last().copied().unwrap_or(1.0).max(y_max);
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let sx = |x: f64| LEFT + x / x_top * plot_w;
-    let sy = |y: f64| TOP + plot_h - y / y_top * plot_h;
-
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="24" text-anchor="middle" font-size="15" font-weight="bold">{}</text>"#,
-        WIDTH / 2.0,
-        escape(title)
-    );
-    // Grid and ticks.
-    for &y in &y_ticks {
-        let py = sy(y);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}" stroke="#e5e5e5"/>"##,
-            LEFT + plot_w
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            LEFT - 8.0,
-            py + 4.0,
-            tick_label(y)
-        );
-    }
-    for &x in &x_ticks {
-        let px = sx(x);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#333"/>"##,
-            TOP + plot_h,
-            TOP + plot_h + 5.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{px:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            TOP + plot_h + 19.0,
-            tick_label(x)
-        );
-    }
-    // Axes and their labels.
-    let _ = writeln!(
-        svg,
-        r##"<path d="M{LEFT},{TOP} V{:.1} H{:.1}" fill="none" stroke="#333"/>"##,
-        TOP + plot_h,
-        LEFT + plot_w
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="13">supervision budget γ (label cost of the chosen sources)</text>"#,
-        LEFT + plot_w / 2.0,
-        HEIGHT - 14.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle" font-size="13">objective Σ r·p</text>"#,
-        TOP + plot_h / 2.0
-    );
-    // One line per max order.
-    let orders: Vec<usize> = {
-        let mut o: Vec<usize> = rows.iter().map(|r| r.max_order).collect();
-        o.dedup();
-        o
-    };
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{:.1}" y="{:.1}" width="130" height="{:.1}" fill="white" fill-opacity="0.9" stroke="#ccc"/>"##,
-        LEFT + plot_w - 136.0,
-        TOP + plot_h - 12.0 - 20.0 * orders.len() as f64,
-        8.0 + 20.0 * orders.len() as f64
-    );
-    for (i, &order) in orders.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        // Dashes tell apart lines that coincide (higher orders often add nothing at large budgets).
-        let dashes = DASHES[i % DASHES.len()];
-        let line: Vec<(f64, f64)> = points
+        .filter_map(|r| r.plan.as_ref().map(|p| p.objective))
+        .fold(1.0, f64::max);
+    let mut chart = LineChart::new(title)
+        .axes(
+            "supervision budget γ (label cost of the chosen sources)",
+            "objective Σ r·p",
+        )
+        .y_range(0.0, y_max * 1.05)
+        .size(720.0, 450.0);
+    for order in orders {
+        let points = rows
             .iter()
-            .filter(|p| p.0 == order)
-            .map(|p| (sx(p.1), sy(p.2)))
+            .filter(|r| r.max_order == order)
+            .filter_map(|r| r.plan.as_ref().map(|p| (r.budget, p.objective)))
             .collect();
-        let path: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="{dashes}"/>"#,
-            path.join(" ")
-        );
-        for (x, y) in &line {
-            let _ = writeln!(
-                svg,
-                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"/>"#
-            );
-        }
-        // Legend entry, bottom right inside the plot: objectives never fall as the budget grows, so the
-        // lines stay clear of that corner.
-        let lx = LEFT + plot_w - 128.0;
-        let ly = TOP + plot_h - 20.0 * (orders.len() - i) as f64;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dashes}"/><circle cx="{:.1}" cy="{ly:.1}" r="3" fill="{colour}"/>"#,
-            lx + 26.0,
-            lx + 13.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}">max order {order}</text>"#,
-            lx + 34.0,
-            ly + 4.0
-        );
+        chart = chart.series(format!("max order {order}"), points, true);
     }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-/// Round tick positions from 0 covering `max`: steps of 1, 2 or 5 × 10ⁿ, about `target` of them.
-fn ticks(max: f64, target: usize) -> Vec<f64> {
-    if max <= 0.0 {
-        return vec![0.0, 1.0];
-    }
-    let raw = max / target as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * magnitude);
-    let count = (max / step).ceil() as usize;
-    (0..=count).map(|i| i as f64 * step).collect()
-}
-
-fn tick_label(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
-        format!("{}", x.round())
-    } else {
-        format!("{x:.1}")
-    }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    chart.to_svg()
 }

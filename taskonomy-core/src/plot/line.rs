@@ -4,6 +4,9 @@ use super::color::{categorical, Color};
 use super::scale::{tick_label, Scale};
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 
+/// Dash patterns of successive series: solid, dashed, dotted.
+const DASHES: [Option<&str>; 3] = [None, Some("7 4"), Some("2 3")];
+
 /// One named line of a [`LineChart`].
 #[derive(Clone, Debug)]
 pub struct Series {
@@ -170,13 +173,15 @@ impl LineChart {
 
         for (i, series) in self.series.iter().enumerate() {
             let color = categorical(i);
+            // Dashes tell apart series that coincide, where one colour would hide the other.
+            let dashes = DASHES[i % DASHES.len()];
             let points: Vec<(f64, f64)> = series
                 .points
                 .iter()
                 .filter(|(px, py)| px.is_finite() && py.is_finite() && (!self.log_y || *py > 0.0))
                 .map(|&(px, py)| (x.map(px), y.map(py)))
                 .collect();
-            svg.polyline(&points, color, 2.0);
+            svg.dashed_polyline(&points, color, 2.0, dashes);
             if series.markers {
                 for &point in &points {
                     svg.circle(point, 3.0, color, None);
@@ -184,7 +189,11 @@ impl LineChart {
             }
             if self.series.len() > 1 {
                 let ly = top + 8.0 + 18.0 * i as f64;
-                svg.line((right + 12.0, ly), (right + 28.0, ly), color, 3.0);
+                let (from, to) = ((right + 8.0, ly), (right + 28.0, ly));
+                match dashes {
+                    Some(dashes) => svg.line_with_dashes(from, to, color, 2.5, dashes),
+                    None => svg.line(from, to, color, 2.5),
+                }
                 svg.text(right + 32.0, ly + 4.0, &series.name, TextStyle::new(12.0));
             }
         }

@@ -155,21 +155,45 @@ impl Svg {
         );
     }
 
-    /// A dashed straight line.
+    /// A dashed straight line (`"4 3"` dashes unless `dashes` says otherwise).
     pub fn dashed_line(&mut self, from: (f64, f64), to: (f64, f64), stroke: Color, width: f64) {
+        self.line_with_dashes(from, to, stroke, width, "4 3");
+    }
+
+    /// A straight line dashed by an SVG `stroke-dasharray` such as `"7 4"`.
+    pub fn line_with_dashes(
+        &mut self,
+        from: (f64, f64),
+        to: (f64, f64),
+        stroke: Color,
+        width: f64,
+        dashes: &str,
+    ) {
         let _ = writeln!(
             self.body,
-            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}" stroke-dasharray="4 3"/>"#,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}" stroke-dasharray="{}"/>"#,
             num(from.0),
             num(from.1),
             num(to.0),
             num(to.1),
-            num(width)
+            num(width),
+            escape(dashes)
         );
     }
 
     /// Connected line segments through `points`.
     pub fn polyline(&mut self, points: &[(f64, f64)], stroke: Color, width: f64) {
+        self.dashed_polyline(points, stroke, width, None);
+    }
+
+    /// Connected line segments through `points`, dashed by an SVG `stroke-dasharray` such as `"7 4"`.
+    pub fn dashed_polyline(
+        &mut self,
+        points: &[(f64, f64)],
+        stroke: Color,
+        width: f64,
+        dashes: Option<&str>,
+    ) {
         if points.is_empty() {
             return;
         }
@@ -177,12 +201,16 @@ impl Svg {
             .iter()
             .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
             .collect();
-        let _ = writeln!(
+        let _ = write!(
             self.body,
-            r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{}" stroke-linejoin="round"/>"#,
+            r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{}" stroke-linejoin="round""#,
             coordinates.join(" "),
             num(width)
         );
+        if let Some(dashes) = dashes {
+            let _ = write!(self.body, r#" stroke-dasharray="{}""#, escape(dashes));
+        }
+        self.body.push_str("/>\n");
     }
 
     /// A cubic Bézier curve from `from` to `to`, leaving and arriving horizontally (graph edges).
