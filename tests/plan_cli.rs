@@ -148,6 +148,35 @@ fn options_reach_the_program() {
 }
 
 #[test]
+fn tasks_may_be_named_by_the_dictionary() {
+    let affinities_path = affinities();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "--affinities",
+            &affinities_path,
+            "--budget",
+            "1",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&stdout(&plan(&args))).unwrap()
+    };
+    let canonical = json(&["--names", "dictionary"]);
+    assert_eq!(canonical["sources"], serde_json::json!(["surface_normals"]));
+    assert_eq!(
+        format!("{:.6}", canonical["objective"].as_f64().unwrap()),
+        "1.502045"
+    );
+    assert!(canonical["transfers"]["depth"].is_object());
+    // Options take either spelling, whatever the output uses.
+    let restricted = json(&["--sources", "depth,denoising"]);
+    assert_eq!(restricted["sources"], serde_json::json!(["denoise"]));
+    let restricted = json(&["--names", "dictionary", "--sources", "rgb2depth,denoise"]);
+    assert_eq!(restricted["sources"], serde_json::json!(["denoising"]));
+}
+
+#[test]
 fn text_lists_each_target_with_its_sources() {
     let out = stdout(&plan(&["--affinities", &affinities(), "--budget", "2"]));
     assert!(

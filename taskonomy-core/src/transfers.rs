@@ -31,6 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::spec::Dictionary;
+
 /// The header every table starts with.
 pub const HEADER: &str = "sources,target,order,value";
 
@@ -294,6 +296,26 @@ impl Transfers {
         Self::from_rows(&self.origin, rows)
     }
 
+    /// The same table with every task that dictionary `D` knows, by name or alias, renamed to its
+    /// canonical name (`rgb2sfnorm` → `surface_normals`); names `D` does not know are kept.
+    pub fn with_dictionary_names<D: Dictionary>(&self) -> Result<Self, TransfersError> {
+        self.rename(|name| D::from_name(name).map(|task| task.spec().name.to_owned()))
+    }
+
+    /// How this table spells the task a user called `name`: `name` itself if the table has it, else
+    /// the name or alias of the same task of dictionary `D` that the table uses, else `name` unchanged
+    /// (so that whoever looks it up reports it as unknown).
+    pub fn spelling_of<D: Dictionary>(&self, name: &str) -> String {
+        let names = self.names();
+        if names.contains(&name) {
+            return name.to_owned();
+        }
+        D::from_name(name)
+            .and_then(|task| task.spec().all_names().find(|n| names.contains(n)))
+            .unwrap_or(name)
+            .to_owned()
+    }
+
     /// The table as CSV text in the format [`Transfers::parse`] reads.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(HEADER);
@@ -499,5 +521,48 @@ mod tests {
         .unwrap()
         .rename(|_| Some("same".to_owned()));
         assert!(collide.is_err());
+    }
+
+    mod dictionary_names {
+        use super::*;
+
+        use taskonomy_macros::{task, task_dictionary};
+
+        #[task(output = Dense<1>, loss = L1, aliases = ["rgb2depth"])]
+        struct Depth;
+
+        #[task(output = Dense<3>, loss = Cosine, aliases = ["rgb2sfnorm"])]
+        struct Normals;
+
+        task_dictionary! {
+            Tiny { sources: [Depth], targets: [Normals] }
+        }
+
+        fn table() -> Transfers {
+            Transfers::from_rows(
+                "t",
+                vec![
+                    Transfer::new(&["rgb2depth"], "rgb2sfnorm", 0.4),
+                    Transfer::new(&["self"], "rgb2sfnorm", 0.5),
+                    Transfer::new(&["mystery"], "rgb2sfnorm", 0.1),
+                ],
+            )
+            .unwrap()
+        }
+
+        #[test]
+        fn aliases_become_canonical_names_and_unknown_names_stay() {
+            let renamed = table().with_dictionary_names::<Tiny>().unwrap();
+            assert_eq!(renamed.names(), ["depth", "mystery", "normals", "self"]);
+        }
+
+        #[test]
+        fn a_users_spelling_is_found_in_the_tables() {
+            let table = table();
+            assert_eq!(table.spelling_of::<Tiny>("normals"), "rgb2sfnorm");
+            assert_eq!(table.spelling_of::<Tiny>("rgb2depth"), "rgb2depth");
+            assert_eq!(table.spelling_of::<Tiny>("mystery"), "mystery");
+            assert_eq!(table.spelling_of::<Tiny>("nothing"), "nothing");
+        }
     }
 }

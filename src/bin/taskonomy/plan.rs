@@ -12,6 +12,7 @@ use serde::Serialize;
 use taskonomy_core::plan::{OwnSupervision, Plan, PlanOptions, Problem, Solver};
 use taskonomy_core::plot::LineChart;
 use taskonomy_core::transfers::Transfers;
+use taskonomy_tasks::Taskonomy;
 
 /// Plan a taxonomy: which tasks to label so that every target is solved best, under a budget.
 #[derive(Debug, Args)]
@@ -59,6 +60,11 @@ pub struct PlanArgs {
     /// Where --sweep writes sweep.csv and sweep.svg.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
+    /// How to name tasks in the output: as the file does (`file`), or by the standard dictionary's
+    /// canonical names (`dictionary`: `rgb2sfnorm` becomes `surface_normals`). Task names given to
+    /// the other options may use either spelling.
+    #[arg(long, value_enum, default_value_t = Names::File)]
+    names: Names,
     /// The exact method (both give the same plan; `mip` also cross-checks it with the BIP solver).
     #[arg(long, value_enum, default_value_t = Method::BranchAndBound)]
     solver: Method,
@@ -68,6 +74,12 @@ pub struct PlanArgs {
 enum Own {
     One,
     Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Names {
+    File,
+    Dictionary,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,16 +108,26 @@ fn task_weight(text: &str) -> Result<(String, f64), String> {
 /// Runs the subcommand.
 pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let table = Transfers::read(&args.affinities)?;
+    let table = match args.names {
+        Names::File => table,
+        Names::Dictionary => table.with_dictionary_names::<Taskonomy>()?,
+    };
+    let spell = |name: &String| table.spelling_of::<Taskonomy>(name);
+    let spell_all =
+        |names: &Option<Vec<String>>| names.as_ref().map(|n| n.iter().map(spell).collect());
+    let spell_weights = |weights: &[(String, f64)]| -> BTreeMap<String, f64> {
+        weights.iter().map(|(task, w)| (spell(task), *w)).collect()
+    };
     let options = |max_order| PlanOptions {
         max_order,
         own_supervision: match args.own_supervision {
             Own::One => OwnSupervision::One,
             Own::Value => OwnSupervision::Value,
         },
-        sources: args.sources.clone(),
-        targets: args.targets.clone(),
-        importance: args.importance.iter().cloned().collect(),
-        cost: args.cost.iter().cloned().collect(),
+        sources: spell_all(&args.sources),
+        targets: spell_all(&args.targets),
+        importance: spell_weights(&args.importance),
+        cost: spell_weights(&args.cost),
     };
     let solver = match args.solver {
         Method::BranchAndBound => Solver::BranchAndBound,
