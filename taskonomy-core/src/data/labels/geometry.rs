@@ -11,8 +11,8 @@ use crate::data::scene::Scene;
 pub const OCCLUSION_MARGIN: f64 = 0.01;
 
 /// Bisection steps between two pixel centres: the boundary between their surfaces is located to
-/// `2⁻¹⁰` pixel, where a crease's jump has shrunk to nothing and an occlusion's has not.
-pub const OCCLUSION_BISECTIONS: usize = 10;
+/// `2⁻⁷` pixel, where a crease's jump has shrunk to nothing and an occlusion's has not.
+pub const OCCLUSION_BISECTIONS: usize = 7;
 
 /// Occlusion edges: 1.0 at pixel `p` when, for a 4-neighbour `q` that sees a different surface and is
 /// farther, the visible distance jumps along the image segment between the two pixel centres by more than

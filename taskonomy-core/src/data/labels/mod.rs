@@ -304,7 +304,7 @@ impl Label {
             Label::Edges3d => {
                 "Occlusion edges: 1 at a pixel when the visible distance jumps by more than 1% between its centre \
                  and a farther 4-neighbour's that sees a different surface (the jump located exactly by bisecting \
-                 the segment with camera rays to 1/1024 px); creases are continuous and are not edges; the \
+                 the segment with camera rays to 1/128 px); creases are continuous and are not edges; the \
                  edge is on the near side. 0 elsewhere (1 × H × W)."
             }
             Label::Keypoints2d => {
