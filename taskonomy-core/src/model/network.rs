@@ -1,0 +1,371 @@
+//! The encoder, the heads (task decoders and transfer readouts), and a whole task network.
+
+use dfdx::prelude::*;
+
+use super::layers::{Act, Dense, LayerNorm, MixerBlock};
+use super::params::{join, Matrix, ParamMut, ParamRef, Parameters};
+use super::{Arch, ModelError, OutputLayout};
+use crate::data::rng::{derive_seed, Rng};
+
+/// The encoder shared (as an architecture) by every task: patch embedding plus learned position
+/// embedding, Mixer blocks, a final layer norm. Its output for one image is `tokens × width` values.
+#[derive(Clone, Debug)]
+pub struct Encoder<D: Device<f32>> {
+    /// Patch values → token channels.
+    pub embed: Dense<D>,
+    /// One learned vector per token position, `tokens × width`.
+    pub position: Matrix<D>,
+    /// The Mixer blocks.
+    pub blocks: Vec<MixerBlock<D>>,
+    /// The final norm: representations of every task have the same scale.
+    pub norm: LayerNorm<D>,
+}
+
+impl<D: Device<f32>> Encoder<D> {
+    /// A freshly initialised encoder of the sizes in `arch`, its weights drawn from `seed`.
+    pub fn new(dev: &D, arch: &Arch, seed: u64) -> Result<Self, ModelError> {
+        arch.validate()?;
+        let build = || -> Result<Self, D::Err> {
+            let mut rng = Rng::new(seed, &[]);
+            let embed = Dense::new(dev, arch.patch_values(), arch.width, &mut rng)?;
+            let position: Vec<f32> = (0..arch.tokens() * arch.width)
+                .map(|_| (0.02 * rng.normal()) as f32)
+                .collect();
+            let position = dev.try_tensor_from_vec(position, (arch.tokens(), arch.width))?;
+            let blocks = (0..arch.depth)
+                .map(|_| {
+                    MixerBlock::new(
+                        dev,
+                        arch.tokens(),
+                        arch.width,
+                        arch.token_hidden,
+                        arch.channel_hidden,
+                        &mut rng,
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Encoder {
+                embed,
+                position,
+                blocks,
+                norm: LayerNorm::new(dev, arch.width)?,
+            })
+        };
+        build().map_err(ModelError::device)
+    }
+
+    /// Channels per token of the representation.
+    pub fn width(&self) -> usize {
+        self.embed.output()
+    }
+
+    /// Tokens per image.
+    pub fn tokens(&self) -> usize {
+        self.position.shape().0
+    }
+
+    /// The representation of `images` images given as patch tokens `(images × tokens, patch values)`:
+    /// `(images × tokens, width)`.
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        patches: Act<D, T>,
+        images: usize,
+    ) -> Result<Act<D, T>, ModelError> {
+        let (rows, values) = *patches.shape();
+        if values != self.embed.input() {
+            return Err(ModelError::Batch(format!(
+                "encoder input: expected {} values per token, found {values}",
+                self.embed.input()
+            )));
+        }
+        check_rows("encoder input", rows, images * self.tokens())?;
+        let (tokens, width) = (self.tokens(), self.width());
+        let run = move || -> Result<Act<D, T>, D::Err> {
+            let x = self
+                .embed
+                .forward(patches)?
+                .try_reshape_like(&(images, tokens, width))?;
+            let position = self
+                .position
+                .retaped::<T>()
+                .try_broadcast_like::<_, Axis<0>>(&(images, tokens, width))?;
+            let mut x = x
+                .try_add(position)?
+                .try_reshape_like(&(images * tokens, width))?;
+            for block in &self.blocks {
+                x = block.forward(x, images)?;
+            }
+            self.norm.forward(x)
+        };
+        run().map_err(ModelError::device)
+    }
+}
+
+fn check_rows(what: &str, found: usize, expected: usize) -> Result<(), ModelError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(ModelError::Batch(format!(
+            "{what}: expected {expected} rows, found {found}"
+        )))
+    }
+}
+
+impl<D: Device<f32>> Parameters<D> for Encoder<D> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
+        self.embed.visit(&join(prefix, "embed"), f);
+        f(join(prefix, "position"), ParamRef::Matrix(&self.position));
+        self.blocks.visit(&join(prefix, "blocks"), f);
+        self.norm.visit(&join(prefix, "norm"), f);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
+        self.embed.visit_mut(&join(prefix, "embed"), f);
+        f(
+            join(prefix, "position"),
+            ParamMut::Matrix(&mut self.position),
+        );
+        self.blocks.visit_mut(&join(prefix, "blocks"), f);
+        self.norm.visit_mut(&join(prefix, "norm"), f);
+    }
+}
+
+/// A head from representations to a task's output: an input layer (which also merges views and
+/// sources, concatenated along channels), optional Mixer blocks, and an output layer that either decodes
+/// every token into its patch or pools the tokens and emits one vector per image.
+///
+/// A task decoder ([`Head::decoder`]) has Mixer blocks; a transfer readout ([`Head::readout`]) is the
+/// paper's two layers.
+#[derive(Clone, Debug)]
+pub struct Head<D: Device<f32>> {
+    /// Input channels → head width.
+    pub input: Dense<D>,
+    /// Mixer blocks at the head width.
+    pub blocks: Vec<MixerBlock<D>>,
+    /// Norm before the output layer, when there are blocks.
+    pub norm: Option<LayerNorm<D>>,
+    /// Head width → values per token or per image.
+    pub output: Dense<D>,
+    /// Whether tokens are averaged before the output layer.
+    pub pooled: bool,
+}
+
+impl<D: Device<f32>> Head<D> {
+    fn build(
+        dev: &D,
+        arch: &Arch,
+        input: usize,
+        width: usize,
+        depth: usize,
+        layout: OutputLayout,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
+        arch.validate()?;
+        let build = || -> Result<Self, D::Err> {
+            let rng = &mut Rng::new(seed, &[]);
+            let input = Dense::new(dev, input, width, rng)?;
+            let blocks = (0..depth)
+                .map(|_| {
+                    MixerBlock::new(dev, arch.tokens(), width, arch.token_hidden, 2 * width, rng)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let norm = if depth > 0 {
+                Some(LayerNorm::new(dev, width)?)
+            } else {
+                None
+            };
+            let output = Dense::new(dev, width, layout.head_outputs(arch.patch), rng)?;
+            Ok(Head {
+                input,
+                blocks,
+                norm,
+                output,
+                pooled: matches!(layout, OutputLayout::PerImage { .. }),
+            })
+        };
+        build().map_err(ModelError::device)
+    }
+
+    /// A task decoder for `layout` on top of `views` encoder outputs (concatenated along channels).
+    pub fn decoder(
+        dev: &D,
+        arch: &Arch,
+        views: usize,
+        layout: OutputLayout,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
+        Self::build(
+            dev,
+            arch,
+            views * arch.width,
+            arch.decoder_width,
+            arch.decoder_depth,
+            layout,
+            seed,
+        )
+    }
+
+    /// A two-layer readout for `layout` from `channels` input channels per token (`sources × views ×
+    /// width` for a transfer).
+    pub fn readout(
+        dev: &D,
+        arch: &Arch,
+        channels: usize,
+        layout: OutputLayout,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
+        Self::build(dev, arch, channels, arch.readout_width, 0, layout, seed)
+    }
+
+    /// Input channels per token.
+    pub fn input_channels(&self) -> usize {
+        self.input.input()
+    }
+
+    /// The head's output for `(batch × tokens, input channels)`: `(batch × tokens, values per token)`
+    /// for a per-pixel head, `(batch, values)` for a pooled one.
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        x: Act<D, T>,
+        batch: usize,
+    ) -> Result<Act<D, T>, ModelError> {
+        let (rows, channels) = *x.shape();
+        if channels != self.input_channels() || batch == 0 || rows % batch != 0 {
+            return Err(ModelError::Batch(format!(
+                "head input: expected (batch × tokens, {}) with batch {batch}, found ({rows}, {channels})",
+                self.input_channels()
+            )));
+        }
+        let run = || -> Result<Act<D, T>, D::Err> {
+            let mut h = self.input.forward(x)?.try_relu()?;
+            for block in &self.blocks {
+                h = block.forward(h, batch)?;
+            }
+            if let Some(norm) = &self.norm {
+                h = norm.forward(h)?;
+            }
+            if self.pooled {
+                let width = h.shape().1;
+                h = h
+                    .try_reshape_like(&(batch, rows / batch, width))?
+                    .try_mean::<(usize, usize), Axis<1>>()?;
+            }
+            self.output.forward(h)
+        };
+        run().map_err(ModelError::device)
+    }
+}
+
+impl<D: Device<f32>> Parameters<D> for Head<D> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
+        self.input.visit(&join(prefix, "input"), f);
+        self.blocks.visit(&join(prefix, "blocks"), f);
+        self.norm.visit(&join(prefix, "norm"), f);
+        self.output.visit(&join(prefix, "output"), f);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
+        self.input.visit_mut(&join(prefix, "input"), f);
+        self.blocks.visit_mut(&join(prefix, "blocks"), f);
+        self.norm.visit_mut(&join(prefix, "norm"), f);
+        self.output.visit_mut(&join(prefix, "output"), f);
+    }
+}
+
+/// Concatenates the representations of the `views` views of each sample along channels:
+/// `(batch × views × tokens, width)` (views of a sample adjacent) → `(batch × tokens, views × width)`.
+pub fn combine_views<D: Device<f32>, T: Tape<f32, D>>(
+    reps: Act<D, T>,
+    batch: usize,
+    views: usize,
+) -> Result<Act<D, T>, ModelError> {
+    if views == 1 {
+        return Ok(reps);
+    }
+    let (rows, width) = *reps.shape();
+    let tokens = rows / (batch * views).max(1);
+    check_rows("views to combine", rows, batch * views * tokens)?;
+    let run = || -> Result<Act<D, T>, D::Err> {
+        reps.try_reshape_like(&(batch, views, tokens, width))?
+            .try_permute::<_, Axes4<0, 2, 1, 3>>()?
+            .try_reshape_like(&(batch * tokens, views * width))
+    };
+    run().map_err(ModelError::device)
+}
+
+/// A whole network from pixels to a task's output: the encoder, run on every view, and a head.
+///
+/// A task network (step I) has a [`Head::decoder`]; the `pixels` baseline of step II (trained from
+/// scratch on the transfer data) has a [`Head::readout`].
+#[derive(Clone, Debug)]
+pub struct Network<D: Device<f32>> {
+    /// The encoder.
+    pub encoder: Encoder<D>,
+    /// The head.
+    pub head: Head<D>,
+    /// Views per sample.
+    pub views: usize,
+}
+
+impl<D: Device<f32>> Network<D> {
+    /// A task network: encoder plus decoder for `layout`, over `views` views, weights drawn from `seed`.
+    pub fn task(
+        dev: &D,
+        arch: &Arch,
+        views: usize,
+        layout: OutputLayout,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
+        let encoder = Encoder::new(dev, arch, derive_seed(seed, &[1]))?;
+        let head = Head::decoder(dev, arch, views, layout, derive_seed(seed, &[2]))?;
+        Ok(Network {
+            encoder,
+            head,
+            views,
+        })
+    }
+
+    /// The `pixels` baseline: encoder plus a readout-sized head, weights drawn from `seed`.
+    pub fn scratch(
+        dev: &D,
+        arch: &Arch,
+        views: usize,
+        layout: OutputLayout,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
+        let encoder = Encoder::new(dev, arch, derive_seed(seed, &[1]))?;
+        let head = Head::readout(
+            dev,
+            arch,
+            views * arch.width,
+            layout,
+            derive_seed(seed, &[2]),
+        )?;
+        Ok(Network {
+            encoder,
+            head,
+            views,
+        })
+    }
+
+    /// The output for `batch` samples given as patch tokens of all their views,
+    /// `(batch × views × tokens, patch values)`, views of a sample adjacent.
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        patches: Act<D, T>,
+        batch: usize,
+    ) -> Result<Act<D, T>, ModelError> {
+        let reps = self.encoder.forward(patches, batch * self.views)?;
+        self.head
+            .forward(combine_views(reps, batch, self.views)?, batch)
+    }
+}
+
+impl<D: Device<f32>> Parameters<D> for Network<D> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
+        self.encoder.visit(&join(prefix, "encoder"), f);
+        self.head.visit(&join(prefix, "head"), f);
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
+        self.encoder.visit_mut(&join(prefix, "encoder"), f);
+        self.head.visit_mut(&join(prefix, "head"), f);
+    }
+}

@@ -1,0 +1,262 @@
+//! Steps I and II of Taskonomy, and the measurements that feed step III.
+//!
+//! - **Step I** ([`train_tasks`]): every task's network (shared encoder architecture, the task's decoder)
+//!   is trained on the training split; its per-image test losses are kept.
+//! - **Step II** ([`transfer`]): encoders are frozen; each source's representations of the transfer and test
+//!   views are computed once and cached; a small readout is trained from every source to every target on
+//!   the transfer split (much smaller than the training split, as in the paper); for each target the top-k
+//!   first-order sources are combined into higher-order transfers (all combinations up to k = 5, beam
+//!   search beyond). Baselines on the same test images: `self` (the target's own network), `pixels` (a
+//!   readout-sized network plus an encoder trained from pixels on the transfer split only) and `random` (a
+//!   readout on a randomly initialised, frozen encoder).
+//! - **Step III's input** ([`measure`]): every transfer's per-image test losses become, per target, a
+//!   tournament and AHP affinities ([`crate::affinity`]), written as `affinities.csv` in the paper's
+//!   format, with the win rates against `self` (`wins_vs_task.csv`, Quality) and `pixels`
+//!   (`wins_vs_pixels.csv`, Gain).
+//!
+//! Every artifact is a folder of the run ([`crate::store`]) keyed by what produced it, so an interrupted
+//! stage resumes where it stopped and a finished one re-run does nothing. Every random choice draws from a
+//! seed derived from `(run seed, stage, task, sources)` ([`seed_for`]).
+
+pub mod batch;
+pub mod data;
+pub mod fit;
+mod loader;
+mod measure;
+mod presets;
+mod step1;
+mod step2;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::data::rng::{derive_seed, hash_str};
+use crate::spec::{Dictionary, TaskSpec};
+
+pub use data::{DataError, Dataset, Images, InMemoryDataset, Labels, Split, TaskSamples};
+pub use fit::{Curve, Schedule};
+pub use loader::{load_dataset, SplitSizes};
+pub use measure::{measure, Measurements};
+pub use presets::{Preset, Settings};
+pub use step1::{task_artifact, train_tasks, TaskNetworkRecord};
+pub use step2::{transfer, TransferRecord};
+
+/// Bumped when a stage's code changes what it produces, so old artifacts are not reused.
+pub const STAGE_VERSION: u32 = 1;
+
+/// Why a stage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The data could not be provided.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A network could not be built or run.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    /// The run folder could not be read or written.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The affinities could not be computed.
+    #[error(transparent)]
+    Affinity(#[from] crate::affinity::AffinityError),
+    /// A table of results could not be built.
+    #[error(transparent)]
+    Transfers(#[from] crate::transfers::TransfersError),
+    /// Training produced a loss that is not a number.
+    #[error("{network}: the training loss is not finite at step {step}; lower the learning rate")]
+    Diverged {
+        /// The network.
+        network: String,
+        /// The step.
+        step: usize,
+    },
+    /// The request does not make sense (unknown task, empty selection, bad settings).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The tasks of a run with their roles, as plain specs (usually a whole [`Dictionary`], possibly
+/// restricted to some tasks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSet {
+    /// Every task, sources first.
+    pub specs: Vec<TaskSpec>,
+    /// Names of the tasks that may be transfer sources.
+    pub sources: Vec<&'static str>,
+    /// Names of the tasks to solve.
+    pub targets: Vec<&'static str>,
+}
+
+impl TaskSet {
+    /// All tasks of dictionary `D` with their roles.
+    pub fn of<D: Dictionary>() -> Self {
+        TaskSet {
+            specs: D::SPECS.to_vec(),
+            sources: D::SOURCES.iter().map(|t| t.spec().name).collect(),
+            targets: D::TARGETS.iter().map(|t| t.spec().name).collect(),
+        }
+    }
+
+    /// Only the tasks named in `names` (names or aliases), keeping their roles.
+    pub fn only(&self, names: &[String]) -> Result<Self, TrainError> {
+        let mut chosen = Vec::new();
+        for name in names {
+            let spec = self
+                .specs
+                .iter()
+                .find(|s| s.answers_to(name))
+                .ok_or_else(|| {
+                    let known = self.specs.iter().map(|s| s.name);
+                    let hint = crate::spec::closest_match(name, known)
+                        .map(|m| format!(" (did you mean `{m}`?)"))
+                        .unwrap_or_default();
+                    TrainError::Config(format!("unknown task `{name}`{hint}"))
+                })?;
+            if !chosen.contains(&spec.name) {
+                chosen.push(spec.name);
+            }
+        }
+        Ok(TaskSet {
+            specs: self
+                .specs
+                .iter()
+                .filter(|s| chosen.contains(&s.name))
+                .copied()
+                .collect(),
+            sources: self
+                .sources
+                .iter()
+                .filter(|s| chosen.contains(s))
+                .copied()
+                .collect(),
+            targets: self
+                .targets
+                .iter()
+                .filter(|s| chosen.contains(s))
+                .copied()
+                .collect(),
+        })
+    }
+
+    /// The spec of the task called `name`.
+    pub fn spec(&self, name: &str) -> Option<&TaskSpec> {
+        self.specs.iter().find(|s| s.name == name)
+    }
+}
+
+/// What of a task spec enters artifact keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskKey {
+    /// Canonical name.
+    pub name: String,
+    /// Declared output, e.g. `Dense<3>`.
+    pub output: String,
+    /// Declared loss.
+    pub loss: String,
+    /// Views per sample.
+    pub views: usize,
+}
+
+impl TaskKey {
+    /// The key fields of `spec`.
+    pub fn of(spec: &TaskSpec) -> Self {
+        TaskKey {
+            name: spec.name.into(),
+            output: spec.output.to_string(),
+            loss: spec.loss.to_string(),
+            views: spec.views,
+        }
+    }
+}
+
+/// The seed of a random choice: derived from the run seed, the stage and the names involved (task,
+/// sources), never from the order in which work happens.
+pub fn seed_for(run_seed: u64, stage: &str, names: &[&str]) -> u64 {
+    let path: Vec<u64> = std::iter::once(hash_str(stage))
+        .chain(names.iter().map(|n| hash_str(n)))
+        .collect();
+    derive_seed(run_seed, &path)
+}
+
+/// Progress bars for long steps: drawn on the terminal by the command line, hidden in tests and
+/// libraries that do not ask for them.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    multi: Option<MultiProgress>,
+}
+
+impl Progress {
+    /// Bars drawn on standard error.
+    pub fn terminal() -> Self {
+        Progress {
+            multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+        }
+    }
+
+    /// No bars.
+    pub fn hidden() -> Self {
+        Progress { multi: None }
+    }
+
+    /// A bar of `len` steps named `message`.
+    pub fn bar(&self, len: u64, message: impl Into<String>) -> ProgressBar {
+        let Some(multi) = &self.multi else {
+            return ProgressBar::hidden();
+        };
+        let bar = multi.add(ProgressBar::new(len));
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>32} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.into());
+        bar
+    }
+}
+
+/// Everything a stage works with.
+pub struct Context<'a, D> {
+    /// The device networks run on.
+    pub dev: &'a D,
+    /// The run folder.
+    pub run: &'a crate::store::RunFolder,
+    /// The data.
+    pub data: &'a dyn Dataset,
+    /// Sizes and schedules.
+    pub settings: &'a Settings,
+    /// The run seed.
+    pub seed: u64,
+    /// Progress bars.
+    pub progress: Progress,
+}
+
+/// Per-image test losses of one network, as stored in `test_losses.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestLosses {
+    /// What the network is (`task depth`, `transfer surface_normals+depth → reshading`).
+    pub network: String,
+    /// The loss of every test sample, in the dataset's order.
+    pub losses: Vec<f32>,
+}
+
+impl TestLosses {
+    /// The mean loss.
+    pub fn mean(&self) -> f64 {
+        self.losses.iter().map(|&l| f64::from(l)).sum::<f64>() / self.losses.len().max(1) as f64
+    }
+}
+
+/// A loss curve as SVG: the training loss over steps, and the mean test loss as a marked point at the end.
+pub fn curve_svg(title: &str, curve: &Curve, test_mean: f64) -> String {
+    let train: Vec<(f64, f64)> = curve
+        .train
+        .iter()
+        .map(|&(step, loss)| (step as f64, loss))
+        .collect();
+    let last = train.last().map_or(1.0, |p| p.0);
+    crate::plot::LineChart::new(title)
+        .axes("step", "loss")
+        .series("train", train, false)
+        .series("test (mean)", vec![(last, test_mean)], true)
+        .to_svg()
+}

@@ -1,0 +1,685 @@
+//! Step II: frozen encoders, cached representations, readouts from one or more sources to every target,
+//! and the `pixels` and `random` baselines.
+
+use std::collections::BTreeMap;
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs, RepInputs};
+use super::data::{Images, TaskSamples};
+use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
+use super::step1::{label_scale, load_task_network, test_targets};
+use super::{
+    curve_svg, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+};
+use crate::affinity::{from_losses, DMatrix, PowerIteration};
+use crate::model::{params, Arch, Encoder, Head, Network, OutputLayout};
+use crate::spec::TaskSpec;
+use crate::store::{f32_bytes, read_f32, Artifact};
+
+/// The pseudo-source name of the randomly initialised encoder.
+pub const RANDOM: &str = "random";
+/// The pseudo-source name of the network trained from scratch on the transfer split.
+pub const PIXELS: &str = "pixels";
+/// The pseudo-source name of the target's own network.
+pub const SELF: &str = "self";
+
+/// One measured transfer (or baseline) into a target, as listed in the target's index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    /// The target task.
+    pub target: String,
+    /// The source tasks, sorted (a single pseudo-source for a baseline).
+    pub sources: Vec<String>,
+    /// The artifact's key.
+    pub key: String,
+    /// Mean per-image test loss.
+    pub test_mean: f64,
+}
+
+impl TransferRecord {
+    /// The sources joined with `+`: the artifact's folder and the `sources` column of the tables.
+    pub fn label(&self) -> String {
+        self.sources.join("+")
+    }
+}
+
+/// A source's cached representations of the transfer and test views.
+struct CachedReps {
+    key: String,
+    transfer: Vec<f32>,
+    test: Vec<f32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RepsMeta {
+    transfer_views: usize,
+    test_views: usize,
+    tokens: usize,
+    width: usize,
+}
+
+/// Everything that determines a source's representations.
+#[derive(Serialize)]
+struct RepsKey<'a> {
+    stage: &'static str,
+    version: u32,
+    source: &'a str,
+    /// The task network's key, or the seed of the random encoder.
+    encoder: String,
+    data: String,
+    arch: &'a Arch,
+}
+
+/// Everything that determines one readout (or the `pixels` baseline).
+#[derive(Serialize)]
+struct ReadoutKey<'a> {
+    stage: &'static str,
+    version: u32,
+    target: TaskKey,
+    /// `(source, representation key)`, sorted by source.
+    sources: Vec<(&'a str, &'a str)>,
+    data: String,
+    arch: &'a Arch,
+    schedule: &'a Schedule,
+    transfer_samples: usize,
+    seed: u64,
+}
+
+/// Everything that determines the set of transfers into a target.
+#[derive(Serialize)]
+struct IndexKey<'a> {
+    stage: &'static str,
+    version: u32,
+    target: TaskKey,
+    /// Representation key of every candidate source.
+    sources: BTreeMap<&'a str, &'a str>,
+    data: String,
+    arch: &'a Arch,
+    transfer: &'a Schedule,
+    scratch: &'a Schedule,
+    max_order: usize,
+    top_k: usize,
+    beam: usize,
+    samples: usize,
+    seed: u64,
+}
+
+/// The representation key of every source of `tasks` (and of `random`), from the task networks' keys:
+/// computable without reading any weights.
+pub(crate) fn reps_keys<D>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+) -> Result<BTreeMap<String, String>, TrainError> {
+    let mut keys = BTreeMap::new();
+    for &source in &tasks.sources {
+        let spec = tasks
+            .spec(source)
+            .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
+        let (_, task_key) = super::step1::task_artifact(ctx, spec)?;
+        keys.insert(source.to_owned(), reps_key(ctx, source, task_key)?);
+    }
+    let random_seed = seed_for(ctx.seed, "random-encoder", &[]);
+    keys.insert(
+        RANDOM.to_owned(),
+        reps_key(ctx, RANDOM, format!("seed {random_seed}"))?,
+    );
+    Ok(keys)
+}
+
+fn reps_key<D>(ctx: &Context<'_, D>, source: &str, encoder: String) -> Result<String, TrainError> {
+    Ok(crate::store::key_of(&RepsKey {
+        stage: "reps",
+        version: STAGE_VERSION,
+        source,
+        encoder,
+        data: ctx.data.fingerprint(),
+        arch: &ctx.settings.arch,
+    })?)
+}
+
+/// The artifact listing every transfer into `target`, and its key.
+pub(crate) fn index_artifact<D>(
+    ctx: &Context<'_, D>,
+    target: &TaskSpec,
+    reps: &BTreeMap<String, String>,
+) -> Result<Artifact, TrainError> {
+    let s = ctx.settings;
+    let key = crate::store::key_of(&IndexKey {
+        stage: "transfer-index",
+        version: STAGE_VERSION,
+        target: TaskKey::of(target),
+        sources: reps.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        data: ctx.data.fingerprint(),
+        arch: &s.arch,
+        transfer: &s.transfer,
+        scratch: &s.scratch,
+        max_order: s.max_order,
+        top_k: s.top_k,
+        beam: s.beam,
+        samples: s.samples.transfer,
+        seed: ctx.seed,
+    })?;
+    Ok(ctx.run.transfer(target.name, "index", &key))
+}
+
+/// Runs step II for every target of `tasks`: caches the representations of every source (training
+/// nothing that is already in the run folder), then trains and scores the transfers and baselines into
+/// each target. Returns every transfer record, targets in order.
+pub fn transfer<D: Device<f32>>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+) -> Result<Vec<TransferRecord>, TrainError> {
+    ctx.settings.validate()?;
+    if tasks.targets.is_empty() || tasks.sources.is_empty() {
+        return Err(TrainError::Config(
+            "step II needs at least one source and one target".into(),
+        ));
+    }
+    let keys = reps_keys(ctx, tasks)?;
+    let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
+    let sources: Vec<&str> = tasks
+        .sources
+        .iter()
+        .copied()
+        .chain(std::iter::once(RANDOM))
+        .collect();
+    let bar = ctx
+        .progress
+        .bar(sources.len() as u64, "step II: representations");
+    for &source in &sources {
+        reps.insert(
+            source.to_owned(),
+            cached_reps(ctx, tasks, source, &keys[source])?,
+        );
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let mut records = Vec::new();
+    let targets = ctx
+        .progress
+        .bar(tasks.targets.len() as u64, "step II: targets");
+    for &target in &tasks.targets {
+        let spec = tasks
+            .spec(target)
+            .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+        let index = index_artifact(ctx, spec, &keys)?;
+        if index.is_done() {
+            let listed: Vec<TransferRecord> =
+                index.read_json("index.json", "a list of transfers")?;
+            tracing::info!(target, transfers = listed.len(), "transfers are up to date");
+            records.extend(listed);
+        } else {
+            let listed = transfers_into(ctx, tasks, spec, &reps)?;
+            index.begin()?;
+            index.write_json("index.json", &listed)?;
+            index.finish(&format!("{} transfers into {target}", listed.len()))?;
+            records.extend(listed);
+        }
+        targets.inc(1);
+    }
+    targets.finish_and_clear();
+    Ok(records)
+}
+
+/// The representations of `source` for the transfer and test views, from the run folder or computed now.
+fn cached_reps<D: Device<f32>>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    source: &str,
+    key: &str,
+) -> Result<CachedReps, TrainError> {
+    let arch = &ctx.settings.arch;
+    let artifact = ctx.run.reps(source, key);
+    let transfer_views = ctx.data.views(Split::Transfer)?;
+    let test_views = ctx.data.views(Split::Test)?;
+    let per_view = arch.tokens() * arch.width;
+    if artifact.is_done() {
+        return Ok(CachedReps {
+            key: key.to_owned(),
+            transfer: read_f32(
+                &artifact.path("transfer.f32"),
+                transfer_views.count() * per_view,
+            )?,
+            test: read_f32(&artifact.path("test.f32"), test_views.count() * per_view)?,
+        });
+    }
+    let encoder = if source == RANDOM {
+        Encoder::new(ctx.dev, arch, seed_for(ctx.seed, "random-encoder", &[]))?
+    } else {
+        let spec = tasks
+            .spec(source)
+            .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
+        load_task_network(ctx, spec)?.0.encoder
+    };
+    let represent = |views: &Images| -> Result<Vec<f32>, TrainError> {
+        let inputs = PixelInputs::new(
+            &TaskSamples {
+                views: (0..views.count()).map(|i| vec![i]).collect(),
+                inputs: views.clone(),
+                labels: super::Labels::Image {
+                    len: 0,
+                    values: Vec::new(),
+                },
+            },
+            arch,
+            1,
+        );
+        Ok(infer(
+            ctx.dev,
+            &inputs,
+            ctx.settings.eval_batch,
+            |rows, b| encoder.forward(rows, b),
+        )?)
+    };
+    let cached = CachedReps {
+        key: key.to_owned(),
+        transfer: represent(&transfer_views)?,
+        test: represent(&test_views)?,
+    };
+    artifact.begin()?;
+    artifact.write("transfer.f32", &f32_bytes(&cached.transfer))?;
+    artifact.write("test.f32", &f32_bytes(&cached.test))?;
+    let meta = RepsMeta {
+        transfer_views: transfer_views.count(),
+        test_views: test_views.count(),
+        tokens: arch.tokens(),
+        width: arch.width,
+    };
+    artifact.write_json("meta.json", &meta)?;
+    artifact.finish(&format!("representations of {source}"))?;
+    Ok(cached)
+}
+
+/// What every network trained into one target shares.
+struct TargetData<'a> {
+    spec: &'a TaskSpec,
+    transfer: TaskSamples,
+    test: TaskSamples,
+    train_targets: HostTargets,
+    test_targets: HostTargets,
+    loss: LossSpec,
+}
+
+/// Trains and scores every transfer into `spec` and the baselines; returns them all.
+fn transfers_into<D: Device<f32>>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    spec: &TaskSpec,
+    reps: &BTreeMap<String, CachedReps>,
+) -> Result<Vec<TransferRecord>, TrainError> {
+    let settings = ctx.settings;
+    let transfer = load_samples(ctx.data, spec, Split::Transfer)?;
+    let test = load_samples(ctx.data, spec, Split::Test)?;
+    let scale: Option<LabelScale> = label_scale(ctx, spec)?;
+    let data = TargetData {
+        spec,
+        train_targets: HostTargets::new(
+            spec,
+            &transfer.labels,
+            &settings.arch,
+            scale.as_ref(),
+            seed_for(ctx.seed, "transfer-targets", &[spec.name]),
+        )?,
+        test_targets: test_targets(ctx, spec, &test.labels, scale.as_ref())?,
+        loss: LossSpec {
+            loss: spec.loss,
+            layout: OutputLayout::of(spec.output),
+            image_size: settings.arch.image_size,
+        },
+        transfer,
+        test,
+    };
+
+    let mut records = Vec::new();
+    // First order: every source, the target itself included (the paper's `t → t` row).
+    for &source in &tasks.sources {
+        records.push(readout(ctx, &data, &[source], reps)?);
+    }
+    records.push(readout(ctx, &data, &[RANDOM], reps)?);
+    records.push(scratch(ctx, &data)?);
+
+    // Higher orders from the best first-order sources (the target itself left out: the planner never
+    // uses it as a source of itself).
+    let first: Vec<&TransferRecord> = records
+        .iter()
+        .filter(|r| r.sources.len() == 1 && r.sources[0] != spec.name)
+        .filter(|r| tasks.sources.contains(&r.sources[0].as_str()))
+        .collect();
+    let ranked = rank_sources(ctx, spec, &first)?;
+    let top: Vec<String> = ranked.into_iter().take(settings.top_k).collect();
+    let mut beam: Vec<Vec<String>> = top.iter().map(|s| vec![s.clone()]).collect();
+    for order in 2..=settings.max_order.min(top.len()) {
+        let candidates: Vec<Vec<String>> = if top.len() <= 5 {
+            combinations(&top, order)
+        } else {
+            extend(&beam, &top)
+        };
+        let mut scored = Vec::new();
+        for sources in &candidates {
+            let names: Vec<&str> = sources.iter().map(String::as_str).collect();
+            let record = readout(ctx, &data, &names, reps)?;
+            scored.push((record.test_mean, sources.clone()));
+            records.push(record);
+        }
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        beam = scored
+            .into_iter()
+            .take(settings.beam)
+            .map(|(_, s)| s)
+            .collect();
+    }
+    Ok(records)
+}
+
+/// First-order sources of a target, best first, by their AHP affinities on the test images.
+fn rank_sources<D>(
+    ctx: &Context<'_, D>,
+    spec: &TaskSpec,
+    first: &[&TransferRecord],
+) -> Result<Vec<String>, TrainError> {
+    if first.len() < 2 {
+        return Ok(first.iter().map(|r| r.sources[0].clone()).collect());
+    }
+    let losses: Vec<TestLosses> = first
+        .iter()
+        .map(|r| {
+            ctx.run
+                .transfer(spec.name, &r.label(), &r.key)
+                .read_json("test_losses.json", "per-image test losses")
+        })
+        .collect::<Result<_, _>>()?;
+    let images = losses[0].losses.len();
+    let matrix = DMatrix::from_fn(first.len(), images, |i, j| f64::from(losses[i].losses[j]));
+    let affinities = from_losses(&matrix, &PowerIteration::default())?;
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    order.sort_by(|&a, &b| {
+        affinities.weights[b]
+            .total_cmp(&affinities.weights[a])
+            .then_with(|| first[a].sources.cmp(&first[b].sources))
+    });
+    Ok(order
+        .into_iter()
+        .map(|i| first[i].sources[0].clone())
+        .collect())
+}
+
+/// All `k`-subsets of `items`, in lexicographic order of positions.
+fn combinations(items: &[String], k: usize) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut chosen = Vec::new();
+    fn go(
+        items: &[String],
+        k: usize,
+        start: usize,
+        chosen: &mut Vec<String>,
+        out: &mut Vec<Vec<String>>,
+    ) {
+        if chosen.len() == k {
+            let mut c = chosen.clone();
+            c.sort();
+            out.push(c);
+            return;
+        }
+        for i in start..items.len() {
+            chosen.push(items[i].clone());
+            go(items, k, i + 1, chosen, out);
+            chosen.pop();
+        }
+    }
+    go(items, k, 0, &mut chosen, &mut out);
+    out
+}
+
+/// Every set made of a beam member plus one more source of `top`, sorted and without repeats.
+fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for set in beam {
+        for source in top {
+            if set.contains(source) {
+                continue;
+            }
+            let mut bigger = set.clone();
+            bigger.push(source.clone());
+            bigger.sort();
+            if !out.contains(&bigger) {
+                out.push(bigger);
+            }
+        }
+    }
+    out
+}
+
+/// Trains (or reuses) the readout from `sources` into the target and scores it.
+fn readout<D: Device<f32>>(
+    ctx: &Context<'_, D>,
+    data: &TargetData<'_>,
+    sources: &[&str],
+    reps: &BTreeMap<String, CachedReps>,
+) -> Result<TransferRecord, TrainError> {
+    let settings = ctx.settings;
+    let arch = &settings.arch;
+    let mut sorted: Vec<&str> = sources.to_vec();
+    sorted.sort();
+    let cached: Vec<&CachedReps> = sorted
+        .iter()
+        .map(|s| {
+            reps.get(*s)
+                .ok_or_else(|| TrainError::Config(format!("no representations of `{s}`")))
+        })
+        .collect::<Result<_, _>>()?;
+    let key = crate::store::key_of(&ReadoutKey {
+        stage: "readout",
+        version: STAGE_VERSION,
+        target: TaskKey::of(data.spec),
+        sources: sorted
+            .iter()
+            .zip(&cached)
+            .map(|(s, c)| (*s, c.key.as_str()))
+            .collect(),
+        data: ctx.data.fingerprint(),
+        arch,
+        schedule: &settings.transfer,
+        transfer_samples: settings.samples.transfer,
+        seed: ctx.seed,
+    })?;
+    let record = TransferRecord {
+        target: data.spec.name.into(),
+        sources: sorted.iter().map(|s| s.to_string()).collect(),
+        key: key.clone(),
+        test_mean: 0.0,
+    };
+    let artifact = ctx.run.transfer(data.spec.name, &record.label(), &key);
+    let train_inputs = RepInputs {
+        reps: cached.iter().map(|c| c.transfer.as_slice()).collect(),
+        views: &data.transfer.views,
+        tokens: arch.tokens(),
+        rep_width: arch.width,
+    };
+    let test_inputs = RepInputs {
+        reps: cached.iter().map(|c| c.test.as_slice()).collect(),
+        views: &data.test.views,
+        tokens: arch.tokens(),
+        rep_width: arch.width,
+    };
+    let mut head = Head::readout(
+        ctx.dev,
+        arch,
+        sorted.len() * data.spec.views * arch.width,
+        data.loss.layout,
+        seed_for(ctx.seed, "readout", &[data.spec.name, &record.label()]),
+    )?;
+    train_and_score(
+        ctx,
+        data,
+        record,
+        &artifact,
+        &mut head,
+        &train_inputs,
+        &test_inputs,
+        &settings.transfer,
+    )
+}
+
+/// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
+/// transfer split.
+fn scratch<D: Device<f32>>(
+    ctx: &Context<'_, D>,
+    data: &TargetData<'_>,
+) -> Result<TransferRecord, TrainError> {
+    let settings = ctx.settings;
+    let arch = &settings.arch;
+    let key = crate::store::key_of(&ReadoutKey {
+        stage: "pixels",
+        version: STAGE_VERSION,
+        target: TaskKey::of(data.spec),
+        sources: Vec::new(),
+        data: ctx.data.fingerprint(),
+        arch,
+        schedule: &settings.scratch,
+        transfer_samples: settings.samples.transfer,
+        seed: ctx.seed,
+    })?;
+    let record = TransferRecord {
+        target: data.spec.name.into(),
+        sources: vec![PIXELS.into()],
+        key: key.clone(),
+        test_mean: 0.0,
+    };
+    let artifact = ctx.run.transfer(data.spec.name, PIXELS, &key);
+    let clean = |split: Split, samples: &TaskSamples| -> Result<PixelInputs, TrainError> {
+        let table = ctx.data.views(split)?;
+        let pixels: Vec<f32> = samples
+            .views
+            .iter()
+            .flatten()
+            .flat_map(|&v| table.image(v).iter().copied())
+            .collect();
+        let clean = TaskSamples {
+            views: samples.views.clone(),
+            inputs: Images {
+                size: table.size,
+                pixels,
+            },
+            labels: samples.labels.clone(),
+        };
+        Ok(PixelInputs::new(&clean, arch, data.spec.views))
+    };
+    let train_inputs = clean(Split::Transfer, &data.transfer)?;
+    let test_inputs = clean(Split::Test, &data.test)?;
+    let mut network = Network::scratch(
+        ctx.dev,
+        arch,
+        data.spec.views,
+        data.loss.layout,
+        seed_for(ctx.seed, "pixels", &[data.spec.name]),
+    )?;
+    train_and_score(
+        ctx,
+        data,
+        record,
+        &artifact,
+        &mut network,
+        &train_inputs,
+        &test_inputs,
+        &settings.scratch,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_and_score<D: Device<f32>, M: Predict<D>>(
+    ctx: &Context<'_, D>,
+    data: &TargetData<'_>,
+    mut record: TransferRecord,
+    artifact: &Artifact,
+    model: &mut M,
+    train_inputs: &dyn super::batch::InputSource,
+    test_inputs: &dyn super::batch::InputSource,
+    schedule: &Schedule,
+) -> Result<TransferRecord, TrainError> {
+    let name = format!("{} → {}", record.label(), data.spec.name);
+    if artifact.is_done() {
+        let losses: TestLosses = artifact.read_json("test_losses.json", "per-image test losses")?;
+        record.test_mean = losses.mean();
+        return Ok(record);
+    }
+    artifact.begin()?;
+    let bar = ctx.progress.bar(schedule.steps as u64, name.clone());
+    let curve = fit(
+        ctx.dev,
+        model,
+        train_inputs,
+        &data.train_targets,
+        data.loss,
+        schedule,
+        seed_for(
+            ctx.seed,
+            "transfer-batches",
+            &[data.spec.name, &record.label()],
+        ),
+        &name,
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    let losses = evaluate(
+        ctx.dev,
+        model,
+        test_inputs,
+        &data.test_targets,
+        data.loss,
+        ctx.settings.eval_batch,
+    )?;
+    let losses = TestLosses {
+        network: name.clone(),
+        losses,
+    };
+    record.test_mean = losses.mean();
+    params::save_safetensors(model, &artifact.path("weights.safetensors"))?;
+    artifact.write_json("test_losses.json", &losses)?;
+    artifact.write_json("curve.json", &curve)?;
+    artifact.write(
+        "curve.svg",
+        curve_svg(&name, &curve, losses.mean()).as_bytes(),
+    )?;
+    artifact.finish(&record)?;
+    tracing::info!(
+        transfer = name,
+        test_mean = record.test_mean,
+        "trained transfer"
+    );
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn combinations_are_sorted_subsets() {
+        let c = combinations(&names(&["c", "a", "b"]), 2);
+        assert_eq!(
+            c,
+            [names(&["a", "c"]), names(&["b", "c"]), names(&["a", "b"])]
+        );
+        assert_eq!(
+            combinations(&names(&["a", "b", "c", "d", "e"]), 3).len(),
+            10
+        );
+    }
+
+    #[test]
+    fn beam_extension_adds_one_source_without_repeats() {
+        let beam = vec![names(&["a"]), names(&["b"])];
+        let grown = extend(&beam, &names(&["a", "b", "c"]));
+        assert_eq!(
+            grown,
+            [names(&["a", "b"]), names(&["a", "c"]), names(&["b", "c"])]
+        );
+    }
+}
