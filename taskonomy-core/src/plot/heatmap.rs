@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn annotations_are_short() {
         assert_eq!(short_value(0.256), ".26");
-        assert_eq!(short_value(3.14), "3.1");
+        assert_eq!(short_value(2.54), "2.5");
         assert_eq!(short_value(42.0), "42");
     }
 }
