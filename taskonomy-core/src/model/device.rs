@@ -48,16 +48,15 @@ impl FromStr for DeviceKind {
     }
 }
 
-/// The CPU device with dfdx's buffer cache on.
+/// The CPU device.
 ///
-/// Every dfdx operation allocates its output; without the cache each large buffer goes back to the
-/// system when freed and comes back as fresh, zero-filled pages on the next step (a third of the
-/// training time in page faults). With it, freed buffers are reused by size.
+/// dfdx's buffer cache stays off: it is not safe to use from several threads at once (a lookup and the
+/// removal that follows it are separate critical sections), and the batch shards of a training step run
+/// in parallel. Freshly allocated buffers are what the cache would have saved; binaries get the same
+/// effect from a global allocator that keeps freed pages (the `taskonomy` command uses mimalloc), which
+/// also serves the parallel shards without contention.
 pub fn cpu() -> dfdx::tensor::Cpu {
-    use dfdx::tensor::Cache;
-    let dev = dfdx::tensor::Cpu::default();
-    dev.enable_cache();
-    dev
+    dfdx::tensor::Cpu::default()
 }
 
 /// The CUDA device `ordinal` with dfdx's buffer cache on.

@@ -3,12 +3,13 @@
 //!
 //! Activations are kept as one matrix of `rows = batch × tokens` by `channels`, so a per-token layer is a
 //! single matrix product (dfdx multiplies a 3-D tensor by a matrix one batch item at a time, which costs
-//! more than the arithmetic at these sizes). Only token mixing looks at the `(batch, tokens, channels)`
-//! view, through a batched product with the weight broadcast over the batch, so no activation is ever
-//! transposed.
+//! more than the arithmetic at these sizes). Token mixing swaps the token and channel axes
+//! ([`Kernels::swap_tokens`]) so that it, too, is one matrix product per layer. Biases, activations,
+//! norms and residual sums go through the fused [`Kernels`].
 
 use dfdx::prelude::*;
 
+use super::kernels::Kernels;
 use super::params::{join, Matrix, ParamMut, ParamRef, Parameters, Vector};
 use crate::data::rng::Rng;
 
@@ -42,7 +43,7 @@ pub struct Dense<D: Device<f32>> {
     pub bias: Vector<D>,
 }
 
-impl<D: Device<f32>> Dense<D> {
+impl<D: Kernels> Dense<D> {
     /// A layer from `input` to `output` channels, initialised from `rng`.
     pub fn new(dev: &D, input: usize, output: usize, rng: &mut Rng) -> Result<Self, D::Err> {
         let bound = 1.0 / (input as f32).sqrt();
@@ -64,13 +65,12 @@ impl<D: Device<f32>> Dense<D> {
 
     /// `x W + b` for `x` of shape `(rows, in)`.
     pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        let rows = x.shape().0;
-        let y = x.try_matmul(self.weight.retaped::<T>())?;
-        let b = self
-            .bias
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axis<0>>(&(rows, self.output()))?;
-        y.try_add(b)
+        D::bias_act(x.try_matmul(self.weight.retaped::<T>())?, &self.bias, false)
+    }
+
+    /// `ReLU(x W + b)`.
+    pub fn forward_relu<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
+        D::bias_act(x.try_matmul(self.weight.retaped::<T>())?, &self.bias, true)
     }
 }
 
@@ -94,7 +94,7 @@ pub struct LayerNorm<D: Device<f32>> {
     pub beta: Vector<D>,
 }
 
-impl<D: Device<f32>> LayerNorm<D> {
+impl<D: Kernels> LayerNorm<D> {
     /// A layer norm over `channels`.
     pub fn new(dev: &D, channels: usize) -> Result<Self, D::Err> {
         Ok(LayerNorm {
@@ -105,17 +105,7 @@ impl<D: Device<f32>> LayerNorm<D> {
 
     /// Normalises every row of `x` to zero mean and unit variance, then scales and shifts.
     pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        let shape = *x.shape();
-        let x = x.try_normalize::<Axis<1>>(LAYER_NORM_EPS)?;
-        let gamma = self
-            .gamma
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axis<0>>(&shape)?;
-        let beta = self
-            .beta
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axis<0>>(&shape)?;
-        x.try_mul(gamma)?.try_add(beta)
+        D::layer_norm(x, &self.gamma, &self.beta, LAYER_NORM_EPS)
     }
 }
 
@@ -130,116 +120,20 @@ impl<D: Device<f32>> Parameters<D> for LayerNorm<D> {
     }
 }
 
-/// A two-layer MLP across the tokens of each image, applied to every channel: the token-mixing half of a
-/// Mixer block. Weights are stored `out × in`, the orientation in which they multiply a
-/// `(tokens, channels)` image from the left.
+/// A two-layer MLP applied to every row: `Dense → ReLU → Dense`. Applied to the rows of swapped
+/// activations ([`Kernels::swap_tokens`]) it mixes tokens; to plain rows, channels.
 #[derive(Clone, Debug)]
-pub struct TokenMlp<D: Device<f32>> {
-    /// `hidden × tokens`.
-    pub hidden_weight: Matrix<D>,
-    /// `hidden`.
-    pub hidden_bias: Vector<D>,
-    /// `tokens × hidden`.
-    pub out_weight: Matrix<D>,
-    /// `tokens`.
-    pub out_bias: Vector<D>,
-}
-
-impl<D: Device<f32>> TokenMlp<D> {
-    /// Mixing over `tokens` through `hidden` units.
-    pub fn new(dev: &D, tokens: usize, hidden: usize, rng: &mut Rng) -> Result<Self, D::Err> {
-        let b1 = 1.0 / (tokens as f32).sqrt();
-        let b2 = 1.0 / (hidden as f32).sqrt();
-        Ok(TokenMlp {
-            hidden_weight: uniform(dev, (hidden, tokens), b1, rng)?,
-            hidden_bias: uniform(dev, (hidden,), b1, rng)?,
-            out_weight: uniform(dev, (tokens, hidden), b2, rng)?,
-            out_bias: uniform(dev, (tokens,), b2, rng)?,
-        })
-    }
-
-    /// Mixes the tokens of `x` (`(batch × tokens, channels)`) for each channel.
-    pub fn forward<T: Tape<f32, D>>(
-        &self,
-        x: Act<D, T>,
-        batch: usize,
-    ) -> Result<Act<D, T>, D::Err> {
-        let (rows, channels) = *x.shape();
-        let tokens = rows / batch;
-        let hidden = self.hidden_bias.shape().0;
-        let x = x.try_reshape_like(&(batch, tokens, channels))?;
-        let w1 = self
-            .hidden_weight
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axis<0>>(&(batch, hidden, tokens))?;
-        let b1 = self
-            .hidden_bias
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axes2<0, 2>>(&(batch, hidden, channels))?;
-        let h = w1.try_matmul(x)?.try_add(b1)?.try_relu()?;
-        let w2 = self
-            .out_weight
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axis<0>>(&(batch, tokens, hidden))?;
-        let b2 = self
-            .out_bias
-            .retaped::<T>()
-            .try_broadcast_like::<_, Axes2<0, 2>>(&(batch, tokens, channels))?;
-        w2.try_matmul(h)?
-            .try_add(b2)?
-            .try_reshape_like(&(rows, channels))
-    }
-}
-
-impl<D: Device<f32>> Parameters<D> for TokenMlp<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        f(
-            join(prefix, "hidden_weight"),
-            ParamRef::Matrix(&self.hidden_weight),
-        );
-        f(
-            join(prefix, "hidden_bias"),
-            ParamRef::Vector(&self.hidden_bias),
-        );
-        f(
-            join(prefix, "out_weight"),
-            ParamRef::Matrix(&self.out_weight),
-        );
-        f(join(prefix, "out_bias"), ParamRef::Vector(&self.out_bias));
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        f(
-            join(prefix, "hidden_weight"),
-            ParamMut::Matrix(&mut self.hidden_weight),
-        );
-        f(
-            join(prefix, "hidden_bias"),
-            ParamMut::Vector(&mut self.hidden_bias),
-        );
-        f(
-            join(prefix, "out_weight"),
-            ParamMut::Matrix(&mut self.out_weight),
-        );
-        f(
-            join(prefix, "out_bias"),
-            ParamMut::Vector(&mut self.out_bias),
-        );
-    }
-}
-
-/// A two-layer MLP applied to every token: `Dense → ReLU → Dense`.
-#[derive(Clone, Debug)]
-pub struct ChannelMlp<D: Device<f32>> {
-    /// `channels → hidden`.
+pub struct Mlp<D: Device<f32>> {
+    /// `in → hidden`.
     pub hidden: Dense<D>,
-    /// `hidden → channels`.
+    /// `hidden → in`.
     pub out: Dense<D>,
 }
 
-impl<D: Device<f32>> ChannelMlp<D> {
+impl<D: Kernels> Mlp<D> {
     /// An MLP from `channels` through `hidden` back to `channels`.
     pub fn new(dev: &D, channels: usize, hidden: usize, rng: &mut Rng) -> Result<Self, D::Err> {
-        Ok(ChannelMlp {
+        Ok(Mlp {
             hidden: Dense::new(dev, channels, hidden, rng)?,
             out: Dense::new(dev, hidden, channels, rng)?,
         })
@@ -247,11 +141,11 @@ impl<D: Device<f32>> ChannelMlp<D> {
 
     /// Applies the MLP to every row of `x`.
     pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        self.out.forward(self.hidden.forward(x)?.try_relu()?)
+        self.out.forward(self.hidden.forward_relu(x)?)
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for ChannelMlp<D> {
+impl<D: Device<f32>> Parameters<D> for Mlp<D> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
         self.hidden.visit(&join(prefix, "hidden"), f);
         self.out.visit(&join(prefix, "out"), f);
@@ -267,15 +161,15 @@ impl<D: Device<f32>> Parameters<D> for ChannelMlp<D> {
 pub struct MixerBlock<D: Device<f32>> {
     /// Norm before token mixing.
     pub token_norm: LayerNorm<D>,
-    /// Token mixing.
-    pub tokens: TokenMlp<D>,
+    /// Token mixing (applied to swapped activations).
+    pub tokens: Mlp<D>,
     /// Norm before channel mixing.
     pub channel_norm: LayerNorm<D>,
     /// Channel mixing.
-    pub channels: ChannelMlp<D>,
+    pub channels: Mlp<D>,
 }
 
-impl<D: Device<f32>> MixerBlock<D> {
+impl<D: Kernels> MixerBlock<D> {
     /// A block over `tokens` tokens of `width` channels, with the two MLPs' hidden sizes.
     pub fn new(
         dev: &D,
@@ -287,9 +181,9 @@ impl<D: Device<f32>> MixerBlock<D> {
     ) -> Result<Self, D::Err> {
         Ok(MixerBlock {
             token_norm: LayerNorm::new(dev, width)?,
-            tokens: TokenMlp::new(dev, tokens, token_hidden, rng)?,
+            tokens: Mlp::new(dev, tokens, token_hidden, rng)?,
             channel_norm: LayerNorm::new(dev, width)?,
-            channels: ChannelMlp::new(dev, width, channel_hidden, rng)?,
+            channels: Mlp::new(dev, width, channel_hidden, rng)?,
         })
     }
 
@@ -299,14 +193,13 @@ impl<D: Device<f32>> MixerBlock<D> {
         x: Act<D, T>,
         batch: usize,
     ) -> Result<Act<D, T>, D::Err> {
-        let mixed = self
-            .tokens
-            .forward(self.token_norm.forward(x.with_empty_tape())?, batch)?;
-        let x = mixed.try_add(x)?;
+        let normed = D::swap_tokens(self.token_norm.forward(x.with_empty_tape())?, batch)?;
+        let mixed = D::swap_tokens(self.tokens.forward(normed)?, batch)?;
+        let x = D::add(mixed, x)?;
         let mixed = self
             .channels
             .forward(self.channel_norm.forward(x.with_empty_tape())?)?;
-        mixed.try_add(x)
+        D::add(mixed, x)
     }
 }
 

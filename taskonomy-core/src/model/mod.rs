@@ -4,7 +4,7 @@
 //!
 //! dfdx 0.13 has no convolutions on stable Rust, so the encoder is an MLP-Mixer (Tolstikhin et al., 2021):
 //! the image is cut into `patch × patch` patches, each patch becomes a token, and blocks alternate mixing
-//! across tokens with mixing across channels. Its output, a grid of `tokens × width` values, is this
+//! across tokens with mixing across channels. Its output, a grid of `tokens × bottleneck` values, is this
 //! library's counterpart of the paper's 16×16×8 representation.
 //!
 //! Sizes are chosen at run time ([`Arch`], from a preset) because one run builds networks for outputs
@@ -17,6 +17,7 @@
 //! took a third of a training step on the CPU.
 
 pub mod device;
+pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod network;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::spec::{OutputKind, OutputShape};
 
 pub use device::DeviceKind;
+pub use kernels::Kernels;
 pub use loss::{per_image_loss, Target};
 pub use network::{combine_views, Encoder, Head, Network};
 pub use params::{Adam, Parameters};
@@ -69,8 +71,13 @@ pub struct Arch {
     pub image_size: usize,
     /// Side of a patch; `image_size` must be a multiple of it.
     pub patch: usize,
-    /// Channels per token of the representation.
+    /// Channels per token inside the encoder.
     pub width: usize,
+    /// Channels per token of the representation: the encoder ends in a projection to this many, the
+    /// counterpart of the 8 channels of the paper's 16×16×8 representation. A bottleneck matters to the
+    /// method: a representation as large as the image keeps everything, and then any encoder, even a
+    /// random one, transfers about equally well.
+    pub bottleneck: usize,
     /// Mixer blocks of the encoder.
     pub depth: usize,
     /// Hidden units of every token-mixing MLP.
@@ -81,8 +88,11 @@ pub struct Arch {
     pub decoder_width: usize,
     /// Mixer blocks of a task decoder.
     pub decoder_depth: usize,
-    /// Hidden units of a readout (the paper's transfer functions have two layers).
+    /// Hidden units of a readout.
     pub readout_width: usize,
+    /// Mixer blocks of a readout: 0 gives the paper's two-layer transfer function (applied to every
+    /// token); a block adds mixing across tokens, the counterpart of a convolution's spatial extent.
+    pub readout_depth: usize,
 }
 
 impl Arch {
@@ -103,6 +113,7 @@ impl Arch {
             ("image_size", self.image_size),
             ("patch", self.patch),
             ("width", self.width),
+            ("bottleneck", self.bottleneck),
             ("token_hidden", self.token_hidden),
             ("channel_hidden", self.channel_hidden),
             ("decoder_width", self.decoder_width),

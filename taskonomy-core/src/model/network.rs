@@ -2,13 +2,15 @@
 
 use dfdx::prelude::*;
 
+use super::kernels::Kernels;
 use super::layers::{Act, Dense, LayerNorm, MixerBlock};
 use super::params::{join, Matrix, ParamMut, ParamRef, Parameters};
 use super::{Arch, ModelError, OutputLayout};
 use crate::data::rng::{derive_seed, Rng};
 
 /// The encoder shared (as an architecture) by every task: patch embedding plus learned position
-/// embedding, Mixer blocks, a final layer norm. Its output for one image is `tokens × width` values.
+/// embedding, Mixer blocks, a layer norm, and a projection to the representation's `bottleneck`
+/// channels. Its output for one image is `tokens × bottleneck` values.
 #[derive(Clone, Debug)]
 pub struct Encoder<D: Device<f32>> {
     /// Patch values → token channels.
@@ -17,11 +19,13 @@ pub struct Encoder<D: Device<f32>> {
     pub position: Matrix<D>,
     /// The Mixer blocks.
     pub blocks: Vec<MixerBlock<D>>,
-    /// The final norm: representations of every task have the same scale.
+    /// The norm after the blocks.
     pub norm: LayerNorm<D>,
+    /// Channels → representation channels.
+    pub project: Dense<D>,
 }
 
-impl<D: Device<f32>> Encoder<D> {
+impl<D: Kernels> Encoder<D> {
     /// A freshly initialised encoder of the sizes in `arch`, its weights drawn from `seed`.
     pub fn new(dev: &D, arch: &Arch, seed: u64) -> Result<Self, ModelError> {
         arch.validate()?;
@@ -49,14 +53,20 @@ impl<D: Device<f32>> Encoder<D> {
                 position,
                 blocks,
                 norm: LayerNorm::new(dev, arch.width)?,
+                project: Dense::new(dev, arch.width, arch.bottleneck, &mut rng)?,
             })
         };
         build().map_err(ModelError::device)
     }
 
-    /// Channels per token of the representation.
+    /// Channels per token inside the encoder.
     pub fn width(&self) -> usize {
         self.embed.output()
+    }
+
+    /// Channels per token of the representation.
+    pub fn bottleneck(&self) -> usize {
+        self.project.output()
     }
 
     /// Tokens per image.
@@ -65,7 +75,7 @@ impl<D: Device<f32>> Encoder<D> {
     }
 
     /// The representation of `images` images given as patch tokens `(images × tokens, patch values)`:
-    /// `(images × tokens, width)`.
+    /// `(images × tokens, bottleneck)`.
     pub fn forward<T: Tape<f32, D>>(
         &self,
         patches: Act<D, T>,
@@ -95,7 +105,7 @@ impl<D: Device<f32>> Encoder<D> {
             for block in &self.blocks {
                 x = block.forward(x, images)?;
             }
-            self.norm.forward(x)
+            self.project.forward(self.norm.forward(x)?)
         };
         run().map_err(ModelError::device)
     }
@@ -117,6 +127,7 @@ impl<D: Device<f32>> Parameters<D> for Encoder<D> {
         f(join(prefix, "position"), ParamRef::Matrix(&self.position));
         self.blocks.visit(&join(prefix, "blocks"), f);
         self.norm.visit(&join(prefix, "norm"), f);
+        self.project.visit(&join(prefix, "project"), f);
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
         self.embed.visit_mut(&join(prefix, "embed"), f);
@@ -126,6 +137,7 @@ impl<D: Device<f32>> Parameters<D> for Encoder<D> {
         );
         self.blocks.visit_mut(&join(prefix, "blocks"), f);
         self.norm.visit_mut(&join(prefix, "norm"), f);
+        self.project.visit_mut(&join(prefix, "project"), f);
     }
 }
 
@@ -149,7 +161,7 @@ pub struct Head<D: Device<f32>> {
     pub pooled: bool,
 }
 
-impl<D: Device<f32>> Head<D> {
+impl<D: Kernels> Head<D> {
     fn build(
         dev: &D,
         arch: &Arch,
@@ -196,7 +208,7 @@ impl<D: Device<f32>> Head<D> {
         Self::build(
             dev,
             arch,
-            views * arch.width,
+            views * arch.bottleneck,
             arch.decoder_width,
             arch.decoder_depth,
             layout,
@@ -205,7 +217,7 @@ impl<D: Device<f32>> Head<D> {
     }
 
     /// A two-layer readout for `layout` from `channels` input channels per token (`sources × views ×
-    /// width` for a transfer).
+    /// bottleneck` for a transfer).
     pub fn readout(
         dev: &D,
         arch: &Arch,
@@ -213,7 +225,15 @@ impl<D: Device<f32>> Head<D> {
         layout: OutputLayout,
         seed: u64,
     ) -> Result<Self, ModelError> {
-        Self::build(dev, arch, channels, arch.readout_width, 0, layout, seed)
+        Self::build(
+            dev,
+            arch,
+            channels,
+            arch.readout_width,
+            arch.readout_depth,
+            layout,
+            seed,
+        )
     }
 
     /// Input channels per token.
@@ -236,7 +256,7 @@ impl<D: Device<f32>> Head<D> {
             )));
         }
         let run = || -> Result<Act<D, T>, D::Err> {
-            let mut h = self.input.forward(x)?.try_relu()?;
+            let mut h = self.input.forward_relu(x)?;
             for block in &self.blocks {
                 h = block.forward(h, batch)?;
             }
@@ -272,7 +292,7 @@ impl<D: Device<f32>> Parameters<D> for Head<D> {
 
 /// Concatenates the representations of the `views` views of each sample along channels:
 /// `(batch × views × tokens, width)` (views of a sample adjacent) → `(batch × tokens, views × width)`.
-pub fn combine_views<D: Device<f32>, T: Tape<f32, D>>(
+pub fn combine_views<D: Kernels, T: Tape<f32, D>>(
     reps: Act<D, T>,
     batch: usize,
     views: usize,
@@ -305,7 +325,7 @@ pub struct Network<D: Device<f32>> {
     pub views: usize,
 }
 
-impl<D: Device<f32>> Network<D> {
+impl<D: Kernels> Network<D> {
     /// A task network: encoder plus decoder for `layout`, over `views` views, weights drawn from `seed`.
     pub fn task(
         dev: &D,
@@ -335,7 +355,7 @@ impl<D: Device<f32>> Network<D> {
         let head = Head::readout(
             dev,
             arch,
-            views * arch.width,
+            views * arch.bottleneck,
             layout,
             derive_seed(seed, &[2]),
         )?;

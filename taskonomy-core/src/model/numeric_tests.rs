@@ -13,12 +13,14 @@ fn arch() -> Arch {
         image_size: 8,
         patch: 4,
         width: 6,
+        bottleneck: 3,
         depth: 1,
         token_hidden: 3,
         channel_hidden: 5,
         decoder_width: 4,
         decoder_depth: 1,
         readout_width: 4,
+        readout_depth: 0,
     }
 }
 
@@ -153,8 +155,9 @@ fn gradients_match_finite_differences() {
                     (up - down) / (2.0 * eps)
                 };
                 let (coarse, fine) = (numeric(4e-3), numeric(2e-3));
-                // A ReLU kink inside the interval makes the two estimates disagree: nothing to compare.
-                if (coarse - fine).abs() > 1e-3 + 1e-2 * fine.abs() {
+                // A ReLU kink near the point makes the estimate depend on the step: nothing to compare. (On a
+                // smooth stretch the two differ by O(step²), far below this.)
+                if (coarse - fine).abs() > 3e-5 + 2e-3 * fine.abs() {
                     continue;
                 }
                 let tolerance = 1e-3 + 2e-2 * fine.abs().max(g[entry].abs());

@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 use super::batch::{output_block, HostTargets, InputSource};
 use super::TrainError;
 use crate::data::rng::Rng;
+use crate::model::kernels::Shard;
 use crate::model::layers::Act;
-use crate::model::{per_image_loss, Adam, Head, ModelError, Network, OutputLayout, Parameters};
+use crate::model::params::ParamRef;
+use crate::model::{
+    per_image_loss, Adam, Head, Kernels, ModelError, Network, OutputLayout, Parameters,
+};
 use crate::spec::LossKind;
 
 /// A network that maps input rows of a batch to its head's output.
-pub trait Predict<D: Device<f32>>: Parameters<D> {
+pub trait Predict<D: Kernels>: Parameters<D> + Sync {
     /// The output for `batch` samples of input rows.
     fn predict<T: Tape<f32, D>>(
         &self,
@@ -21,7 +25,7 @@ pub trait Predict<D: Device<f32>>: Parameters<D> {
     ) -> Result<Act<D, T>, ModelError>;
 }
 
-impl<D: Device<f32>> Predict<D> for Network<D> {
+impl<D: Kernels> Predict<D> for Network<D> {
     fn predict<T: Tape<f32, D>>(
         &self,
         rows: Act<D, T>,
@@ -31,7 +35,7 @@ impl<D: Device<f32>> Predict<D> for Network<D> {
     }
 }
 
-impl<D: Device<f32>> Predict<D> for Head<D> {
+impl<D: Kernels> Predict<D> for Head<D> {
     fn predict<T: Tape<f32, D>>(
         &self,
         rows: Act<D, T>,
@@ -49,6 +53,10 @@ pub struct Schedule {
     pub steps: usize,
     /// Samples per step.
     pub batch_size: usize,
+    /// Each step's batch is cut into this many shards whose gradients are summed; the CPU computes them
+    /// in parallel threads. A fixed number (not the machine's core count), because the summation order
+    /// it implies is part of the result.
+    pub shards: usize,
     /// Peak learning rate.
     pub lr: f64,
     /// Steps of linear warm-up.
@@ -123,8 +131,13 @@ impl Batches {
     }
 }
 
-/// One optimiser step on the samples at `indices`; returns the batch's mean loss.
-pub fn train_step<D: Device<f32>, M: Predict<D>>(
+/// A shard's share of the batch loss and its gradients.
+type ShardResult<D> = Result<(f32, Gradients<f32, D>), ModelError>;
+
+/// One optimiser step on the samples at `indices`, cut into `shards` parts whose gradients are computed
+/// (in parallel on the CPU) and summed; returns the batch's mean loss.
+#[allow(clippy::too_many_arguments)]
+pub fn train_step<D: Kernels, M: Predict<D>>(
     dev: &D,
     model: &mut M,
     optimiser: &mut Adam<D>,
@@ -132,27 +145,61 @@ pub fn train_step<D: Device<f32>, M: Predict<D>>(
     targets: &HostTargets,
     spec: LossSpec,
     indices: &[usize],
+    shards: usize,
 ) -> Result<f32, ModelError> {
-    let b = indices.len();
-    let rows = dev
-        .try_tensor_from_vec(
-            inputs.rows(indices),
-            (b * inputs.rows_per_sample(), inputs.width()),
-        )
-        .map_err(ModelError::device)?;
-    let target = targets.batch(dev, indices)?;
-    let out = model.predict(rows.traced(Gradients::leaky()), b)?;
-    let block = output_block(out, b, spec.layout, spec.image_size)?;
-    let loss = per_image_loss(spec.loss, block, &target)?
-        .try_mean::<(), _>()
-        .map_err(ModelError::device)?;
-    let value = loss
-        .retaped::<NoneTape>()
-        .as_vec()
-        .first()
-        .copied()
-        .unwrap_or(f32::NAN);
-    let mut grads = loss.try_backward().map_err(ModelError::device)?;
+    let total = indices.len() as f32;
+    let per_shard = indices.len().div_ceil(shards.max(1)).max(1);
+    let shared: &M = model;
+    let part = |part: &[usize]| -> ShardResult<D> {
+        let b = part.len();
+        let rows = dev
+            .try_tensor_from_vec(
+                inputs.rows(part),
+                (b * inputs.rows_per_sample(), inputs.width()),
+            )
+            .map_err(ModelError::device)?;
+        let target = targets.batch(dev, part)?;
+        let out = shared.predict(rows.traced(Gradients::leaky()), b)?;
+        let block = output_block(out, b, spec.layout, spec.image_size)?;
+        // Each shard contributes its share of the batch mean, so the summed gradients are the batch's.
+        let loss = per_image_loss(spec.loss, block, &target)?
+            .try_sum::<(), _>()
+            .and_then(|l| l.try_div(total))
+            .map_err(ModelError::device)?;
+        let value = loss
+            .retaped::<NoneTape>()
+            .as_vec()
+            .first()
+            .copied()
+            .unwrap_or(f32::NAN);
+        let grads = loss.try_backward().map_err(ModelError::device)?;
+        Ok((value, grads))
+    };
+    let jobs: Vec<Shard<'_, ShardResult<D>>> = indices
+        .chunks(per_shard)
+        .map(|chunk| Box::new(move || part(chunk)) as Shard<'_, _>)
+        .collect();
+    let mut results = D::run_shards(jobs).into_iter();
+    let (mut value, mut grads) = results
+        .next()
+        .ok_or_else(|| ModelError::Batch("an empty batch".into()))??;
+    for result in results {
+        let (v, mut g) = result?;
+        value += v;
+        let mut failure = None;
+        model.visit("", &mut |_, p| {
+            let merged = match p {
+                ParamRef::Vector(t) => D::merge_gradient(&mut grads, &mut g, t),
+                ParamRef::Matrix(t) => D::merge_gradient(&mut grads, &mut g, t),
+            };
+            if let Err(e) = merged {
+                failure.get_or_insert(e);
+            }
+        });
+        if let Some(e) = failure {
+            return Err(ModelError::device(e));
+        }
+    }
     optimiser
         .update(model, &mut grads)
         .map_err(ModelError::device)?;
@@ -162,7 +209,7 @@ pub fn train_step<D: Device<f32>, M: Predict<D>>(
 /// Trains `model` on all samples of `inputs`/`targets` following `schedule`; `name` labels errors and the
 /// progress bar (advanced by one per step).
 #[allow(clippy::too_many_arguments)]
-pub fn fit<D: Device<f32>, M: Predict<D>>(
+pub fn fit<D: Kernels, M: Predict<D>>(
     dev: &D,
     model: &mut M,
     inputs: &dyn InputSource,
@@ -184,7 +231,16 @@ pub fn fit<D: Device<f32>, M: Predict<D>>(
     for step in 0..schedule.steps {
         optimiser.set_lr(schedule.lr_at(step));
         let indices = batches.next(schedule.batch_size);
-        let loss = train_step(dev, model, &mut optimiser, inputs, targets, spec, &indices)?;
+        let loss = train_step(
+            dev,
+            model,
+            &mut optimiser,
+            inputs,
+            targets,
+            spec,
+            &indices,
+            schedule.shards,
+        )?;
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
                 network: name.into(),
@@ -203,7 +259,7 @@ pub fn fit<D: Device<f32>, M: Predict<D>>(
 }
 
 /// The loss of every sample, in order, computed in batches of `batch_size` without gradients.
-pub fn evaluate<D: Device<f32>, M: Predict<D>>(
+pub fn evaluate<D: Kernels, M: Predict<D>>(
     dev: &D,
     model: &M,
     inputs: &dyn InputSource,
@@ -231,7 +287,7 @@ pub fn evaluate<D: Device<f32>, M: Predict<D>>(
 
 /// Runs `model` without gradients on all samples and returns its output rows (the representations of an
 /// encoder, for instance), in batches of `batch_size`.
-pub fn infer<D: Device<f32>>(
+pub fn infer<D: Kernels>(
     dev: &D,
     inputs: &dyn InputSource,
     batch_size: usize,
@@ -261,6 +317,7 @@ mod tests {
         let s = Schedule {
             steps: 100,
             batch_size: 8,
+            shards: 1,
             lr: 1e-3,
             warmup: 10,
             final_lr_fraction: 0.1,

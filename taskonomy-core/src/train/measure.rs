@@ -1,7 +1,7 @@
 //! The measurements of step III from the per-image test losses of step II: per target, a tournament over
 //! every transfer and baseline, AHP affinities, and win rates against `self` and `pixels`.
 
-use dfdx::prelude::Device;
+use crate::model::Kernels;
 
 use super::step2::{index_artifact, reps_keys, TransferRecord, PIXELS, SELF};
 use super::{Context, TaskSet, TestLosses, TrainError};
@@ -41,7 +41,7 @@ pub fn win_rate(a: &[f32], b: &[f32]) -> f64 {
 /// Reads every target's transfers and baselines from the run folder (step II must be complete for the
 /// same settings), computes the tables, and writes `affinities.csv`, `wins_vs_task.csv` and
 /// `wins_vs_pixels.csv` at the top of the run folder.
-pub fn measure<D: Device<f32>>(
+pub fn measure<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Measurements, TrainError> {

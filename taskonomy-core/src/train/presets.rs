@@ -42,6 +42,7 @@ impl Preset {
         let schedule = |steps: usize, batch_size: usize, lr: f64| Schedule {
             steps,
             batch_size,
+            shards: 2,
             lr,
             warmup: (steps / 20).max(1),
             final_lr_fraction: 0.05,
@@ -53,12 +54,14 @@ impl Preset {
                     image_size: 16,
                     patch: 4,
                     width: 32,
+                    bottleneck: 8,
                     depth: 1,
                     token_hidden: 32,
                     channel_hidden: 64,
                     decoder_width: 32,
                     decoder_depth: 1,
                     readout_width: 32,
+                    readout_depth: 0,
                 },
                 task: schedule(60, 16, 3e-3),
                 transfer: schedule(60, 16, 3e-3),
@@ -80,12 +83,14 @@ impl Preset {
                     image_size: 32,
                     patch: 4,
                     width: 64,
+                    bottleneck: 8,
                     depth: 2,
                     token_hidden: 64,
                     channel_hidden: 128,
                     decoder_width: 64,
                     decoder_depth: 1,
                     readout_width: 64,
+                    readout_depth: 0,
                 },
                 task: schedule(300, 32, 2e-3),
                 transfer: schedule(150, 32, 2e-3),
@@ -107,12 +112,14 @@ impl Preset {
                     image_size: 64,
                     patch: 8,
                     width: 128,
+                    bottleneck: 16,
                     depth: 4,
                     token_hidden: 128,
                     channel_hidden: 256,
                     decoder_width: 128,
                     decoder_depth: 2,
                     readout_width: 128,
+                    readout_depth: 0,
                 },
                 task: schedule(6000, 32, 1e-3),
                 transfer: schedule(1500, 32, 1e-3),
@@ -184,9 +191,14 @@ impl Settings {
             ("transfer", &self.transfer),
             ("scratch", &self.scratch),
         ] {
-            if s.steps == 0 || s.batch_size == 0 || !s.lr.is_finite() || s.lr <= 0.0 {
+            if s.steps == 0
+                || s.batch_size == 0
+                || s.shards == 0
+                || !s.lr.is_finite()
+                || s.lr <= 0.0
+            {
                 return Err(TrainError::Config(format!(
-                    "the {name} schedule needs positive steps, batch size and learning rate"
+                    "the {name} schedule needs positive steps, batch size, shards and learning rate"
                 )));
             }
         }

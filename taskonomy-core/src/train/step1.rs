@@ -1,6 +1,5 @@
 //! Step I: a network per task, trained on the training split, scored image by image on the test split.
 
-use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs};
@@ -8,7 +7,7 @@ use super::fit::{evaluate, fit, LossSpec, Schedule};
 use super::{
     curve_svg, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
 };
-use crate::model::{params, Arch, Network, OutputLayout};
+use crate::model::{params, Arch, Kernels, Network, OutputLayout};
 use crate::spec::TaskSpec;
 use crate::store::Artifact;
 
@@ -84,7 +83,7 @@ pub(crate) fn test_targets<D>(
 
 /// Trains the network of every task of `tasks` that is not in the run folder yet; returns one record per
 /// task, in the order of `tasks.specs`.
-pub fn train_tasks<D: Device<f32>>(
+pub fn train_tasks<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Vec<TaskNetworkRecord>, TrainError> {
@@ -122,7 +121,7 @@ pub fn train_tasks<D: Device<f32>>(
     Ok(records)
 }
 
-fn train_one<D: Device<f32>>(
+fn train_one<D: Kernels>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
     artifact: &Artifact,
@@ -212,7 +211,7 @@ fn train_one<D: Device<f32>>(
 }
 
 /// Loads the trained network of `spec` from the run folder.
-pub(crate) fn load_task_network<D: Device<f32>>(
+pub(crate) fn load_task_network<D: Kernels>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
 ) -> Result<(Network<D>, String), TrainError> {

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs, RepInputs};
@@ -14,7 +13,7 @@ use super::{
     curve_svg, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
 };
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
-use crate::model::{params, Arch, Encoder, Head, Network, OutputLayout};
+use crate::model::{params, Arch, Encoder, Head, Kernels, Network, OutputLayout};
 use crate::spec::TaskSpec;
 use crate::store::{f32_bytes, read_f32, Artifact};
 
@@ -167,7 +166,7 @@ pub(crate) fn index_artifact<D>(
 /// Runs step II for every target of `tasks`: caches the representations of every source (training
 /// nothing that is already in the run folder), then trains and scores the transfers and baselines into
 /// each target. Returns every transfer record, targets in order.
-pub fn transfer<D: Device<f32>>(
+pub fn transfer<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Vec<TransferRecord>, TrainError> {
@@ -225,7 +224,7 @@ pub fn transfer<D: Device<f32>>(
 }
 
 /// The representations of `source` for the transfer and test views, from the run folder or computed now.
-fn cached_reps<D: Device<f32>>(
+fn cached_reps<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     source: &str,
@@ -235,7 +234,7 @@ fn cached_reps<D: Device<f32>>(
     let artifact = ctx.run.reps(source, key);
     let transfer_views = ctx.data.views(Split::Transfer)?;
     let test_views = ctx.data.views(Split::Test)?;
-    let per_view = arch.tokens() * arch.width;
+    let per_view = arch.tokens() * arch.bottleneck;
     if artifact.is_done() {
         return Ok(CachedReps {
             key: key.to_owned(),
@@ -286,7 +285,7 @@ fn cached_reps<D: Device<f32>>(
         transfer_views: transfer_views.count(),
         test_views: test_views.count(),
         tokens: arch.tokens(),
-        width: arch.width,
+        width: arch.bottleneck,
     };
     artifact.write_json("meta.json", &meta)?;
     artifact.finish(&format!("representations of {source}"))?;
@@ -304,7 +303,7 @@ struct TargetData<'a> {
 }
 
 /// Trains and scores every transfer into `spec` and the baselines; returns them all.
-fn transfers_into<D: Device<f32>>(
+fn transfers_into<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     spec: &TaskSpec,
@@ -453,7 +452,7 @@ fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
 }
 
 /// Trains (or reuses) the readout from `sources` into the target and scores it.
-fn readout<D: Device<f32>>(
+fn readout<D: Kernels>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
     sources: &[&str],
@@ -496,18 +495,18 @@ fn readout<D: Device<f32>>(
         reps: cached.iter().map(|c| c.transfer.as_slice()).collect(),
         views: &data.transfer.views,
         tokens: arch.tokens(),
-        rep_width: arch.width,
+        rep_width: arch.bottleneck,
     };
     let test_inputs = RepInputs {
         reps: cached.iter().map(|c| c.test.as_slice()).collect(),
         views: &data.test.views,
         tokens: arch.tokens(),
-        rep_width: arch.width,
+        rep_width: arch.bottleneck,
     };
     let mut head = Head::readout(
         ctx.dev,
         arch,
-        sorted.len() * data.spec.views * arch.width,
+        sorted.len() * data.spec.views * arch.bottleneck,
         data.loss.layout,
         seed_for(ctx.seed, "readout", &[data.spec.name, &record.label()]),
     )?;
@@ -525,7 +524,7 @@ fn readout<D: Device<f32>>(
 
 /// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
 /// transfer split.
-fn scratch<D: Device<f32>>(
+fn scratch<D: Kernels>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
 ) -> Result<TransferRecord, TrainError> {
@@ -589,7 +588,7 @@ fn scratch<D: Device<f32>>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn train_and_score<D: Device<f32>, M: Predict<D>>(
+fn train_and_score<D: Kernels, M: Predict<D>>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
     mut record: TransferRecord,
