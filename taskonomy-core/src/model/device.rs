@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use dfdx::tensor::Cpu;
+#[cfg(feature = "cuda")]
+pub use dfdx::tensor::Cuda;
+
 /// A device choice, as given on the command line (`--device cpu|cuda`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

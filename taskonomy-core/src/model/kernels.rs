@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use super::layers::Act;
 use super::params::Vector;
+use crate::train::fit::{ShardResult, ShardWork};
 
 /// Below this many elements an operation runs on one thread (splitting costs more than it saves).
 const PARALLEL_MIN: usize = 1 << 14;
@@ -23,15 +24,12 @@ const PARALLEL_MIN: usize = 1 << 14;
 /// the floating-point result is the same for any number of threads.
 const SUM_BLOCKS: usize = 16;
 
-/// One unit of work of [`Kernels::run_shards`].
-pub type Shard<'a, R> = Box<dyn FnOnce() -> R + Send + 'a>;
-
-/// The fused operations a device provides to the networks, and how it runs the shards of a batch.
-pub trait Kernels: Device<f32> + Storage<f32, Vec: Send> + Send + Sync {
-    /// Runs the shards of a batch (each computes its part's gradients) and returns their results in
-    /// order. By default one after the other; the CPU runs them in parallel threads.
-    fn run_shards<'a, R: Send + 'a>(jobs: Vec<Shard<'a, R>>) -> Vec<R> {
-        jobs.into_iter().map(|job| job()).collect()
+/// The fused operations a device provides to the networks, and how it computes the shards of a batch.
+pub trait Kernels: Device<f32> {
+    /// The loss and gradients of every part of a batch, in order. By default one part after the other;
+    /// the CPU computes them in parallel threads.
+    fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
+        parts.iter().map(|part| work.gradients(part)).collect()
     }
 
     /// Adds `from`'s gradient of `t` into `into`'s (`from` may be left empty).
@@ -270,20 +268,18 @@ fn shard_pools() -> &'static [rayon::ThreadPool] {
 pub const MAX_PARALLEL_SHARDS: usize = 16;
 
 impl Kernels for Cpu {
-    fn run_shards<'a, R: Send + 'a>(jobs: Vec<Shard<'a, R>>) -> Vec<R> {
+    fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
         let pools = shard_pools();
-        if jobs.len() < 2 || pools.len() < 2 {
-            return jobs.into_iter().map(|job| job()).collect();
+        if parts.len() < 2 || pools.len() < 2 {
+            return parts.iter().map(|part| work.gradients(part)).collect();
         }
-        let mut results: Vec<Option<R>> = (0..jobs.len()).map(|_| None).collect();
-        let mut jobs = jobs.into_iter().enumerate().peekable();
-        while jobs.peek().is_some() {
-            let wave: Vec<(usize, Shard<'a, R>)> = jobs.by_ref().take(pools.len()).collect();
-            let done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let mut results = Vec::with_capacity(parts.len());
+        for wave in parts.chunks(pools.len()) {
+            let done: Vec<ShardResult<Self>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = wave
-                    .into_iter()
+                    .iter()
                     .zip(pools)
-                    .map(|((i, job), pool)| scope.spawn(move || (i, pool.install(job))))
+                    .map(|(part, pool)| scope.spawn(move || pool.install(|| work.gradients(part))))
                     .collect();
                 handles
                     .into_iter()
@@ -293,11 +289,9 @@ impl Kernels for Cpu {
                     })
                     .collect()
             });
-            for (i, r) in done {
-                results[i] = Some(r);
-            }
+            results.extend(done);
         }
-        results.into_iter().flatten().collect()
+        results
     }
 
     fn merge_gradient<S: Shape>(

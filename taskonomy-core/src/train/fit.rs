@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::batch::{output_block, HostTargets, InputSource};
 use super::TrainError;
 use crate::data::rng::Rng;
-use crate::model::kernels::Shard;
 use crate::model::layers::Act;
 use crate::model::params::ParamRef;
 use crate::model::{
@@ -16,13 +15,46 @@ use crate::model::{
 use crate::spec::LossKind;
 
 /// A network that maps input rows of a batch to its head's output.
-pub trait Predict<D: Kernels>: Parameters<D> + Sync {
+pub trait Predict<D: Kernels>: Parameters<D> {
     /// The output for `batch` samples of input rows.
     fn predict<T: Tape<f32, D>>(
         &self,
         rows: Act<D, T>,
         batch: usize,
     ) -> Result<Act<D, T>, ModelError>;
+
+    /// The network as one of the kinds a training step knows.
+    fn trainable(&self) -> Trainable<'_, D>;
+}
+
+/// A reference to a network being trained: a whole network, or a head on cached representations. A
+/// closed set, so that a device can hand the concrete networks to its threads (the CPU's are `Sync`).
+pub enum Trainable<'a, D: Kernels> {
+    /// Encoder and head.
+    Network(&'a Network<D>),
+    /// A head alone.
+    Head(&'a Head<D>),
+}
+
+impl<D: Kernels> Clone for Trainable<'_, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<D: Kernels> Copy for Trainable<'_, D> {}
+
+impl<D: Kernels> Trainable<'_, D> {
+    fn predict<T: Tape<f32, D>>(
+        self,
+        rows: Act<D, T>,
+        batch: usize,
+    ) -> Result<Act<D, T>, ModelError> {
+        match self {
+            Trainable::Network(n) => n.forward(rows, batch),
+            Trainable::Head(h) => h.forward(rows, batch),
+        }
+    }
 }
 
 impl<D: Kernels> Predict<D> for Network<D> {
@@ -33,6 +65,10 @@ impl<D: Kernels> Predict<D> for Network<D> {
     ) -> Result<Act<D, T>, ModelError> {
         self.forward(rows, batch)
     }
+
+    fn trainable(&self) -> Trainable<'_, D> {
+        Trainable::Network(self)
+    }
 }
 
 impl<D: Kernels> Predict<D> for Head<D> {
@@ -42,6 +78,10 @@ impl<D: Kernels> Predict<D> for Head<D> {
         batch: usize,
     ) -> Result<Act<D, T>, ModelError> {
         self.forward(rows, batch)
+    }
+
+    fn trainable(&self) -> Trainable<'_, D> {
+        Trainable::Head(self)
     }
 }
 
@@ -132,7 +172,53 @@ impl Batches {
 }
 
 /// A shard's share of the batch loss and its gradients.
-type ShardResult<D> = Result<(f32, Gradients<f32, D>), ModelError>;
+pub type ShardResult<D> = Result<(f32, Gradients<f32, D>), ModelError>;
+
+/// What every shard of a training step reads.
+pub struct ShardWork<'a, D: Kernels> {
+    /// The device.
+    pub dev: &'a D,
+    /// The network.
+    pub model: Trainable<'a, D>,
+    /// The inputs.
+    pub inputs: &'a dyn InputSource,
+    /// The targets.
+    pub targets: &'a HostTargets,
+    /// The loss and layout.
+    pub spec: LossSpec,
+    /// Samples in the whole batch: each shard's loss is its sum over this, so the shards' gradients add
+    /// up to the gradient of the batch mean.
+    pub total: f32,
+}
+
+impl<D: Kernels> ShardWork<'_, D> {
+    /// The loss share and gradients of the samples at `part`.
+    pub fn gradients(&self, part: &[usize]) -> ShardResult<D> {
+        let b = part.len();
+        let rows = self
+            .dev
+            .try_tensor_from_vec(
+                self.inputs.rows(part),
+                (b * self.inputs.rows_per_sample(), self.inputs.width()),
+            )
+            .map_err(ModelError::device)?;
+        let target = self.targets.batch(self.dev, part)?;
+        let out = self.model.predict(rows.traced(Gradients::leaky()), b)?;
+        let block = output_block(out, b, self.spec.layout, self.spec.image_size)?;
+        let loss = per_image_loss(self.spec.loss, block, &target)?
+            .try_sum::<(), _>()
+            .and_then(|l| l.try_div(self.total))
+            .map_err(ModelError::device)?;
+        let value = loss
+            .retaped::<NoneTape>()
+            .as_vec()
+            .first()
+            .copied()
+            .unwrap_or(f32::NAN);
+        let grads = loss.try_backward().map_err(ModelError::device)?;
+        Ok((value, grads))
+    }
+}
 
 /// One optimiser step on the samples at `indices`, cut into `shards` parts whose gradients are computed
 /// (in parallel on the CPU) and summed; returns the batch's mean loss.
@@ -147,39 +233,18 @@ pub fn train_step<D: Kernels, M: Predict<D>>(
     indices: &[usize],
     shards: usize,
 ) -> Result<f32, ModelError> {
-    let total = indices.len() as f32;
     let per_shard = indices.len().div_ceil(shards.max(1)).max(1);
-    let shared: &M = model;
-    let part = |part: &[usize]| -> ShardResult<D> {
-        let b = part.len();
-        let rows = dev
-            .try_tensor_from_vec(
-                inputs.rows(part),
-                (b * inputs.rows_per_sample(), inputs.width()),
-            )
-            .map_err(ModelError::device)?;
-        let target = targets.batch(dev, part)?;
-        let out = shared.predict(rows.traced(Gradients::leaky()), b)?;
-        let block = output_block(out, b, spec.layout, spec.image_size)?;
-        // Each shard contributes its share of the batch mean, so the summed gradients are the batch's.
-        let loss = per_image_loss(spec.loss, block, &target)?
-            .try_sum::<(), _>()
-            .and_then(|l| l.try_div(total))
-            .map_err(ModelError::device)?;
-        let value = loss
-            .retaped::<NoneTape>()
-            .as_vec()
-            .first()
-            .copied()
-            .unwrap_or(f32::NAN);
-        let grads = loss.try_backward().map_err(ModelError::device)?;
-        Ok((value, grads))
+    let parts: Vec<&[usize]> = indices.chunks(per_shard).collect();
+    let work = ShardWork {
+        dev,
+        model: model.trainable(),
+        inputs,
+        targets,
+        spec,
+        total: indices.len() as f32,
     };
-    let jobs: Vec<Shard<'_, ShardResult<D>>> = indices
-        .chunks(per_shard)
-        .map(|chunk| Box::new(move || part(chunk)) as Shard<'_, _>)
-        .collect();
-    let mut results = D::run_shards(jobs).into_iter();
+    let results = D::run_shards(&work, &parts);
+    let mut results = results.into_iter();
     let (mut value, mut grads) = results
         .next()
         .ok_or_else(|| ModelError::Batch("an empty batch".into()))??;

@@ -1,0 +1,150 @@
+//! `manifest.json`: what a run folder was made with, so that its later stages (`taskonomy transfer`,
+//! `taskonomy affinities`) rebuild the same settings, tasks and data without repeating options.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{load_dataset, InMemoryDataset, Progress, Settings, TaskSet, TrainError};
+use crate::data::loader::Dataset;
+use crate::data::synthetic::{render_dataset, SynthConfig};
+use crate::model::DeviceKind;
+use crate::store::{read_json, write_json, RunFolder};
+
+/// Where a run's images come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum DataSource {
+    /// Synthetic scenes rendered into the run folder's `data/`.
+    Synthetic {
+        /// Scenes (buildings).
+        scenes: usize,
+        /// Image side.
+        size: usize,
+        /// Seed of the scenes.
+        seed: u64,
+    },
+    /// A dataset in the Taskonomy layout.
+    Folder {
+        /// Its root.
+        path: PathBuf,
+    },
+}
+
+/// The record of how a run was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// The preset the settings came from.
+    pub preset: String,
+    /// Sizes and schedules.
+    pub settings: Settings,
+    /// The run seed.
+    pub seed: u64,
+    /// The device step I ran on.
+    pub device: DeviceKind,
+    /// The data.
+    pub data: DataSource,
+    /// The dictionary the tasks come from (its type name).
+    pub dictionary: String,
+    /// The tasks, by canonical name, sources first.
+    pub tasks: Vec<String>,
+    /// The version of taskonomy-rs that wrote the manifest.
+    pub version: String,
+}
+
+/// The marker written after the last rendered image (the same marker `taskonomy run` uses, so both
+/// reuse each other's scenes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Rendered {
+    scenes: usize,
+    size: usize,
+    seed: u64,
+}
+
+impl RunManifest {
+    /// The manifest of `run`.
+    pub fn read(run: &RunFolder) -> Result<Self, TrainError> {
+        let path = run.manifest_path();
+        if !path.is_file() {
+            return Err(crate::store::StoreError::Missing {
+                what: "the run's manifest.json".into(),
+                path,
+                hint: "run `taskonomy train --out <folder>` first".into(),
+            }
+            .into());
+        }
+        Ok(read_json(&path, "a run manifest")?)
+    }
+
+    /// Writes the manifest into `run`.
+    pub fn write(&self, run: &RunFolder) -> Result<(), TrainError> {
+        Ok(write_json(&run.manifest_path(), self)?)
+    }
+
+    /// Checks that `tasks` is the task set the manifest names, in the same order.
+    pub fn check_tasks(&self, tasks: &TaskSet) -> Result<(), TrainError> {
+        let names: Vec<&str> = tasks.specs.iter().map(|s| s.name).collect();
+        if names != self.tasks {
+            return Err(TrainError::Config(format!(
+                "the manifest lists tasks {:?}, but the dictionary gives {names:?}",
+                self.tasks
+            )));
+        }
+        Ok(())
+    }
+
+    /// The run's data: rendered into `data/` first when synthetic (once; a finished rendering is reused),
+    /// then loaded for `tasks`.
+    pub fn open_data(
+        &self,
+        run: &RunFolder,
+        tasks: &TaskSet,
+        progress: &Progress,
+    ) -> Result<InMemoryDataset, TrainError> {
+        let root = match &self.data {
+            DataSource::Folder { path } => path.clone(),
+            DataSource::Synthetic { scenes, size, seed } => {
+                let root = run.root().join("data");
+                let wanted = Rendered {
+                    scenes: *scenes,
+                    size: *size,
+                    seed: *seed,
+                };
+                let marker = root.join("rendered.json");
+                if read_json::<Rendered>(&marker, "the rendered data's marker").ok()
+                    != Some(wanted.clone())
+                {
+                    let config = SynthConfig::new(*scenes, *size, *seed);
+                    let bar = progress.bar(
+                        (config.scenes * config.views_per_scene()) as u64,
+                        "rendering synthetic scenes",
+                    );
+                    render_dataset(&config, &root, &|n| bar.inc(n as u64))
+                        .map_err(super::DataError::from)?;
+                    bar.finish_and_clear();
+                    write_json(&marker, &wanted)?;
+                }
+                root
+            }
+        };
+        let dataset = Dataset::open(&root).map_err(super::DataError::from)?;
+        if dataset.size != self.settings.arch.image_size {
+            return Err(TrainError::Config(format!(
+                "{} holds {}×{} images, but the networks take {}×{} (preset {})",
+                root.display(),
+                dataset.size,
+                dataset.size,
+                self.settings.arch.image_size,
+                self.settings.arch.image_size,
+                self.preset
+            )));
+        }
+        load_dataset(
+            &dataset,
+            &tasks.specs,
+            self.settings.samples,
+            self.seed,
+            progress,
+        )
+    }
+}
