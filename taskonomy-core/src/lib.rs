@@ -15,6 +15,7 @@ pub mod data;
 pub mod decoder;
 pub mod eval;
 pub mod model;
+pub mod pipeline;
 pub mod plan;
 pub mod plot;
 pub mod report;

@@ -60,8 +60,11 @@ pub struct ReportInput {
     pub budgets: Vec<BudgetResult>,
     /// Extra sections (title, HTML-escaped text): novel tasks, transitive transfer, ...
     pub notes: Vec<(String, String)>,
-    /// Loss curves as `(network name, SVG document)`.
-    pub loss_curves: Vec<(String, String)>,
+    /// Loss curves of the task networks as `(task, SVG document)`, shown in the page.
+    pub task_curves: Vec<(String, String)>,
+    /// Loss curves of the transfer readouts as `(target, sources, SVG document)`: hundreds of them in a
+    /// full run, so they are written beside the page and linked from a table, not drawn in it.
+    pub transfer_curves: Vec<(String, String, String)>,
 }
 
 /// Why the report could not be written.
@@ -80,11 +83,13 @@ pub enum ReportError {
     Cluster(#[from] ClusterError),
 }
 
-/// A figure: its file name under `figures/`, caption and SVG document.
+/// A figure: its file name under `figures/`, caption and SVG document, and whether the page draws it
+/// (otherwise it only links to it).
 struct Figure {
     file: String,
     caption: String,
     svg: String,
+    inline: bool,
 }
 
 /// Writes `dir/report.html` and `dir/figures/*.svg`; returns the report's path.
@@ -107,6 +112,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         "Task affinities".into(),
         vec![
             Figure {
+                inline: true,
                 file: "affinity_before_ahp.svg".into(),
                 caption:
                     "Before AHP: each first-order transfer's mean test loss relative to the best \
@@ -116,10 +122,11 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
                     "First-order transfers before AHP (relative test loss)",
                     &order,
                     &matrix.relative_loss,
-                    ColorMap::Sequential,
+                    true,
                 ),
             },
             Figure {
+                inline: true,
                 file: "affinity_after_ahp.svg".into(),
                 caption:
                     "After AHP: each target's affinities divided by its best source's (1 = best; \
@@ -129,10 +136,11 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
                     "First-order affinities after AHP (relative to each target's best)",
                     &order,
                     &matrix.relative_affinity(),
-                    ColorMap::Sequential,
+                    false,
                 ),
             },
             Figure {
+                inline: true,
                 file: "similarity_tree.svg".into(),
                 caption: "Task similarity tree: tasks clustered by their transfer-out affinities \
                           (average linkage, cosine distance)."
@@ -148,6 +156,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             .budgets
             .iter()
             .map(|result| Figure {
+                inline: true,
                 file: format!("taxonomy_budget_{}.svg", budget_label(result.plan.budget)),
                 caption: format!(
                     "Taxonomy at budget {}: {} source(s), objective {:.4}.",
@@ -165,19 +174,34 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             target_table(&input.budgets),
         ));
     }
-    if !input.loss_curves.is_empty() {
+    if !input.task_curves.is_empty() || !input.transfer_curves.is_empty() {
         let curves = input
-            .loss_curves
+            .task_curves
             .iter()
-            .map(|(name, svg)| Figure {
-                file: format!("loss_{}.svg", file_stem(name)),
-                caption: format!("Loss curve: {name}."),
+            .map(|(task, svg)| Figure {
+                file: format!("loss_task_{}.svg", file_stem(task)),
+                caption: format!("Training loss of the task network for {task}."),
                 svg: svg.clone(),
+                inline: true,
             })
+            .chain(
+                input
+                    .transfer_curves
+                    .iter()
+                    .map(|(target, sources, svg)| Figure {
+                        file: transfer_curve_file(target, sources),
+                        caption: format!("Training loss of the readout {sources} → {target}."),
+                        svg: svg.clone(),
+                        inline: false,
+                    }),
+            )
             .collect();
-        sections.push(("Loss curves".into(), curves, String::new()));
+        sections.push((
+            "Loss curves".into(),
+            curves,
+            transfer_curve_table(&input.transfer_curves),
+        ));
     }
-
     for (_, figures, _) in &sections {
         for figure in figures {
             let path = figures_dir.join(&figure.file);
@@ -265,13 +289,14 @@ impl FirstOrder {
     }
 
     /// A heat map with sources as rows in `order`, targets as columns in the same order (targets that
-    /// are not sources at the end).
+    /// are not sources at the end). `lower_is_better` runs the colours backwards so that bright always
+    /// means a good transfer.
     fn heat_map(
         &self,
         title: &str,
         order: &[String],
         values: &BTreeMap<(String, String), f64>,
-        color_map: ColorMap,
+        lower_is_better: bool,
     ) -> String {
         let mut columns: Vec<String> = order
             .iter()
@@ -288,10 +313,14 @@ impl FirstOrder {
                     .collect()
             })
             .collect();
-        HeatMap::new(title, order.to_vec(), columns, cells)
-            .color_map(color_map)
-            .axis_labels("source", "target")
-            .to_svg()
+        let map = HeatMap::new(title, order.to_vec(), columns, cells)
+            .color_map(ColorMap::Sequential)
+            .axis_labels("source", "target");
+        if lower_is_better {
+            map.reversed().to_svg()
+        } else {
+            map.to_svg()
+        }
     }
 }
 
@@ -393,6 +422,7 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
         );
     vec![
         Figure {
+            inline: true,
             file: "gain.svg".into(),
             caption:
                 "Gain per target: win rate against a network trained from scratch on the same \
@@ -401,6 +431,7 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             svg: per_budget(|t| t.gain, "Gain per target", "win rate vs. scratch"),
         },
         Figure {
+            inline: true,
             file: "quality.svg".into(),
             caption: "Quality per target: win rate against the fully supervised network (0.5: as \
                       good as full supervision)."
@@ -412,6 +443,7 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             ),
         },
         Figure {
+            inline: true,
             file: "mean_scores.svg".into(),
             caption: "Mean Gain and Quality of the taxonomy and of the baselines with the same \
                       supervision."
@@ -419,6 +451,7 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             svg: means.size(760.0, 400.0).to_svg(),
         },
         Figure {
+            inline: true,
             file: "objective.svg".into(),
             caption: "The planner's objective against the supervision budget.".into(),
             svg: objective.to_svg(),
@@ -429,6 +462,49 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
 /// `random sources (mean of 8)` → `random sources`.
 fn baseline_kind(label: &str) -> String {
     label.split(" (").next().unwrap_or(label).to_owned()
+}
+
+fn transfer_curve_file(target: &str, sources: &str) -> String {
+    format!(
+        "loss_transfer_{}_to_{}.svg",
+        file_stem(sources),
+        file_stem(target)
+    )
+}
+
+/// Links to every readout's loss curve: one row per target, one link per transfer into it.
+fn transfer_curve_table(curves: &[(String, String, String)]) -> String {
+    if curves.is_empty() {
+        return String::new();
+    }
+    let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (target, sources, _) in curves {
+        by_target.entry(target).or_default().push(sources);
+    }
+    let mut html = String::from(
+        "<p>Task networks are drawn below. The readouts' curves are files beside this page:</p>\n\
+         <table><tr><th>target</th><th>readouts (sources)</th></tr>\n",
+    );
+    for (target, sources) in by_target {
+        let links: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "<a href=\"figures/{}\">{}</a>",
+                    escape(&transfer_curve_file(target, s)),
+                    escape(s)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(target),
+            links.join(" · ")
+        );
+    }
+    html.push_str("</table>\n");
+    html
 }
 
 fn budget_label(budget: f64) -> String {
@@ -592,7 +668,7 @@ fn page(input: &ReportInput, sections: &[(String, Vec<Figure>, String)]) -> Stri
             escape(title)
         );
         html.push_str(table);
-        for figure in figures {
+        for figure in figures.iter().filter(|f| f.inline) {
             let _ = writeln!(
                 html,
                 "<figure><div class=\"figure\">{}</div><figcaption>{} <a href=\"figures/{}\">SVG</a></figcaption></figure>",
@@ -699,7 +775,8 @@ mod tests {
             affinities,
             budgets,
             notes: vec![("Novel tasks".into(), "none held out".into())],
-            loss_curves: vec![("a network".into(), LineChart::new("a").to_svg())],
+            task_curves: vec![("a".into(), LineChart::new("a").to_svg())],
+            transfer_curves: vec![("b".into(), "a+c".into(), LineChart::new("a+c → b").to_svg())],
         }
     }
 
@@ -723,12 +800,14 @@ mod tests {
             "quality.svg",
             "mean_scores.svg",
             "objective.svg",
-            "loss_a_network.svg",
+            "loss_task_a.svg",
+            "loss_transfer_a_c_to_b.svg",
         ] {
             assert!(figures.iter().any(|f| f == expected), "{expected} missing");
             assert!(html.contains(&format!("figures/{expected}")));
         }
-        assert_eq!(html.matches("<svg").count(), figures.len());
+        // Every figure but the readout's curve is drawn in the page.
+        assert_eq!(html.matches("<svg").count(), figures.len() - 1);
         assert!(html.contains("Test &lt;run&gt;"));
         assert!(html.contains("<td>none held out</td>") || html.contains("<p>none held out</p>"));
         std::fs::remove_dir_all(&dir).unwrap();

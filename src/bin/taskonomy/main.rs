@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod plan;
 mod render;
+mod run;
 mod show;
 mod tasks;
 
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole method on the embedded synthetic scenes and write a report.
+    Run(run::RunArgs),
+    /// List the tasks of the standard Taskonomy dictionary.
     Tasks(tasks::TasksArgs),
     /// Plan a taxonomy from an affinity table under a supervision budget (the BIP of Section 3.4).
     Plan(plan::PlanArgs),
@@ -32,6 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Tasks(args) => tasks::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(args),
@@ -40,8 +45,22 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line. The library's messages already quote the cause they wrap
+/// (`file: what the system said`), so a cause is added only where the message does not hold it yet.
+fn describe(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }

@@ -34,6 +34,7 @@ pub struct HeatMap {
     range: Option<(f64, f64)>,
     annotate: Option<bool>,
     axis_labels: (String, String),
+    reversed: bool,
 }
 
 impl HeatMap {
@@ -53,6 +54,7 @@ impl HeatMap {
             range: None,
             annotate: None,
             axis_labels: (String::new(), String::new()),
+            reversed: false,
         }
     }
 
@@ -65,6 +67,13 @@ impl HeatMap {
     /// The values mapped to the two ends of the colour map (default: the data's extent).
     pub fn range(mut self, low: f64, high: f64) -> Self {
         self.range = Some((low, high));
+        self
+    }
+
+    /// Runs the colour map backwards, for values where lower is better (such as losses), so that the
+    /// bright end always means "better".
+    pub fn reversed(mut self) -> Self {
+        self.reversed = true;
         self
     }
 
@@ -105,6 +114,7 @@ impl HeatMap {
     fn color(&self, value: f64) -> Color {
         let (low, high) = self.value_range();
         let t = (value - low) / (high - low);
+        let t = if self.reversed { 1.0 - t } else { t };
         match self.color_map {
             ColorMap::Sequential => sequential(t),
             ColorMap::Diverging => diverging(t),
@@ -136,11 +146,13 @@ impl HeatMap {
         let grid_height = cell * self.rows.len() as f64;
         let bar_x = left + grid_width + 24.0;
         // The last column's label leans right past the grid; leave room for it.
-        let width = (bar_x + 70.0).max(left + grid_width + column_label_height + 10.0);
+        let width = (bar_x + 70.0)
+            .max(left + grid_width + column_label_height + 10.0)
+            .max(text_width(&self.title, 15.0) + 40.0);
         let height = top + grid_height + 20.0;
         let mut svg = Svg::new(width, height);
         svg.text(
-            left + grid_width / 2.0,
+            width / 2.0,
             22.0,
             &self.title,
             TextStyle::new(15.0).anchor(Anchor::Middle).bold(),

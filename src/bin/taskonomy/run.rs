@@ -1,0 +1,212 @@
+//! `taskonomy run`: the whole method in one command, on the embedded synthetic scenes by default.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use taskonomy::model::device::DeviceKind;
+use taskonomy::pipeline::{self, RunConfig, RunSummary, STAGES};
+use taskonomy::tasks::Taskonomy;
+use taskonomy::train::{Preset, Progress, TaskSet};
+
+/// Run the whole Taskonomy method: render the synthetic scenes, train the task networks, train the
+/// transfers, compute affinities, plan taxonomies over a range of budgets, evaluate them and write a
+/// report. Every stage resumes where an interrupted run stopped.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  taskonomy run                       # small preset, all 26 tasks\n  \
+                        taskonomy run --preset tiny --tasks depth,surface_normals,reshading,edges2d\n  \
+                        taskonomy run --novel surface_normals --budget 1..4"
+)]
+pub struct RunArgs {
+    /// Sizes and schedules: `tiny` (minutes, for tests), `small` (all 26 tasks in about half an hour on
+    /// two cores), `paper` (the paper's proportions, for a GPU).
+    #[arg(long, default_value = "small")]
+    preset: Preset,
+    /// The tasks: `all`, or names and aliases separated by commas.
+    #[arg(long, default_value = "all", value_name = "all|a,b,..")]
+    tasks: String,
+    /// The supervision budgets to plan for: `N..M` (inclusive), or one number. Default: 1 to 8, or
+    /// to the number of sources if smaller.
+    #[arg(long, value_name = "N..M")]
+    budget: Option<String>,
+    /// The highest transfer order to train and plan with (default: the preset's).
+    #[arg(long, value_name = "K")]
+    max_order: Option<usize>,
+    /// Where the networks run.
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    device: DeviceKind,
+    /// The run folder.
+    #[arg(long, default_value = "runs/taskonomy", value_name = "DIR")]
+    out: PathBuf,
+    /// The run seed (data, initialisation, batches).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Tasks to hold out of the sources and plan for as novel targets, without their own supervision.
+    #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
+    novel: Vec<String>,
+    /// A dataset in the Taskonomy layout to use instead of the synthetic scenes.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = config(&args)?;
+    eprintln!(
+        "taskonomy run: {} preset, {} tasks, budgets {}, max order {}, {} → {}",
+        config.preset,
+        config.tasks.specs.len(),
+        budgets_label(&config.budgets),
+        config.max_order,
+        args.device,
+        config.out.display()
+    );
+    let started = Instant::now();
+    let on_stage = |i: usize| {
+        eprintln!(
+            "[{}/{}] {} ({:.0} s so far)",
+            i + 1,
+            STAGES.len(),
+            STAGES[i],
+            started.elapsed().as_secs_f64()
+        );
+    };
+    let summary = match args.device {
+        DeviceKind::Cpu => {
+            let dev = taskonomy::model::device::cpu();
+            pipeline::run(&dev, &config, Progress::terminal(), &on_stage)?
+        }
+        DeviceKind::Cuda => run_on_cuda(&config, &on_stage)?,
+    };
+    print_summary(&summary, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+#[cfg(feature = "cuda")]
+fn run_on_cuda(config: &RunConfig, on_stage: &dyn Fn(usize)) -> anyhow::Result<RunSummary> {
+    let dev = taskonomy::model::device::cuda(0)
+        .map_err(|e| anyhow::anyhow!("cannot open CUDA device 0: {e}"))?;
+    Ok(pipeline::run(&dev, config, Progress::terminal(), on_stage)?)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_on_cuda(_: &RunConfig, _: &dyn Fn(usize)) -> anyhow::Result<RunSummary> {
+    bail!("this build has no CUDA support: rebuild with `cargo build --release --features cuda`")
+}
+
+fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
+    let mut settings = args.preset.settings();
+    if let Some(order) = args.max_order {
+        if order == 0 {
+            bail!("--max-order must be at least 1");
+        }
+        settings.max_order = order;
+        settings.top_k = settings.top_k.max(order);
+    }
+    let all = TaskSet::of::<Taskonomy>();
+    let tasks = if args.tasks == "all" {
+        all
+    } else {
+        let names: Vec<String> = args.tasks.split(',').map(|s| s.trim().to_owned()).collect();
+        all.only(&names)?
+    };
+    let novel = args
+        .novel
+        .iter()
+        .map(|name| {
+            tasks
+                .specs
+                .iter()
+                .find(|s| s.answers_to(name))
+                .map(|s| s.name.to_owned())
+                .with_context(|| format!("--novel: `{name}` is not one of the run's tasks"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let sources = tasks.sources.len().max(1);
+    let budgets = match &args.budget {
+        None => (1..=sources.min(8)).map(|b| b as f64).collect(),
+        Some(text) => parse_budgets(text)?,
+    };
+    Ok(RunConfig {
+        preset: args.preset,
+        max_order: settings.max_order,
+        settings,
+        tasks,
+        budgets,
+        novel,
+        seed: args.seed,
+        out: args.out.clone(),
+        dataset: args.data.clone(),
+        device: args.device.to_string(),
+    })
+}
+
+/// `N..M` (inclusive) or `N`.
+fn parse_budgets(text: &str) -> anyhow::Result<Vec<f64>> {
+    let parse = |part: &str| -> anyhow::Result<usize> {
+        part.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("--budget: expected a positive whole number, found `{part}`"))
+    };
+    let (low, high) = match text.split_once("..") {
+        Some((low, high)) => (parse(low)?, parse(high.trim_start_matches('='))?),
+        None => {
+            let n = parse(text)?;
+            (n, n)
+        }
+    };
+    if low > high {
+        bail!("--budget: `{text}` is an empty range");
+    }
+    Ok((low..=high).map(|b| b as f64).collect())
+}
+
+fn budgets_label(budgets: &[f64]) -> String {
+    match (budgets.first(), budgets.last()) {
+        (Some(first), Some(last)) if budgets.len() > 1 => format!("{first}..{last}"),
+        (Some(only), _) => only.to_string(),
+        _ => "none".into(),
+    }
+}
+
+fn print_summary(summary: &RunSummary, total: f64) {
+    println!("\nStage wall times:");
+    for (stage, seconds) in &summary.steps {
+        println!("  {stage:<36} {seconds:>8.1} s");
+    }
+    println!("  {:<36} {total:>8.1} s", "total");
+    println!(
+        "\n{:>6}  {:>9}  {:>9}  {:>9}  sources",
+        "budget", "objective", "gain", "quality"
+    );
+    for result in &summary.budgets {
+        println!(
+            "{:>6}  {:>9.4}  {:>9.3}  {:>9.3}  {}",
+            result.plan.budget,
+            result.plan.objective,
+            result.evaluation.mean_gain,
+            result.evaluation.mean_quality,
+            result.plan.sources.join(", ")
+        );
+    }
+    println!("\nReport: {}", summary.report.display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_are_ranges_or_single_numbers() {
+        assert_eq!(parse_budgets("1..3").unwrap(), [1.0, 2.0, 3.0]);
+        assert_eq!(parse_budgets("2..=2").unwrap(), [2.0]);
+        assert_eq!(parse_budgets("4").unwrap(), [4.0]);
+        assert!(parse_budgets("3..1").is_err());
+        assert!(parse_budgets("0..2").is_err());
+        assert!(parse_budgets("a").is_err());
+    }
+}

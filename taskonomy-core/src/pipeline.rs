@@ -1,0 +1,490 @@
+//! `taskonomy run`: the whole method, one stage after another, each resumable.
+//!
+//! 1. **data**: render the synthetic scenes (or use a Taskonomy-layout folder given by the user);
+//! 2. **step I**: train every task's network ([`crate::train::train_tasks`]);
+//! 3. **step II**: train the transfers, first and higher order, and the baselines ([`crate::train::transfer`]);
+//! 4. **step III**: affinities and win rates ([`crate::train::measure`]);
+//! 5. **step IV**: plan a taxonomy for every budget ([`crate::plan`]);
+//! 6. **evaluation**: Gain and Quality of each taxonomy and of the baselines ([`crate::eval`]);
+//! 7. **report** ([`crate::report`]).
+//!
+//! Every stage writes into the run folder and skips what is already there, so an interrupted run started
+//! again loses no finished work, and a finished run started again only redraws the report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::loader::Dataset;
+use crate::data::synthetic::{render_dataset, SynthConfig};
+use crate::eval::{
+    best_single_source_baseline, evaluate, random_sources_baseline, EvalError, WinRates,
+};
+use crate::model::Kernels;
+use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
+use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
+use crate::store::{read_json, write_json, RunFolder, StoreError};
+use crate::train::{
+    load_dataset, measure, train_tasks, transfer, Context, Preset, Progress, Settings, TaskSet,
+    TrainError, TransferRecord,
+};
+use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
+
+/// Random source sets drawn for the random-sources baseline of each budget.
+const RANDOM_DRAWS: usize = 16;
+
+/// What `taskonomy run` does.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The preset the settings came from.
+    pub preset: Preset,
+    /// Sizes and schedules (the preset's, possibly adjusted).
+    pub settings: Settings,
+    /// The tasks: a dictionary's, possibly restricted.
+    pub tasks: TaskSet,
+    /// The supervision budgets to plan for, in increasing order.
+    pub budgets: Vec<f64>,
+    /// The highest transfer order the planner may use (at most the trained order).
+    pub max_order: usize,
+    /// Tasks held out of the sources: planned for as targets only, never by their own supervision
+    /// (the paper's "all-for-one" novel tasks).
+    pub novel: Vec<String>,
+    /// The run seed.
+    pub seed: u64,
+    /// The run folder.
+    pub out: PathBuf,
+    /// A Taskonomy-layout dataset to use instead of rendering the synthetic scenes.
+    pub dataset: Option<PathBuf>,
+    /// The device's name, for the report.
+    pub device: String,
+}
+
+/// What a finished run hands back.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// `report.html`.
+    pub report: PathBuf,
+    /// Wall time of each stage, in order.
+    pub steps: Vec<(String, f64)>,
+    /// The taxonomy and its scores at every budget.
+    pub budgets: Vec<BudgetResult>,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Rendering or opening the data failed.
+    #[error("data: {0}")]
+    Data(#[from] crate::data::Error),
+    /// Steps I–III failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Planning failed.
+    #[error("planning: {0}")]
+    Plan(#[from] PlanError),
+    /// Evaluation failed.
+    #[error("evaluation: {0}")]
+    Eval(#[from] EvalError),
+    /// A table could not be built.
+    #[error(transparent)]
+    Transfers(#[from] TransfersError),
+    /// The run folder could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The report could not be written.
+    #[error("report: {0}")]
+    Report(#[from] ReportError),
+    /// The configuration does not make sense.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The rendered data's marker: what was rendered, written after the last image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Rendered {
+    scenes: usize,
+    size: usize,
+    seed: u64,
+}
+
+/// The stages of a run, in order, as announced to [`run`]'s `on_stage`.
+pub const STAGES: [&str; 7] = [
+    "data",
+    "step I: task networks",
+    "step II: transfers",
+    "step III: affinities",
+    "step IV: taxonomies",
+    "evaluation",
+    "report",
+];
+
+/// Runs every stage on `dev`, calling `on_stage(i)` as stage [`STAGES`]`[i]` begins.
+pub fn run<D: Kernels>(
+    dev: &D,
+    config: &RunConfig,
+    progress: Progress,
+    on_stage: &dyn Fn(usize),
+) -> Result<RunSummary, RunError> {
+    check(config)?;
+    let mut steps: Vec<(String, f64)> = Vec::new();
+    let run = RunFolder::create(&config.out)?;
+
+    on_stage(0);
+    let started = Instant::now();
+    let data_root = match &config.dataset {
+        Some(root) => root.clone(),
+        None => render_once(config, &progress)?,
+    };
+    let dataset = Dataset::open(&data_root)?;
+    if dataset.size != config.settings.arch.image_size {
+        return Err(RunError::Config(format!(
+            "{} holds {}×{} images but the {} preset's networks take {}×{}",
+            data_root.display(),
+            dataset.size,
+            dataset.size,
+            config.preset,
+            config.settings.arch.image_size,
+            config.settings.arch.image_size
+        )));
+    }
+    let data = load_dataset(
+        &dataset,
+        &config.tasks.specs,
+        config.settings.samples,
+        config.seed,
+        &progress,
+    )?;
+    timed(&mut steps, STAGES[0], started);
+
+    let ctx = Context {
+        dev,
+        run: &run,
+        data: &data,
+        settings: &config.settings,
+        seed: config.seed,
+        progress: progress.clone(),
+    };
+    on_stage(1);
+    let started = Instant::now();
+    let networks = train_tasks(&ctx, &config.tasks)?;
+    timed(&mut steps, STAGES[1], started);
+    on_stage(2);
+    let started = Instant::now();
+    let transfers = transfer(&ctx, &config.tasks)?;
+    timed(&mut steps, STAGES[2], started);
+    on_stage(3);
+    let started = Instant::now();
+    let tables = measure(&ctx, &config.tasks)?;
+    timed(&mut steps, STAGES[3], started);
+
+    on_stage(4);
+    let started = Instant::now();
+    let wins = WinRates {
+        vs_self: tables.wins_vs_task.clone(),
+        vs_scratch: tables.wins_vs_pixels.clone(),
+    };
+    let options = PlanOptions {
+        max_order: config.max_order,
+        own_supervision: OwnSupervision::One,
+        sources: Some(candidate_sources(config)),
+        targets: None,
+        importance: config
+            .tasks
+            .specs
+            .iter()
+            .filter(|s| config.tasks.targets.contains(&s.name))
+            .map(|s| (s.name.to_owned(), s.importance))
+            .collect(),
+        cost: config
+            .tasks
+            .specs
+            .iter()
+            .filter(|s| config.tasks.sources.contains(&s.name))
+            .map(|s| (s.name.to_owned(), s.label_cost))
+            .collect(),
+    };
+    let problem = Problem::new(&tables.affinities, &options)?;
+    let plans_dir = run.root().join("plans");
+    std::fs::create_dir_all(&plans_dir).map_err(|source| StoreError::Io {
+        path: plans_dir.clone(),
+        source,
+    })?;
+    let mut plans = Vec::new();
+    for point in problem.sweep(config.budgets.iter().copied(), Default::default()) {
+        let Some(plan) = point?.plan else { continue };
+        write_json(
+            &plans_dir.join(format!(
+                "budget_{}_order_{}.json",
+                plan.budget, config.max_order
+            )),
+            &plan,
+        )?;
+        plans.push(plan);
+    }
+    timed(&mut steps, STAGES[4], started);
+
+    on_stage(5);
+    let started = Instant::now();
+    let candidates = candidate_sources(config);
+    let mut budgets = Vec::new();
+    for plan in plans {
+        let evaluation = evaluate(&plan, &wins, "taxonomy")?;
+        let baselines = vec![
+            random_sources_baseline(
+                &problem,
+                &candidates,
+                plan.sources.len(),
+                RANDOM_DRAWS,
+                config.seed,
+                &wins,
+            )?,
+            best_single_source_baseline(&problem, &candidates, &wins)?,
+        ];
+        budgets.push(BudgetResult {
+            plan,
+            evaluation,
+            baselines,
+        });
+    }
+    timed(&mut steps, STAGES[5], started);
+
+    on_stage(6);
+    let started = Instant::now();
+    let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
+    let input = ReportInput {
+        title: format!("Taskonomy run: {} preset", config.preset),
+        facts: facts(config, &dataset, steps.clone()),
+        relative_losses: relative_losses(&transfers)?,
+        affinities: tables.affinities.clone(),
+        budgets: budgets.clone(),
+        notes: notes(config),
+        task_curves,
+        transfer_curves,
+    };
+    let report = write_report(run.root(), &input)?;
+    timed(&mut steps, STAGES[6], started);
+    Ok(RunSummary {
+        report,
+        steps,
+        budgets,
+    })
+}
+
+/// Records the wall time of the stage that began at `started`.
+fn timed(steps: &mut Vec<(String, f64)>, name: &str, started: Instant) {
+    steps.push((name.to_owned(), started.elapsed().as_secs_f64()));
+}
+
+fn check(config: &RunConfig) -> Result<(), RunError> {
+    config.settings.validate()?;
+    if config.budgets.is_empty() || config.budgets.iter().any(|b| !(*b > 0.0)) {
+        return Err(RunError::Config("give at least one positive budget".into()));
+    }
+    if config.max_order == 0 || config.max_order > config.settings.max_order {
+        return Err(RunError::Config(format!(
+            "the planner's max order must be between 1 and the trained order {}",
+            config.settings.max_order
+        )));
+    }
+    for novel in &config.novel {
+        if !config.tasks.targets.contains(&novel.as_str()) {
+            return Err(RunError::Config(format!(
+                "novel task `{novel}` is not a target of this run"
+            )));
+        }
+    }
+    if candidate_sources(config).is_empty() {
+        return Err(RunError::Config(
+            "no source task is left once the novel tasks are held out".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The sources the planner may choose: every source task but the novel ones.
+fn candidate_sources(config: &RunConfig) -> Vec<String> {
+    config
+        .tasks
+        .sources
+        .iter()
+        .filter(|s| !config.novel.iter().any(|n| n == *s))
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Renders the synthetic scenes into `out/data` unless a finished rendering of the same scenes is there.
+fn render_once(config: &RunConfig, progress: &Progress) -> Result<PathBuf, RunError> {
+    let root = config.out.join("data");
+    let marker_path = root.join("rendered.json");
+    let wanted = Rendered {
+        scenes: config.settings.scenes,
+        size: config.settings.arch.image_size,
+        seed: config.seed,
+    };
+    if read_json::<Rendered>(&marker_path, "the rendered data's marker").ok()
+        == Some(wanted.clone())
+    {
+        return Ok(root);
+    }
+    let synth = SynthConfig::new(wanted.scenes, wanted.size, wanted.seed);
+    let bar = progress.bar(
+        (synth.scenes * synth.points * (synth.fixated_views + synth.nonfixated_views)) as u64,
+        "rendering synthetic scenes",
+    );
+    render_dataset(&synth, &root, &|n| bar.inc(n as u64))?;
+    bar.finish();
+    write_json(&marker_path, &wanted)?;
+    Ok(root)
+}
+
+/// First-order transfers' mean test losses divided by the best (lowest) into the same target.
+fn relative_losses(records: &[TransferRecord]) -> Result<Transfers, TransfersError> {
+    let first_order: Vec<&TransferRecord> = records
+        .iter()
+        .filter(|r| r.sources.len() == 1 && !is_pseudo_source(&r.sources[0]))
+        .collect();
+    let mut best: BTreeMap<&str, f64> = BTreeMap::new();
+    for record in &first_order {
+        let entry = best.entry(record.target.as_str()).or_insert(f64::INFINITY);
+        *entry = entry.min(record.test_mean);
+    }
+    let rows = first_order
+        .iter()
+        .map(|r| {
+            let lowest = best[r.target.as_str()];
+            let relative = if lowest > 0.0 {
+                r.test_mean / lowest
+            } else {
+                1.0
+            };
+            Transfer::new(&r.sources, &r.target, relative)
+        })
+        .collect();
+    Transfers::from_rows("relative test losses", rows)
+}
+
+/// Every network's loss curve, as drawn by the training stages: the task networks' `(task, svg)` and
+/// the readouts' `(target, sources, svg)`.
+#[allow(clippy::type_complexity)]
+fn loss_curves(
+    run: &RunFolder,
+    networks: &[crate::train::TaskNetworkRecord],
+    transfers: &[TransferRecord],
+) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+    let read = |path: PathBuf| std::fs::read_to_string(path).ok();
+    let tasks = networks
+        .iter()
+        .filter_map(|n| {
+            read(run.task(&n.task, &n.key).path("curve.svg")).map(|svg| (n.task.clone(), svg))
+        })
+        .collect();
+    let readouts = transfers
+        .iter()
+        .filter_map(|t| {
+            read(
+                run.transfer(&t.target, &t.label(), &t.key)
+                    .path("curve.svg"),
+            )
+            .map(|svg| (t.target.clone(), t.label(), svg))
+        })
+        .collect();
+    (tasks, readouts)
+}
+
+fn facts(config: &RunConfig, dataset: &Dataset, step_seconds: Vec<(String, f64)>) -> RunFacts {
+    let s = &config.settings;
+    let settings = vec![
+        ("preset".into(), config.preset.to_string()),
+        ("seed".into(), config.seed.to_string()),
+        ("device".into(), config.device.clone()),
+        (
+            "data".into(),
+            format!(
+                "{} ({} buildings, {}×{} images)",
+                dataset.root.display(),
+                dataset.buildings.len(),
+                dataset.size,
+                dataset.size
+            ),
+        ),
+        (
+            "tasks".into(),
+            format!(
+                "{} ({} sources, {} targets)",
+                config.tasks.specs.len(),
+                config.tasks.sources.len(),
+                config.tasks.targets.len()
+            ),
+        ),
+        (
+            "samples per task".into(),
+            format!(
+                "train {}, transfer {}, test {}",
+                s.samples.train, s.samples.transfer, s.samples.test
+            ),
+        ),
+        (
+            "networks".into(),
+            format!(
+                "patch {}, width {}, depth {}, bottleneck {}; readout width {}",
+                s.arch.patch, s.arch.width, s.arch.depth, s.arch.bottleneck, s.arch.readout_width
+            ),
+        ),
+        (
+            "schedules (steps × batch)".into(),
+            format!(
+                "task {}×{}, transfer {}×{}, scratch {}×{}",
+                s.task.steps,
+                s.task.batch_size,
+                s.transfer.steps,
+                s.transfer.batch_size,
+                s.scratch.steps,
+                s.scratch.batch_size
+            ),
+        ),
+        (
+            "transfer orders".into(),
+            format!(
+                "trained up to {} (top {} sources per target), planned up to {}",
+                s.max_order, s.top_k, config.max_order
+            ),
+        ),
+        (
+            "budgets".into(),
+            config
+                .budgets
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "versions".into(),
+            format!(
+                "taskonomy {} with dfdx 0.13, {}-{}",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::ARCH,
+                std::env::consts::OS
+            ),
+        ),
+    ];
+    RunFacts {
+        settings,
+        step_seconds,
+    }
+}
+
+fn notes(config: &RunConfig) -> Vec<(String, String)> {
+    if config.novel.is_empty() {
+        return Vec::new();
+    }
+    vec![(
+        "Novel tasks".into(),
+        format!(
+            "Held out of the sources (planned for as targets only, without their own supervision): {}.",
+            config.novel.join(", ")
+        ),
+    )]
+}

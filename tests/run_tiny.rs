@@ -1,0 +1,99 @@
+//! `taskonomy run --preset tiny`: the whole method end to end, data → report, as a user runs it; and
+//! started again, it redoes nothing and reports the same taxonomies.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args([
+            "run",
+            "--preset",
+            "tiny",
+            "--tasks",
+            "depth,surface_normals,reshading,edges2d,autoencoding,scene_class",
+            "--budget",
+            "1..3",
+            "--max-order",
+            "2",
+            "--novel",
+            "scene_class",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .expect("run the taskonomy binary")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("taskonomy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The summary table's rows: `budget objective gain quality sources`.
+fn taxonomy_rows(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("budget"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_tiny_preset_runs_end_to_end_and_resumes() {
+    let out = temp_dir("run-tiny");
+    let first = run(&out);
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    let rows = taxonomy_rows(&stdout);
+    assert_eq!(rows.len(), 3, "one taxonomy per budget:\n{stdout}");
+    for (budget, row) in rows.iter().enumerate() {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(fields[0], (budget + 1).to_string());
+        let sources = fields[4..].join(" ");
+        let count = sources.split(", ").count();
+        assert!(count <= budget + 1, "budget {} labels {count} sources", budget + 1);
+        // The novel task is never supervised, so never a source.
+        assert!(!row.contains("scene_class"), "{row}");
+        let gain: f64 = fields[2].parse().unwrap();
+        let quality: f64 = fields[3].parse().unwrap();
+        assert!((0.0..=1.0).contains(&gain) && (0.0..=1.0).contains(&quality));
+    }
+
+    for table in ["affinities.csv", "wins_vs_task.csv", "wins_vs_pixels.csv"] {
+        assert!(out.join(table).is_file(), "{table}");
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for figure in [
+        "affinity_before_ahp.svg",
+        "affinity_after_ahp.svg",
+        "similarity_tree.svg",
+        "taxonomy_budget_1.svg",
+        "taxonomy_budget_3.svg",
+        "gain.svg",
+        "quality.svg",
+        "loss_task_depth.svg",
+    ] {
+        assert!(out.join("figures").join(figure).is_file(), "{figure}");
+        assert!(report.contains(&format!("figures/{figure}")), "{figure}");
+    }
+    assert!(report.contains("Novel tasks"));
+    assert!(report.contains("tiny"));
+
+    // Started again: every stage finds its artifacts, and the taxonomies are the same.
+    let again = run(&out);
+    assert!(again.status.success());
+    let again_stdout = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert_eq!(taxonomy_rows(&again_stdout), rows);
+    std::fs::remove_dir_all(&out).unwrap();
+}
