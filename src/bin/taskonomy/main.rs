@@ -5,11 +5,20 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Training allocates and frees large buffers at every step; mimalloc keeps freed pages for reuse instead
+// of handing them back to the system and faulting fresh zeroed ones in (see `model::device::cpu`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod affinities;
+mod device;
 mod plan;
 mod render;
 mod run;
 mod show;
 mod tasks;
+mod train;
+mod transfer;
 
 /// Taskonomy (Zamir et al., CVPR 2018): declare tasks, measure transfers, plan taxonomies.
 #[derive(Debug, Parser)]
@@ -25,6 +34,12 @@ enum Command {
     Run(run::RunArgs),
     /// List the tasks of the standard Taskonomy dictionary.
     Tasks(tasks::TasksArgs),
+    /// Train every task's network (step I) and score it image by image on the test split.
+    Train(train::TrainArgs),
+    /// Train transfers from frozen representations to every target, and the baselines (step II).
+    Transfer(transfer::TransferArgs),
+    /// Affinities and win rates from the transfers' per-image test losses, as CSV tables (step III).
+    Affinities(affinities::AffinitiesArgs),
     /// Plan a taxonomy from an affinity table under a supervision budget (the BIP of Section 3.4).
     Plan(plan::PlanArgs),
     /// Render the synthetic dataset: indoor scenes with exact labels for every task, Taskonomy layout.
@@ -38,6 +53,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Tasks(args) => tasks::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Transfer(args) => transfer::run(args),
+        Command::Affinities(args) => affinities::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(args),
         Command::Show(args) => show::run(args),

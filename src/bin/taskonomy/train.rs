@@ -1,0 +1,172 @@
+//! `taskonomy train`: step I, the task-specific networks, into a run folder.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use taskonomy::model::{DeviceKind, Kernels};
+use taskonomy::store::RunFolder;
+use taskonomy::tasks::Taskonomy;
+use taskonomy::train::{train_tasks, Context, DataSource, Preset, Progress, RunManifest, TaskSet};
+
+use crate::device::{dispatch, OnDevice};
+
+/// Where a run lives and what the networks run on, for every stage subcommand.
+#[derive(Debug, Args)]
+pub struct RunFolderArgs {
+    /// The run folder.
+    #[arg(
+        long,
+        alias = "run",
+        default_value = "runs/taskonomy",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
+    /// Where the networks run.
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
+    pub device: DeviceKind,
+    /// Draw no progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl RunFolderArgs {
+    /// Progress bars, unless `--quiet`.
+    pub fn progress(&self) -> Progress {
+        if self.quiet {
+            Progress::hidden()
+        } else {
+            Progress::terminal()
+        }
+    }
+}
+
+/// Train every task's network (step I) on the synthetic scenes or a Taskonomy-layout dataset, and score
+/// it image by image on the test split. Finished networks are kept: run it again to resume.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  taskonomy train --preset tiny --out runs/tiny\n  \
+                        taskonomy train --tasks depth,surface_normals,reshading --out runs/geometry\n  \
+                        taskonomy train --data /data/taskonomy --preset paper --device cuda"
+)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    run: RunFolderArgs,
+    /// Sizes and schedules: `tiny` (minutes), `small` (all 26 tasks end to end in about half an hour on
+    /// two cores), `paper` (a GPU's worth).
+    #[arg(long, default_value = "small")]
+    preset: Preset,
+    /// The tasks: `all`, or names and aliases separated by commas.
+    #[arg(long, default_value = "all", value_name = "all|a,b,..")]
+    tasks: String,
+    /// The run seed (scenes, initialisation, batches).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// A dataset in the Taskonomy layout instead of the synthetic scenes (rendered into DIR/data).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+/// The standard dictionary's tasks named in a manifest or on the command line.
+pub fn task_set(names: &[String]) -> anyhow::Result<TaskSet> {
+    let all = TaskSet::of::<Taskonomy>();
+    if names.iter().any(|n| n == "all") {
+        return Ok(all);
+    }
+    Ok(all.only(names)?)
+}
+
+/// Runs the subcommand.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let names: Vec<String> = args.tasks.split(',').map(|s| s.trim().to_owned()).collect();
+    let tasks = task_set(&names)?;
+    if tasks.specs.is_empty() {
+        anyhow::bail!("no tasks selected");
+    }
+    let settings = args.preset.settings();
+    let data = match &args.data {
+        Some(path) => DataSource::Folder { path: path.clone() },
+        None => DataSource::Synthetic {
+            scenes: settings.scenes,
+            size: settings.arch.image_size,
+            seed: args.seed,
+        },
+    };
+    let manifest = RunManifest {
+        preset: args.preset.name().into(),
+        settings,
+        seed: args.seed,
+        device: args.run.device,
+        data,
+        dictionary: "Taskonomy".into(),
+        tasks: tasks.specs.iter().map(|s| s.name.to_owned()).collect(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let folder = RunFolder::create(&args.run.out)?;
+    if let Ok(old) = RunManifest::read(&folder) {
+        if old.settings != manifest.settings
+            || old.seed != manifest.seed
+            || old.data != manifest.data
+        {
+            eprintln!(
+                "note: {} was made with other settings; its networks stay there but will not be reused",
+                folder.root().display()
+            );
+        }
+    }
+    manifest.write(&folder)?;
+    eprintln!(
+        "taskonomy train: {} preset, {} tasks, {} → {}",
+        manifest.preset,
+        tasks.specs.len(),
+        args.run.device,
+        folder.root().display()
+    );
+    dispatch(
+        args.run.device,
+        Train {
+            folder,
+            manifest,
+            tasks,
+            progress: args.run.progress(),
+        },
+    )
+}
+
+struct Train {
+    folder: RunFolder,
+    manifest: RunManifest,
+    tasks: TaskSet,
+    progress: Progress,
+}
+
+impl OnDevice for Train {
+    type Output = ();
+    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<()> {
+        let data = self
+            .manifest
+            .open_data(&self.folder, &self.tasks, &self.progress)
+            .context("preparing the data")?;
+        let ctx = Context {
+            dev,
+            run: &self.folder,
+            data: &data,
+            settings: &self.manifest.settings,
+            seed: self.manifest.seed,
+            progress: self.progress.clone(),
+        };
+        let started = std::time::Instant::now();
+        let records = train_tasks(&ctx, &self.tasks)?;
+        println!("{:<24} {:>12}  status", "task", "test loss");
+        for r in &records {
+            let status = if r.reused { "up to date" } else { "trained" };
+            println!("{:<24} {:>12.5}  {status}", r.task, r.test_mean);
+        }
+        eprintln!(
+            "step I done in {:.1} s; next: taskonomy transfer --out {}",
+            started.elapsed().as_secs_f64(),
+            self.folder.root().display()
+        );
+        Ok(())
+    }
+}
