@@ -15,20 +15,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use crate::data::loader::Dataset;
-use crate::data::synthetic::{render_dataset, SynthConfig};
 use crate::eval::{
     best_single_source_baseline, evaluate, random_sources_baseline, EvalError, WinRates,
 };
-use crate::model::Kernels;
+use crate::model::{DeviceKind, Kernels};
 use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
 use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
-use crate::store::{read_json, write_json, RunFolder, StoreError};
+use crate::store::{write_json, RunFolder, StoreError};
 use crate::train::{
-    load_dataset, measure, train_tasks, transfer, Context, Preset, Progress, Settings, TaskSet,
-    TrainError, TransferRecord,
+    measure, train_tasks, transfer, Context, DataSource, Preset, Progress, RunManifest, Settings,
+    TaskSet, TrainError, TransferRecord,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 
@@ -42,7 +38,9 @@ pub struct RunConfig {
     pub preset: Preset,
     /// Sizes and schedules (the preset's, possibly adjusted).
     pub settings: Settings,
-    /// The tasks: a dictionary's, possibly restricted.
+    /// The name of the dictionary the tasks come from.
+    pub dictionary: String,
+    /// The tasks: the dictionary's, possibly restricted.
     pub tasks: TaskSet,
     /// The supervision budgets to plan for, in increasing order.
     pub budgets: Vec<f64>,
@@ -57,8 +55,8 @@ pub struct RunConfig {
     pub out: PathBuf,
     /// A Taskonomy-layout dataset to use instead of rendering the synthetic scenes.
     pub dataset: Option<PathBuf>,
-    /// The device's name, for the report.
-    pub device: String,
+    /// The device the networks run on.
+    pub device: DeviceKind,
 }
 
 /// What a finished run hands back.
@@ -75,9 +73,6 @@ pub struct RunSummary {
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// Rendering or opening the data failed.
-    #[error("data: {0}")]
-    Data(#[from] crate::data::Error),
     /// Steps I–III failed.
     #[error(transparent)]
     Train(#[from] TrainError),
@@ -99,14 +94,6 @@ pub enum RunError {
     /// The configuration does not make sense.
     #[error("{0}")]
     Config(String),
-}
-
-/// The rendered data's marker: what was rendered, written after the last image.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Rendered {
-    scenes: usize,
-    size: usize,
-    seed: u64,
 }
 
 /// The stages of a run, in order, as announced to [`run`]'s `on_stage`.
@@ -133,29 +120,9 @@ pub fn run<D: Kernels>(
 
     on_stage(0);
     let started = Instant::now();
-    let data_root = match &config.dataset {
-        Some(root) => root.clone(),
-        None => render_once(config, &progress)?,
-    };
-    let dataset = Dataset::open(&data_root)?;
-    if dataset.size != config.settings.arch.image_size {
-        return Err(RunError::Config(format!(
-            "{} holds {}×{} images but the {} preset's networks take {}×{}",
-            data_root.display(),
-            dataset.size,
-            dataset.size,
-            config.preset,
-            config.settings.arch.image_size,
-            config.settings.arch.image_size
-        )));
-    }
-    let data = load_dataset(
-        &dataset,
-        &config.tasks.specs,
-        config.settings.samples,
-        config.seed,
-        &progress,
-    )?;
+    let manifest = manifest(config);
+    manifest.write(&run)?;
+    let data = manifest.open_data(&run, &config.tasks, &progress)?;
     timed(&mut steps, STAGES[0], started);
 
     let ctx = Context {
@@ -255,7 +222,7 @@ pub fn run<D: Kernels>(
     let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
     let input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
-        facts: facts(config, &dataset, steps.clone()),
+        facts: facts(config, &manifest.data, steps.clone()),
         relative_losses: relative_losses(&transfers)?,
         affinities: tables.affinities.clone(),
         budgets: budgets.clone(),
@@ -279,7 +246,7 @@ fn timed(steps: &mut Vec<(String, f64)>, name: &str, started: Instant) {
 
 fn check(config: &RunConfig) -> Result<(), RunError> {
     config.settings.validate()?;
-    if config.budgets.is_empty() || config.budgets.iter().any(|b| !(*b > 0.0)) {
+    if config.budgets.is_empty() || config.budgets.iter().any(|b| b.is_nan() || *b <= 0.0) {
         return Err(RunError::Config("give at least one positive budget".into()));
     }
     if config.max_order == 0 || config.max_order > config.settings.max_order {
@@ -314,29 +281,31 @@ fn candidate_sources(config: &RunConfig) -> Vec<String> {
         .collect()
 }
 
-/// Renders the synthetic scenes into `out/data` unless a finished rendering of the same scenes is there.
-fn render_once(config: &RunConfig, progress: &Progress) -> Result<PathBuf, RunError> {
-    let root = config.out.join("data");
-    let marker_path = root.join("rendered.json");
-    let wanted = Rendered {
-        scenes: config.settings.scenes,
-        size: config.settings.arch.image_size,
-        seed: config.seed,
+/// The record of the run, written to `manifest.json` (the stage commands read it too).
+fn manifest(config: &RunConfig) -> RunManifest {
+    let data = match &config.dataset {
+        Some(path) => DataSource::Folder { path: path.clone() },
+        None => DataSource::Synthetic {
+            scenes: config.settings.scenes,
+            size: config.settings.arch.image_size,
+            seed: config.seed,
+        },
     };
-    if read_json::<Rendered>(&marker_path, "the rendered data's marker").ok()
-        == Some(wanted.clone())
-    {
-        return Ok(root);
+    RunManifest {
+        preset: config.preset.name().into(),
+        settings: config.settings.clone(),
+        seed: config.seed,
+        device: config.device,
+        data,
+        dictionary: config.dictionary.clone(),
+        tasks: config
+            .tasks
+            .specs
+            .iter()
+            .map(|s| s.name.to_owned())
+            .collect(),
+        version: env!("CARGO_PKG_VERSION").into(),
     }
-    let synth = SynthConfig::new(wanted.scenes, wanted.size, wanted.seed);
-    let bar = progress.bar(
-        (synth.scenes * synth.points * (synth.fixated_views + synth.nonfixated_views)) as u64,
-        "rendering synthetic scenes",
-    );
-    render_dataset(&synth, &root, &|n| bar.inc(n as u64))?;
-    bar.finish();
-    write_json(&marker_path, &wanted)?;
-    Ok(root)
 }
 
 /// First-order transfers' mean test losses divided by the best (lowest) into the same target.
@@ -393,21 +362,21 @@ fn loss_curves(
     (tasks, readouts)
 }
 
-fn facts(config: &RunConfig, dataset: &Dataset, step_seconds: Vec<(String, f64)>) -> RunFacts {
+fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>) -> RunFacts {
     let s = &config.settings;
     let settings = vec![
         ("preset".into(), config.preset.to_string()),
+        ("dictionary".into(), config.dictionary.clone()),
         ("seed".into(), config.seed.to_string()),
-        ("device".into(), config.device.clone()),
+        ("device".into(), config.device.to_string()),
         (
             "data".into(),
-            format!(
-                "{} ({} buildings, {}×{} images)",
-                dataset.root.display(),
-                dataset.buildings.len(),
-                dataset.size,
-                dataset.size
-            ),
+            match data {
+                DataSource::Synthetic { scenes, size, seed } => format!(
+                    "synthetic scenes: {scenes} buildings, {size}×{size} images, seed {seed}"
+                ),
+                DataSource::Folder { path } => format!("Taskonomy layout at {}", path.display()),
+            },
         ),
         (
             "tasks".into(),

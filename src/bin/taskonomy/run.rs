@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::Args;
-use taskonomy::model::device::DeviceKind;
+use taskonomy::model::{DeviceKind, Kernels};
 use taskonomy::pipeline::{self, RunConfig, RunSummary, STAGES};
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{Preset, Progress, TaskSet};
+
+use crate::device::{dispatch, OnDevice};
 
 /// Run the whole Taskonomy method: render the synthetic scenes, train the task networks, train the
 /// transfers, compute affinities, plan taxonomies over a range of budgets, evaluate them and write a
@@ -73,27 +75,33 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     };
-    let summary = match args.device {
-        DeviceKind::Cpu => {
-            let dev = taskonomy::model::device::cpu();
-            pipeline::run(&dev, &config, Progress::terminal(), &on_stage)?
-        }
-        DeviceKind::Cuda => run_on_cuda(&config, &on_stage)?,
-    };
+    let summary = dispatch(
+        args.device,
+        Pipeline {
+            config: &config,
+            on_stage: &on_stage,
+        },
+    )?;
     print_summary(&summary, started.elapsed().as_secs_f64());
     Ok(())
 }
 
-#[cfg(feature = "cuda")]
-fn run_on_cuda(config: &RunConfig, on_stage: &dyn Fn(usize)) -> anyhow::Result<RunSummary> {
-    let dev = taskonomy::model::device::cuda(0)
-        .map_err(|e| anyhow::anyhow!("cannot open CUDA device 0: {e}"))?;
-    Ok(pipeline::run(&dev, config, Progress::terminal(), on_stage)?)
+/// The whole run, on whichever device was chosen.
+struct Pipeline<'a> {
+    config: &'a RunConfig,
+    on_stage: &'a dyn Fn(usize),
 }
 
-#[cfg(not(feature = "cuda"))]
-fn run_on_cuda(_: &RunConfig, _: &dyn Fn(usize)) -> anyhow::Result<RunSummary> {
-    bail!("this build has no CUDA support: rebuild with `cargo build --release --features cuda`")
+impl OnDevice for Pipeline<'_> {
+    type Output = RunSummary;
+    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<RunSummary> {
+        Ok(pipeline::run(
+            dev,
+            self.config,
+            Progress::terminal(),
+            self.on_stage,
+        )?)
+    }
 }
 
 fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
@@ -131,6 +139,7 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
     };
     Ok(RunConfig {
         preset: args.preset,
+        dictionary: "Taskonomy".into(),
         max_order: settings.max_order,
         settings,
         tasks,
@@ -139,7 +148,7 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         seed: args.seed,
         out: args.out.clone(),
         dataset: args.data.clone(),
-        device: args.device.to_string(),
+        device: args.device,
     })
 }
 
