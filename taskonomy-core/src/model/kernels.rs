@@ -189,12 +189,14 @@ fn host<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Result<Vec<f32>, CpuError> {
     Ok(out)
 }
 
-/// The gradient of `t` accumulated so far, as a copy.
-fn gradient_of<S: Shape>(
+/// The gradient of an operation's output, taken out of `grads` rather than copied: dfdx runs backward
+/// passes in reverse order of creation, so every consumer of the output has already added its share, and
+/// nothing reads it after the operation that produced it.
+fn take_gradient<S: Shape>(
     grads: &mut Gradients<f32, Cpu>,
     t: &Tensor<S, f32, Cpu>,
 ) -> Result<Vec<f32>, CpuError> {
-    Ok(grads.get_or_alloc_mut(t)?.to_vec())
+    Ok(std::mem::take(&mut **grads.get_or_alloc_mut(t)?))
 }
 
 /// Applies `f(row, row_index)` to every row of `data` (rows of `width`), in parallel when large.
@@ -322,17 +324,22 @@ impl Kernels for Cpu {
                 }
             }
         });
+        // Where the ReLU passes its gradient, kept from the forward pass.
+        let active: Vec<bool> = if relu && T::OWNS_TAPE {
+            out.iter().map(|&v| v > 0.0).collect()
+        } else {
+            Vec::new()
+        };
         let out = dev.try_tensor_from_vec(out, (rows, width))?;
         if T::OWNS_TAPE {
             let (x_key, bias_key, out_key) = (x.clone(), bias.clone(), out.clone());
             tape.add_backward_op(move |grads| {
-                let mut g = gradient_of(grads, &out_key)?;
+                let mut g = take_gradient(grads, &out_key)?;
                 if relu {
-                    let y = host(&out_key)?;
                     rows_mut(&mut g, width, |row, r| {
-                        let y = &y[r * width..(r + 1) * width];
-                        for (g, y) in row.iter_mut().zip(y) {
-                            if *y <= 0.0 {
+                        let active = &active[r * width..(r + 1) * width];
+                        for (g, on) in row.iter_mut().zip(active) {
+                            if !on {
                                 *g = 0.0;
                             }
                         }
@@ -385,7 +392,7 @@ impl Kernels for Cpu {
             let (x_key, gamma_key, beta_key, out_key) =
                 (x.clone(), gamma.clone(), beta.clone(), out.clone());
             tape.add_backward_op(move |grads| {
-                let g = gradient_of(grads, &out_key)?;
+                let g = take_gradient(grads, &out_key)?;
                 let g_gamma = column_sums(rows, width, |r, acc| {
                     let (g, h) = (
                         &g[r * width..(r + 1) * width],
@@ -439,7 +446,7 @@ impl Kernels for Cpu {
         if T::OWNS_TAPE {
             let (x_key, y_key, out_key) = (x.clone(), y.clone(), out.clone());
             tape.add_backward_op(move |grads| {
-                let g = gradient_of(grads, &out_key)?;
+                let g = take_gradient(grads, &out_key)?;
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &g);
                 accumulate(grads.get_or_alloc_mut(&y_key)?, &g);
                 Ok(())
@@ -462,7 +469,7 @@ impl Kernels for Cpu {
         if T::OWNS_TAPE {
             let (x_key, out_key) = (x.clone(), out.clone());
             tape.add_backward_op(move |grads| {
-                let g = gradient_of(grads, &out_key)?;
+                let g = take_gradient(grads, &out_key)?;
                 let back = transpose_images(&g, batch, channels, tokens);
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &back);
                 Ok(())
