@@ -1,7 +1,8 @@
 //! Grouped bar charts: Gain and Quality per target and budget.
 
+use super::axes::y_grid;
 use super::color::{categorical, Color};
-use super::scale::{tick_label, Scale};
+use super::scale::Scale;
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 
 /// Bars for several groups (e.g. budgets) side by side in each category (e.g. target task), with an
@@ -106,16 +107,7 @@ impl BarChart {
         });
         let low = self.range.map(|r| r.0).unwrap_or(0.0);
         let y = Scale::linear((low, high), (bottom, top));
-        for tick in y.ticks(5) {
-            let py = y.map(tick);
-            svg.line((left, py), (right, py), Color::LIGHT, 1.0);
-            svg.text(
-                left - 6.0,
-                py + 4.0,
-                &tick_label(tick),
-                TextStyle::new(11.0).anchor(Anchor::End).color(Color::GREY),
-            );
-        }
+        y_grid(&mut svg, &y, left, right, 5);
         svg.text(
             16.0,
             (top + bottom) / 2.0,

@@ -1,6 +1,7 @@
 //! The taxonomy graph: chosen source tasks on the left, every target on the right, an edge from each
 //! source of a target's transfer to that target (the paper's Figure 8).
 
+use super::axes::caption;
 use super::color::{categorical, Color};
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 
@@ -192,22 +193,8 @@ impl TaxonomyGraph {
                 TextStyle::new(11.0).color(Color::GREY),
             );
         }
-        svg.text(
-            source_x,
-            height - 10.0,
-            "sources",
-            TextStyle::new(11.0)
-                .anchor(Anchor::Middle)
-                .color(Color::GREY),
-        );
-        svg.text(
-            target_x,
-            height - 10.0,
-            "targets",
-            TextStyle::new(11.0)
-                .anchor(Anchor::Middle)
-                .color(Color::GREY),
-        );
+        caption(&mut svg, source_x, height - 10.0, "sources", 11.0);
+        caption(&mut svg, target_x, height - 10.0, "targets", 11.0);
         svg.finish()
     }
 }

@@ -1,7 +1,8 @@
 //! Line charts: loss curves, objective against budget.
 
+use super::axes::{x_ticks, y_grid};
 use super::color::{categorical, Color};
-use super::scale::{tick_label, Scale};
+use super::scale::Scale;
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 
 /// Dash patterns of successive series: solid, dashed, dotted.
@@ -134,28 +135,8 @@ impl LineChart {
             &self.title,
             TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
         );
-        for tick in y.ticks(5) {
-            let py = y.map(tick);
-            svg.line((left, py), (right, py), Color::LIGHT, 1.0);
-            svg.text(
-                left - 6.0,
-                py + 4.0,
-                &tick_label(tick),
-                TextStyle::new(11.0).anchor(Anchor::End).color(Color::GREY),
-            );
-        }
-        for tick in x.ticks(6) {
-            let px = x.map(tick);
-            svg.line((px, bottom), (px, bottom + 4.0), Color::GREY, 1.0);
-            svg.text(
-                px,
-                bottom + 17.0,
-                &tick_label(tick),
-                TextStyle::new(11.0)
-                    .anchor(Anchor::Middle)
-                    .color(Color::GREY),
-            );
-        }
+        y_grid(&mut svg, &y, left, right, 5);
+        x_ticks(&mut svg, &x, bottom, 6, 11.0);
         svg.line((left, bottom), (right, bottom), Color::INK, 1.0);
         svg.line((left, top), (left, bottom), Color::INK, 1.0);
         svg.text(

@@ -5,6 +5,7 @@
 //! Every chart is a small builder ending in `to_svg()`. Output is deterministic (coordinates rounded, no
 //! time stamps), so a figure only changes when its data does.
 
+mod axes;
 mod bars;
 mod color;
 mod graph;

@@ -1,7 +1,8 @@
 //! Dendrograms: a hierarchical clustering drawn as a tree (the paper's Figure 14).
 
+use super::axes::{caption, x_ticks};
 use super::color::Color;
-use super::scale::{tick_label, Scale};
+use super::scale::Scale;
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 use crate::similarity::Linkage;
 
@@ -89,25 +90,13 @@ impl<'a> Dendrogram<'a> {
         }
         let axis_y = top + row * n as f64 + 10.0;
         svg.line((left, axis_y), (right, axis_y), Color::GREY, 1.0);
-        for tick in x.ticks(5) {
-            let px = x.map(tick);
-            svg.line((px, axis_y), (px, axis_y + 4.0), Color::GREY, 1.0);
-            svg.text(
-                px,
-                axis_y + 16.0,
-                &tick_label(tick),
-                TextStyle::new(10.0)
-                    .anchor(Anchor::Middle)
-                    .color(Color::GREY),
-            );
-        }
-        svg.text(
+        x_ticks(&mut svg, &x, axis_y, 5, 10.0);
+        caption(
+            &mut svg,
             (left + right) / 2.0,
             axis_y + 32.0,
             &self.x_label,
-            TextStyle::new(11.0)
-                .anchor(Anchor::Middle)
-                .color(Color::GREY),
+            11.0,
         );
         svg.finish()
     }
