@@ -62,7 +62,11 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
         assert_eq!(fields[0], (budget + 1).to_string());
         let sources = fields[4..].join(" ");
         let count = sources.split(", ").count();
-        assert!(count <= budget + 1, "budget {} labels {count} sources", budget + 1);
+        assert!(
+            count <= budget + 1,
+            "budget {} labels {count} sources",
+            budget + 1
+        );
         // The novel task is never supervised, so never a source.
         assert!(!row.contains("scene_class"), "{row}");
         let gain: f64 = fields[2].parse().unwrap();
