@@ -259,6 +259,73 @@ impl Shape {
             Shape::Sphere { center, radius } => intersect_sphere(ray, center, radius, t_max),
         }
     }
+    /// Whether [`Shape::intersect`] finds a hit: the same tests in the same arithmetic, without building
+    /// the hit (no normal, texture coordinates or `atan2`), for shadow rays.
+    pub fn hits(&self, ray: &Ray, t_max: f64) -> bool {
+        match *self {
+            Shape::Cuboid {
+                center,
+                half,
+                cos_sin: [c, s],
+                ..
+            } => {
+                let dir = turn(ray.dir, c, -s);
+                let local = Ray {
+                    origin: turn(ray.origin - center, c, -s),
+                    dir,
+                    inv_dir: Vec3::new(1.0 / dir.x, 1.0 / dir.y, 1.0 / dir.z),
+                };
+                let ((t0, _), (t1, _)) = slabs_with_axes(&local, -half, half);
+                !(t0 > t1 || t0 <= EPSILON || t0 >= t_max)
+            }
+            Shape::Cylinder {
+                base,
+                radius,
+                height,
+            } => {
+                let o = ray.origin - base;
+                let d = ray.dir;
+                let ok = |t: f64| t > EPSILON && t < t_max;
+                let a = d.x * d.x + d.y * d.y;
+                if a > 1e-18 {
+                    let b = o.x * d.x + o.y * d.y;
+                    let c = o.x * o.x + o.y * o.y - radius * radius;
+                    let disc = b * b - a * c;
+                    if disc >= 0.0 {
+                        let t = (-b - disc.sqrt()) / a;
+                        let z = o.z + t * d.z;
+                        if (0.0..=height).contains(&z) && ok(t) {
+                            return true;
+                        }
+                    }
+                }
+                if d.z != 0.0 {
+                    for (z, up) in [(height, 1.0), (0.0, -1.0)] {
+                        if (d.z < 0.0) == (up > 0.0) {
+                            let t = (z - o.z) / d.z;
+                            let px = o.x + t * d.x;
+                            let py = o.y + t * d.y;
+                            if px * px + py * py <= radius * radius && ok(t) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                false
+            }
+            Shape::Sphere { center, radius } => {
+                let o = ray.origin - center;
+                let b = o.dot(ray.dir);
+                let c = o.dot(o) - radius * radius;
+                let disc = b * b - c;
+                if disc < 0.0 {
+                    return false;
+                }
+                let t = -b - disc.sqrt();
+                !(t <= EPSILON || t >= t_max)
+            }
+        }
+    }
 }
 
 /// Rotates `v` about z by the angle whose cosine and sine are `c`, `s`.
@@ -486,6 +553,41 @@ mod tests {
         assert_eq!(hit.face, 1);
         let down = interior_exit(&Ray::new(Vec3::new(0.0, 0.0, 1.0), -Vec3::Z), min, max);
         assert_eq!((down.t, down.normal, down.face), (1.0, Vec3::Z, 4));
+    }
+
+    #[test]
+    fn hits_agrees_with_intersect() {
+        let shapes = [
+            Shape::cuboid(Vec3::new(0.3, -0.2, 0.5), Vec3::new(0.4, 0.2, 0.3), 0.7),
+            Shape::Cylinder {
+                base: Vec3::new(-0.2, 0.1, 0.0),
+                radius: 0.3,
+                height: 0.8,
+            },
+            Shape::Sphere {
+                center: Vec3::new(0.1, 0.4, 0.6),
+                radius: 0.35,
+            },
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        for _ in 0..20_000 {
+            let origin = Vec3::new(next(), next(), next());
+            let target = Vec3::new(next() * 0.4, next() * 0.4, next() * 0.4 + 0.4);
+            let ray = Ray::new(origin, target - origin);
+            let t_max = next().abs() * 2.0;
+            for shape in &shapes {
+                assert_eq!(
+                    shape.hits(&ray, t_max),
+                    shape.intersect(&ray, t_max).is_some()
+                );
+            }
+        }
     }
 
     #[test]

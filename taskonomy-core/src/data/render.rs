@@ -101,42 +101,46 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
     let pixels: Vec<Pixel> = (0..size * size)
         .into_par_iter()
         .with_min_len(64)
-        .map(|i| {
-            let (u, v) = ((i % size) as f64, (i / size) as f64);
-            // `direction_camera` inlined with the focal length computed once per image, not per pixel.
-            let dir = Vec3::new((u + 0.5 - half) / focal, -(v + 0.5 - half) / focal, -1.0);
-            let ray = Ray::new(camera.pose.translation, camera.pose.apply_dir(dir));
-            let hit = scene.trace(&ray);
-            let t = hit.surface.t;
-            let normal = to_camera * hit.surface.normal;
-            let mut colour = shade(scene, &ray, &hit);
-            if n > 1 {
-                colour = [0.0; 3];
-                for a in 0..n {
-                    for b in 0..n {
-                        let (du, dv) = ((a as f64 + 0.5) / n as f64, (b as f64 + 0.5) / n as f64);
-                        let r = camera.ray(u + du, v + dv);
-                        let c = shade(scene, &r, &scene.trace(&r));
-                        for k in 0..3 {
-                            colour[k] += c[k];
+        .map_init(
+            || vec![0usize; scene.lights.len()],
+            |hints, i| {
+                let (u, v) = ((i % size) as f64, (i / size) as f64);
+                // `direction_camera` inlined with the focal length computed once per image, not per pixel.
+                let dir = Vec3::new((u + 0.5 - half) / focal, -(v + 0.5 - half) / focal, -1.0);
+                let ray = Ray::new(camera.pose.translation, camera.pose.apply_dir(dir));
+                let hit = scene.trace(&ray);
+                let t = hit.surface.t;
+                let normal = to_camera * hit.surface.normal;
+                let mut colour = shade(scene, &ray, &hit, hints);
+                if n > 1 {
+                    colour = [0.0; 3];
+                    for a in 0..n {
+                        for b in 0..n {
+                            let (du, dv) =
+                                ((a as f64 + 0.5) / n as f64, (b as f64 + 0.5) / n as f64);
+                            let r = camera.ray(u + du, v + dv);
+                            let c = shade(scene, &r, &scene.trace(&r), hints);
+                            for k in 0..3 {
+                                colour[k] += c[k];
+                            }
                         }
                     }
+                    colour = colour.map(|c| c / (n * n) as f64);
                 }
-                colour = colour.map(|c| c / (n * n) as f64);
-            }
-            let [k1, k2] = hit.surface.curvature;
-            Pixel {
-                rgb: colour.map(encode_srgb),
-                depth: (t / dir.norm()) as f32,
-                distance: t as f32,
-                normal: [normal.x as f32, normal.y as f32, normal.z as f32],
-                curvature: [k1 as f32, k2 as f32],
-                reshading: normal.dot(CANONICAL_LIGHT).max(0.0) as f32,
-                surface: hit.primitive * 8 + u32::from(hit.surface.face),
-                object: hit.object.map_or(0, |o| o + 1),
-                semantic: hit.semantic(scene),
-            }
-        })
+                let [k1, k2] = hit.surface.curvature;
+                Pixel {
+                    rgb: colour.map(encode_srgb),
+                    depth: (t / dir.norm()) as f32,
+                    distance: t as f32,
+                    normal: [normal.x as f32, normal.y as f32, normal.z as f32],
+                    curvature: [k1 as f32, k2 as f32],
+                    reshading: normal.dot(CANONICAL_LIGHT).max(0.0) as f32,
+                    surface: hit.primitive * 8 + u32::from(hit.surface.face),
+                    object: hit.object.map_or(0, |o| o + 1),
+                    semantic: hit.semantic(scene),
+                }
+            },
+        )
         .collect();
     Frame {
         size,
@@ -155,13 +159,16 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
 
 /// Linear radiance at a hit: Lambertian albedo under ambient light and the ceiling lights (with shadow
 /// rays), plus emission; then a soft exposure curve that keeps highlights from clipping.
-fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit) -> [f64; 3] {
+///
+/// `hints` holds, per light, the object that last blocked a shadow ray (see [`Scene::occluded_from`]); it
+/// only orders the tests and never changes the result.
+fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit, hints: &mut [usize]) -> [f64; 3] {
     let material = &scene.materials[usize::from(hit.material)];
     let albedo = material.albedo(hit.surface.uv).map(f64::from);
     let p = ray.at(hit.surface.t);
     let n = hit.surface.normal;
     let mut irradiance = [f64::from(scene.ambient); 3];
-    for light in &scene.lights {
+    for (light, hint) in scene.lights.iter().zip(hints.iter_mut()) {
         let to_light = light.position - p;
         let d = to_light.norm();
         let cos = n.dot(to_light) / d;
@@ -169,7 +176,7 @@ fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit) -> [f64; 3] {
             continue;
         }
         let shadow = Ray::new(p + n * 1e-6, to_light);
-        if scene.occluded(&shadow, d - 1e-4) {
+        if scene.occluded_from(&shadow, d - 1e-4, hint) {
             continue;
         }
         let falloff = cos / (1.0 + (d / 2.2) * (d / 2.2));

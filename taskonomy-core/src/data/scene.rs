@@ -511,12 +511,39 @@ impl Scene {
     /// Whether any furniture blocks the ray before distance `t_max` (the room itself is convex and never
     /// does, seen from inside).
     pub fn occluded(&self, ray: &Ray, t_max: f64) -> bool {
-        self.objects.iter().any(|o| {
-            o.aabb.hit(ray, t_max)
-                && self.primitives[o.first..o.first + o.count]
-                    .iter()
-                    .any(|p| p.aabb.hit(ray, t_max) && p.shape.intersect(ray, t_max).is_some())
-        })
+        self.objects
+            .iter()
+            .any(|o| self.object_blocks(o, ray, t_max))
+    }
+
+    /// As [`Scene::occluded`], testing object `*hint` first and leaving in `*hint` the object that blocked
+    /// the ray, if any. The answer does not depend on the hint (only the order of the tests does), so
+    /// coherent shadow rays can share one without changing any result.
+    pub fn occluded_from(&self, ray: &Ray, t_max: f64, hint: &mut usize) -> bool {
+        if let Some(o) = self.objects.get(*hint) {
+            if self.object_blocks(o, ray, t_max) {
+                return true;
+            }
+        }
+        match self
+            .objects
+            .iter()
+            .enumerate()
+            .position(|(i, o)| i != *hint && self.object_blocks(o, ray, t_max))
+        {
+            Some(i) => {
+                *hint = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn object_blocks(&self, o: &Object, ray: &Ray, t_max: f64) -> bool {
+        o.aabb.hit(ray, t_max)
+            && self.primitives[o.first..o.first + o.count]
+                .iter()
+                .any(|p| p.aabb.hit(ray, t_max) && p.shape.hits(ray, t_max))
     }
 
     /// Whether `p` (room frame) is inside the room, at least `margin` metres from walls, floor, ceiling and
