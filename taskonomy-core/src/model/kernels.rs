@@ -24,6 +24,39 @@ const PARALLEL_MIN: usize = 1 << 14;
 /// the floating-point result is the same for any number of threads.
 const SUM_BLOCKS: usize = 16;
 
+/// An element-wise distance between a prediction and its label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distance {
+    /// `|d|`.
+    L1,
+    /// `d²`.
+    L2,
+    /// `½d²` for `|d| < 1`, `|d| − ½` beyond (Huber with δ = 1).
+    Huber,
+}
+
+impl Distance {
+    /// The distance of a difference `d`, and its derivative.
+    fn of(self, d: f32) -> (f32, f32) {
+        let sign = if d > 0.0 {
+            1.0
+        } else if d < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        match self {
+            Distance::L1 => (d.abs(), sign),
+            Distance::L2 => (d * d, 2.0 * d),
+            Distance::Huber if d.abs() < 1.0 => (0.5 * d * d, d),
+            Distance::Huber => (d.abs() - 0.5, sign),
+        }
+    }
+}
+
+/// A `(batch, positions, channels)` block.
+type Block3<D, T> = Tensor<(usize, usize, usize), f32, D, T>;
+
 /// The fused operations a device provides to the networks, and how it computes the shards of a batch.
 pub trait Kernels: Device<f32> {
     /// The loss and gradients of every part of a batch, in order. By default one part after the other;
@@ -57,6 +90,13 @@ pub trait Kernels: Device<f32> {
     /// `x + y` for two activations of the same shape.
     fn add<T: Tape<f32, Self>>(x: Act<Self, T>, y: Act<Self, T>)
         -> Result<Act<Self, T>, Self::Err>;
+
+    /// The mean distance between `pred` and `y` over each image's positions and channels: `(batch,)`.
+    fn distance<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        y: &Block3<Self, NoneTape>,
+        kind: Distance,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err>;
 
     /// Swaps the token and channel axes of `batch` images: `(batch × tokens, channels)` rows become
     /// `(batch × channels, tokens)` rows, so that mixing across tokens is one matrix product.
@@ -114,6 +154,20 @@ pub mod composed {
         x.try_add(y)
     }
 
+    /// See [`Kernels::distance`].
+    pub fn distance<D: Device<f32>, T: Tape<f32, D>>(
+        pred: Block3<D, T>,
+        y: &Block3<D, NoneTape>,
+        kind: Distance,
+    ) -> Result<Tensor<(usize,), f32, D, T>, D::Err> {
+        let per_element = match kind {
+            Distance::L1 => pred.try_sub(y.clone())?.try_abs()?,
+            Distance::L2 => pred.try_sub(y.clone())?.try_square()?,
+            Distance::Huber => pred.try_huber_error(y.clone(), 1.0)?,
+        };
+        per_element.try_mean::<(usize,), Axes2<1, 2>>()
+    }
+
     /// See [`Kernels::merge_gradient`]: the gradient of `Σ t ⊙ G` with respect to `t` is `G`, so tracing
     /// `t` into `into` and back-propagating that sum adds `G = from[t]` to `into[t]`, on any device.
     pub fn merge_gradient<D: Device<f32>, S: Shape>(
@@ -145,6 +199,13 @@ pub mod composed {
 
 #[cfg(feature = "cuda")]
 impl Kernels for Cuda {
+    fn distance<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        y: &Block3<Self, NoneTape>,
+        kind: Distance,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        composed::distance(pred, y, kind)
+    }
     fn merge_gradient<S: Shape>(
         into: &mut Gradients<f32, Self>,
         from: &mut Gradients<f32, Self>,
@@ -455,6 +516,45 @@ impl Kernels for Cpu {
         Ok(out.put_tape(tape))
     }
 
+    fn distance<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        y: &Block3<Self, NoneTape>,
+        kind: Distance,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        let (batch, positions, channels) = *pred.shape();
+        let per_image = positions * channels;
+        let (pred, mut tape) = pred.split_tape();
+        // The differences, kept for the backward pass; each image is summed in order on one thread.
+        let mut d = host(&pred)?;
+        for (d, label) in d.iter_mut().zip(host(y)?) {
+            *d -= label;
+        }
+        let sum = |image: &[f32]| image.iter().map(|&x| kind.of(x).0).sum::<f32>();
+        let means: Vec<f32> = if d.len() >= PARALLEL_MIN {
+            d.par_chunks(per_image.max(1)).map(sum).collect()
+        } else {
+            d.chunks(per_image.max(1)).map(sum).collect()
+        };
+        let n = per_image.max(1) as f32;
+        let out = pred
+            .device()
+            .try_tensor_from_vec(means.iter().map(|s| s / n).collect(), (batch,))?;
+        if T::OWNS_TAPE {
+            let (pred_key, out_key) = (pred.clone(), out.clone());
+            tape.add_backward_op(move |grads| {
+                let g = take_gradient(grads, &out_key)?;
+                let mut gp = d;
+                rows_mut(&mut gp, per_image.max(1), |image, b| {
+                    let scale = g[b] / n;
+                    image.iter_mut().for_each(|x| *x = kind.of(*x).1 * scale);
+                });
+                accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
     fn swap_tokens<T: Tape<f32, Self>>(
         x: Act<Self, T>,
         batch: usize,
@@ -630,6 +730,35 @@ mod tests {
                     &fused.3,
                     &reference.3,
                     &format!("{name} {rows}x{width} d/dgamma"),
+                );
+            }
+            // Distances per image: forward and backward against dfdx's element-wise composition.
+            let images = 2;
+            let block =
+                |t: &Act<Cpu, NoneTape>| t.clone().reshape_like(&(images, rows / images, width));
+            for kind in [Distance::L1, Distance::L2, Distance::Huber] {
+                let run = |fused: bool| {
+                    let pred = block(&x).traced(Gradients::leaky());
+                    let out = if fused {
+                        Cpu::distance(pred, &block(&y), kind).unwrap()
+                    } else {
+                        composed::distance(pred, &block(&y), kind).unwrap()
+                    };
+                    let values = out.retaped::<NoneTape>().as_vec();
+                    let weights = dev.tensor_from_vec(vec![1.0, -3.0], (images,));
+                    let grads = out.try_mul(weights).unwrap().sum::<(), _>().backward();
+                    (values, grads.get(&block(&x)).as_vec())
+                };
+                let (fused, reference) = (run(true), run(false));
+                close(
+                    &fused.0,
+                    &reference.0,
+                    &format!("{kind:?} {rows}x{width} forward"),
+                );
+                close(
+                    &fused.1,
+                    &reference.1,
+                    &format!("{kind:?} {rows}x{width} backward"),
                 );
             }
             // Swapping tokens: forward and backward against the permute.

@@ -9,6 +9,7 @@
 
 use dfdx::prelude::*;
 
+use super::kernels::{Distance, Kernels};
 use super::ModelError;
 use crate::spec::LossKind;
 
@@ -57,7 +58,7 @@ impl<D: Device<f32>> Target<D> {
 /// | `CrossEntropy` | mean over positions of `−log softmax(ŷ)[y]`, or `−Σ y log softmax(ŷ)` for a distribution |
 /// | `BinaryCrossEntropy` | mean over labels of the sigmoid cross-entropy |
 /// | `Contrastive` | mean over sampled pairs of `d²` (same segment) or `max(0, m − d)²` (different), `d = ‖ŷᵢ − ŷⱼ‖` |
-pub fn per_image_loss<D: Device<f32>, T: Tape<f32, D>>(
+pub fn per_image_loss<D: Kernels, T: Tape<f32, D>>(
     loss: LossKind,
     pred: Block<D, T>,
     target: &Target<D>,
@@ -81,20 +82,15 @@ pub fn per_image_loss<D: Device<f32>, T: Tape<f32, D>>(
         {
             mismatch(format!("{:?}", y.shape()))
         }
-        (LossKind::L1, Target::Values(y)) => pred
-            .try_sub(y.clone())
-            .and_then(|d| d.try_abs())
-            .and_then(|d| d.try_mean::<(usize,), Axes2<1, 2>>())
-            .map_err(ModelError::device),
-        (LossKind::L2, Target::Values(y)) => pred
-            .try_sub(y.clone())
-            .and_then(|d| d.try_square())
-            .and_then(|d| d.try_mean::<(usize,), Axes2<1, 2>>())
-            .map_err(ModelError::device),
-        (LossKind::Huber, Target::Values(y)) => pred
-            .try_huber_error(y.clone(), 1.0)
-            .and_then(|d| d.try_mean::<(usize,), Axes2<1, 2>>())
-            .map_err(ModelError::device),
+        (LossKind::L1, Target::Values(y)) => {
+            D::distance(pred, y, Distance::L1).map_err(ModelError::device)
+        }
+        (LossKind::L2, Target::Values(y)) => {
+            D::distance(pred, y, Distance::L2).map_err(ModelError::device)
+        }
+        (LossKind::Huber, Target::Values(y)) => {
+            D::distance(pred, y, Distance::Huber).map_err(ModelError::device)
+        }
         (LossKind::Cosine, Target::Values(y)) => cosine(pred, y).map_err(ModelError::device),
         (LossKind::CrossEntropy, Target::Values(y)) => (|| {
             pred.try_log_softmax::<Axis<2>>()?

@@ -190,10 +190,11 @@ impl HostTargets {
         indices: &[usize],
     ) -> Result<Target<D>, ModelError> {
         fn pick<T: Copy>(values: &[T], per: usize, indices: &[usize]) -> Vec<T> {
-            indices
-                .iter()
-                .flat_map(|&i| values[i * per..(i + 1) * per].iter().copied())
-                .collect()
+            let mut out = Vec::with_capacity(indices.len() * per);
+            for &i in indices {
+                out.extend_from_slice(&values[i * per..(i + 1) * per]);
+            }
+            out
         }
         let b = indices.len();
         let target = match self {
@@ -302,10 +303,11 @@ impl InputSource for PixelInputs {
     }
     fn rows(&self, indices: &[usize]) -> Vec<f32> {
         let per = self.rows_per_sample * self.width;
-        indices
-            .iter()
-            .flat_map(|&i| self.tokens[i * per..(i + 1) * per].iter().copied())
-            .collect()
+        let mut out = Vec::with_capacity(indices.len() * per);
+        for &i in indices {
+            out.extend_from_slice(&self.tokens[i * per..(i + 1) * per]);
+        }
+        out
     }
 }
 
