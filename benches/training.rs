@@ -280,5 +280,8 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c);
     c.final_summary();
-    side_by_side();
+    // `--profile-time` runs the steps for a profiler; the comparison would only add noise to the profile.
+    if !std::env::args().any(|a| a == "--profile-time") {
+        side_by_side();
+    }
 }

@@ -20,6 +20,12 @@ use crate::train::fit::{ShardResult, ShardWork};
 /// Below this many elements an operation runs on one thread (splitting costs more than it saves).
 const PARALLEL_MIN: usize = 1 << 14;
 
+/// Whether a loop over `len` elements is worth splitting: large enough, and more than one thread to
+/// split over (inside a shard's single-threaded pool, rayon's splitting would be pure overhead).
+fn parallel(len: usize) -> bool {
+    len >= PARALLEL_MIN && rayon::current_num_threads() > 1
+}
+
 /// Column sums over row blocks are computed in this many fixed blocks, then added in block order, so
 /// the floating-point result is the same for any number of threads.
 const SUM_BLOCKS: usize = 16;
@@ -262,7 +268,7 @@ fn take_gradient<S: Shape>(
 
 /// Applies `f(row, row_index)` to every row of `data` (rows of `width`), in parallel when large.
 fn rows_mut(data: &mut [f32], width: usize, f: impl Fn(&mut [f32], usize) + Sync) {
-    if data.len() >= PARALLEL_MIN {
+    if parallel(data.len()) {
         data.par_chunks_mut(width)
             .enumerate()
             .for_each(|(i, row)| f(row, i));
@@ -284,7 +290,7 @@ fn column_sums(rows: usize, width: usize, f: impl Fn(usize, &mut [f32]) + Sync) 
         acc
     };
     let blocks = rows.div_ceil(block);
-    let partials: Vec<Vec<f32>> = if rows * width >= PARALLEL_MIN {
+    let partials: Vec<Vec<f32>> = if parallel(rows * width) {
         (0..blocks).into_par_iter().map(partial).collect()
     } else {
         (0..blocks).map(partial).collect()
@@ -300,7 +306,7 @@ fn column_sums(rows: usize, width: usize, f: impl Fn(usize, &mut [f32]) + Sync) 
 
 /// Adds `delta` into `target` element by element.
 fn accumulate(target: &mut [f32], delta: &[f32]) {
-    if target.len() >= PARALLEL_MIN {
+    if parallel(target.len()) {
         target
             .par_chunks_mut(4096)
             .zip(delta.par_chunks(4096))
@@ -433,7 +439,7 @@ impl Kernels for Cpu {
         let mut xhat = host(&x)?;
         let mut rstd = vec![0.0f32; rows];
         let n = width as f32;
-        if xhat.len() >= PARALLEL_MIN {
+        if parallel(xhat.len()) {
             xhat.par_chunks_mut(width)
                 .zip(rstd.par_iter_mut())
                 .for_each(|(row, r)| *r = normalise_row(row, n, eps));
@@ -530,7 +536,7 @@ impl Kernels for Cpu {
             *d -= label;
         }
         let sum = |image: &[f32]| image.iter().map(|&x| kind.of(x).0).sum::<f32>();
-        let means: Vec<f32> = if d.len() >= PARALLEL_MIN {
+        let means: Vec<f32> = if parallel(d.len()) {
             d.par_chunks(per_image.max(1)).map(sum).collect()
         } else {
             d.chunks(per_image.max(1)).map(sum).collect()
@@ -599,7 +605,7 @@ fn transpose_images(data: &[f32], batch: usize, rows: usize, cols: usize) -> Vec
             }
         }
     };
-    if data.len() >= PARALLEL_MIN && batch > 1 {
+    if parallel(data.len()) && batch > 1 {
         data.par_chunks(per)
             .zip(out.par_chunks_mut(per))
             .for_each(one);
