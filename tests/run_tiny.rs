@@ -1,5 +1,5 @@
-//! `taskonomy run --preset tiny`: the whole method end to end, data → report, as a user runs it; and
-//! started again, it redoes nothing and reports the same taxonomies.
+//! `taskonomy run --preset tiny --transitive`: the whole method end to end, data → report, as a user runs
+//! it; and started again, it redoes nothing and reports the same taxonomies.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,6 +20,7 @@ fn run(out: &Path) -> Output {
             "scene_class",
             "--seed",
             "5",
+            "--transitive",
             "--out",
         ])
         .arg(out)
@@ -42,6 +43,27 @@ fn taxonomy_rows(stdout: &str) -> Vec<String> {
         .take_while(|line| !line.trim().is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The line that says whether transitive transfer helps.
+fn transitive_verdict(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Transitive transfer: "))
+        .unwrap_or_else(|| panic!("no transitive verdict in\n{stdout}"))
+        .to_owned()
+}
+
+/// Every artifact folder two levels under `dir` (`name/key`), sorted.
+fn artifacts(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flat_map(|entry| std::fs::read_dir(entry.unwrap().path()).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    found.sort();
+    found
 }
 
 #[test]
@@ -94,10 +116,40 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
     assert!(report.contains("Novel tasks"));
     assert!(report.contains("tiny"));
 
+    // Transitive transfer: every first-order pair (6 targets × 5 other sources) through an intermediate
+    // that is neither its source nor its target.
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("[4/8] transitive transfers"), "{stderr}");
+    let verdict = transitive_verdict(&stdout);
+    assert!(verdict.contains("of 30 first-order pairs"), "{verdict}");
+    let csv = std::fs::read_to_string(out.join("transitive.csv")).unwrap();
+    let paths: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(paths.len(), 30, "{csv}");
+    for path in &paths {
+        let (source, intermediate, target) = (path[0], path[1], path[2]);
+        assert!(intermediate != source && intermediate != target, "{csv}");
+        let win_rate: f64 = path[5].parse().unwrap();
+        assert!((0.0..=1.0).contains(&win_rate), "{csv}");
+    }
+    assert!(out.join("figures/transitive.svg").is_file());
+    assert!(report.contains("Transitive transfer") && report.contains(&verdict));
+    let mappings = artifacts(&out.join("mappings"));
+    assert!(!mappings.is_empty());
+
     // Started again: every stage finds its artifacts, and the taxonomies are the same.
     let again = run(&out);
     assert!(again.status.success());
     let again_stdout = String::from_utf8_lossy(&again.stdout).into_owned();
     assert_eq!(taxonomy_rows(&again_stdout), rows);
+    assert_eq!(transitive_verdict(&again_stdout), verdict);
+    assert_eq!(
+        artifacts(&out.join("mappings")),
+        mappings,
+        "no mapping trained again"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -3,6 +3,7 @@
 //! 1. **data**: render the synthetic scenes (or use a Taskonomy-layout folder given by the user);
 //! 2. **step I**: train every task's network ([`crate::train::train_tasks`]);
 //! 3. **step II**: train the transfers, first and higher order, and the baselines ([`crate::train::transfer`]);
+//!    with `transitive`, also measure `s → i → t` against `s → t` ([`crate::train::transitive`]);
 //! 4. **step III**: affinities and win rates ([`crate::train::measure`]);
 //! 5. **step IV**: plan a taxonomy for every budget ([`crate::plan`]);
 //! 6. **evaluation**: Gain and Quality of each taxonomy and of the baselines ([`crate::eval`]);
@@ -23,8 +24,8 @@ use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
 use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
 use crate::store::{write_json, RunFolder, StoreError};
 use crate::train::{
-    measure, train_tasks, transfer, Context, DataSource, Preset, Progress, RunManifest, Settings,
-    TaskSet, TrainError, TransferRecord,
+    measure, train_tasks, transfer, transitive, Context, DataSource, Preset, Progress, RunManifest,
+    Settings, TaskSet, TrainError, TransferRecord, Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 
@@ -57,6 +58,8 @@ pub struct RunConfig {
     pub dataset: Option<PathBuf>,
     /// The device the networks run on.
     pub device: DeviceKind,
+    /// Whether to measure transitive transfer (`s → i → t` against `s → t`) for the first-order pairs.
+    pub transitive: bool,
 }
 
 /// What a finished run hands back.
@@ -68,6 +71,8 @@ pub struct RunSummary {
     pub steps: Vec<(String, f64)>,
     /// The taxonomy and its scores at every budget.
     pub budgets: Vec<BudgetResult>,
+    /// The transitive paths, when they were measured.
+    pub transitive: Option<Transitive>,
 }
 
 /// Why a run stopped.
@@ -96,34 +101,90 @@ pub enum RunError {
     Config(String),
 }
 
-/// The stages of a run, in order, as announced to [`run`]'s `on_stage`.
-pub const STAGES: [&str; 7] = [
-    "data",
-    "step I: task networks",
-    "step II: transfers",
-    "step III: affinities",
-    "step IV: taxonomies",
-    "evaluation",
-    "report",
-];
+const DATA: &str = "data";
+const STEP_I: &str = "step I: task networks";
+const STEP_II: &str = "step II: transfers";
+const TRANSITIVE: &str = "transitive transfers";
+const STEP_III: &str = "step III: affinities";
+const STEP_IV: &str = "step IV: taxonomies";
+const EVALUATION: &str = "evaluation";
+const REPORT: &str = "report";
 
-/// Runs every stage on `dev`, calling `on_stage(i)` as stage [`STAGES`]`[i]` begins.
+/// The stages `config` runs, in order.
+pub fn stages(config: &RunConfig) -> Vec<&'static str> {
+    let mut stages = vec![DATA, STEP_I, STEP_II];
+    if config.transitive {
+        stages.push(TRANSITIVE);
+    }
+    stages.extend([STEP_III, STEP_IV, EVALUATION, REPORT]);
+    stages
+}
+
+/// A stage as it begins, as announced to [`run`]'s `on_stage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageStart {
+    /// Its position among [`stages`], from 1.
+    pub number: usize,
+    /// How many stages the run has.
+    pub count: usize,
+    /// What it does.
+    pub name: &'static str,
+}
+
+/// The stages' wall times, and the announcement of each as it begins.
+struct Stopwatch<'a> {
+    stages: Vec<&'static str>,
+    on_stage: &'a dyn Fn(StageStart),
+    current: Option<(&'static str, Instant)>,
+    times: Vec<(String, f64)>,
+}
+
+impl Stopwatch<'_> {
+    /// Ends the current stage, if any, and begins `name`.
+    fn begin(&mut self, name: &'static str) {
+        self.end();
+        let number = self
+            .stages
+            .iter()
+            .position(|s| *s == name)
+            .map_or(0, |i| i + 1);
+        (self.on_stage)(StageStart {
+            number,
+            count: self.stages.len(),
+            name,
+        });
+        self.current = Some((name, Instant::now()));
+    }
+
+    /// Ends the current stage and records its wall time.
+    fn end(&mut self) {
+        if let Some((name, started)) = self.current.take() {
+            self.times
+                .push((name.to_owned(), started.elapsed().as_secs_f64()));
+        }
+    }
+}
+
+/// Runs every stage of [`stages`] on `dev`, calling `on_stage` as each begins.
 pub fn run<D: Kernels>(
     dev: &D,
     config: &RunConfig,
     progress: Progress,
-    on_stage: &dyn Fn(usize),
+    on_stage: &dyn Fn(StageStart),
 ) -> Result<RunSummary, RunError> {
     check(config)?;
-    let mut steps: Vec<(String, f64)> = Vec::new();
+    let mut clock = Stopwatch {
+        stages: stages(config),
+        on_stage,
+        current: None,
+        times: Vec::new(),
+    };
     let run = RunFolder::create(&config.out)?;
 
-    on_stage(0);
-    let started = Instant::now();
+    clock.begin(DATA);
     let manifest = manifest(config);
     manifest.write(&run)?;
     let data = manifest.open_data(&run, &config.tasks, &progress)?;
-    timed(&mut steps, STAGES[0], started);
 
     let ctx = Context {
         dev,
@@ -133,21 +194,20 @@ pub fn run<D: Kernels>(
         seed: config.seed,
         progress: progress.clone(),
     };
-    on_stage(1);
-    let started = Instant::now();
+    clock.begin(STEP_I);
     let networks = train_tasks(&ctx, &config.tasks)?;
-    timed(&mut steps, STAGES[1], started);
-    on_stage(2);
-    let started = Instant::now();
+    clock.begin(STEP_II);
     let transfers = transfer(&ctx, &config.tasks)?;
-    timed(&mut steps, STAGES[2], started);
-    on_stage(3);
-    let started = Instant::now();
+    let transitive = if config.transitive {
+        clock.begin(TRANSITIVE);
+        Some(transitive(&ctx, &config.tasks, &transfers)?)
+    } else {
+        None
+    };
+    clock.begin(STEP_III);
     let tables = measure(&ctx, &config.tasks)?;
-    timed(&mut steps, STAGES[3], started);
 
-    on_stage(4);
-    let started = Instant::now();
+    clock.begin(STEP_IV);
     let wins = WinRates {
         vs_self: tables.wins_vs_task.clone(),
         vs_scratch: tables.wins_vs_pixels.clone(),
@@ -190,10 +250,8 @@ pub fn run<D: Kernels>(
         )?;
         plans.push(plan);
     }
-    timed(&mut steps, STAGES[4], started);
 
-    on_stage(5);
-    let started = Instant::now();
+    clock.begin(EVALUATION);
     let candidates = candidate_sources(config);
     let mut budgets = Vec::new();
     for plan in plans {
@@ -215,33 +273,28 @@ pub fn run<D: Kernels>(
             baselines,
         });
     }
-    timed(&mut steps, STAGES[5], started);
 
-    on_stage(6);
-    let started = Instant::now();
+    clock.begin(REPORT);
     let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
     let input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
-        facts: facts(config, &manifest.data, steps.clone()),
+        facts: facts(config, &manifest.data, clock.times.clone()),
         relative_losses: relative_losses(&transfers)?,
         affinities: tables.affinities.clone(),
         budgets: budgets.clone(),
         notes: notes(config),
         task_curves,
         transfer_curves,
+        transitive: transitive.clone(),
     };
     let report = write_report(run.root(), &input)?;
-    timed(&mut steps, STAGES[6], started);
+    clock.end();
     Ok(RunSummary {
         report,
-        steps,
+        steps: clock.times,
         budgets,
+        transitive,
     })
-}
-
-/// Records the wall time of the stage that began at `started`.
-fn timed(steps: &mut Vec<(String, f64)>, name: &str, started: Instant) {
-    steps.push((name.to_owned(), started.elapsed().as_secs_f64()));
 }
 
 fn check(config: &RunConfig) -> Result<(), RunError> {

@@ -6,6 +6,7 @@
 //! * the taxonomy graph of every budget (Figure 8);
 //! * the task similarity tree (Figure 14);
 //! * Gain and Quality per target and budget, against the baselines, and the objective against budget;
+//! * when measured, transitive transfer (`s → i → t` against `s → t`) as a heat map of win rates;
 //! * the loss curve of every network.
 //!
 //! The page embeds every figure inline, so it can be mailed or archived alone; the SVG files beside it are
@@ -21,6 +22,7 @@ use crate::plot::{
     escape, BarChart, ColorMap, Dendrogram, GraphEdge, HeatMap, LineChart, TaxonomyGraph,
 };
 use crate::similarity::{cluster, ClusterError, Linkage};
+use crate::train::Transitive;
 use crate::transfers::{is_pseudo_source, Transfers};
 
 /// Facts about the run, stated at the top of the report so that a figure is never separated from how it
@@ -65,6 +67,8 @@ pub struct ReportInput {
     /// Loss curves of the transfer readouts as `(target, sources, SVG document)`: hundreds of them in a
     /// full run, so they are written beside the page and linked from a table, not drawn in it.
     pub transfer_curves: Vec<(String, String, String)>,
+    /// Transitive transfer, when it was measured.
+    pub transitive: Option<Transitive>,
 }
 
 /// Why the report could not be written.
@@ -172,6 +176,20 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             "Gain and Quality".into(),
             scores_figures(&input.budgets),
             target_table(&input.budgets),
+        ));
+    }
+    if let Some(transitive) = &input.transitive {
+        sections.push((
+            "Transitive transfer".into(),
+            vec![Figure {
+                inline: true,
+                file: "transitive.svg".into(),
+                caption: "Win rate of s → i → t over the direct s → t on the test images (above 0.5: \
+                          the detour through the intermediate i, the target's best other source, wins)."
+                    .into(),
+                svg: transitive_heat_map(transitive, &order),
+            }],
+            transitive_table(transitive),
         ));
     }
     if !input.task_curves.is_empty() || !input.transfer_curves.is_empty() {
@@ -691,6 +709,85 @@ fn page(input: &ReportInput, sections: &[(String, Vec<Figure>, String)]) -> Stri
     html
 }
 
+/// Sources × targets, each cell the win rate of the source's detour into the target; tasks in `order`
+/// (the similarity tree's), then any others.
+fn transitive_heat_map(transitive: &Transitive, order: &[String]) -> String {
+    let ordered = |names: BTreeSet<&str>| -> Vec<String> {
+        let mut out: Vec<String> = order
+            .iter()
+            .filter(|t| names.contains(t.as_str()))
+            .cloned()
+            .collect();
+        out.extend(
+            names
+                .into_iter()
+                .filter(|n| !order.iter().any(|o| o == n))
+                .map(str::to_owned),
+        );
+        out
+    };
+    let rows = ordered(transitive.paths.iter().map(|p| p.source.as_str()).collect());
+    let columns = ordered(transitive.paths.iter().map(|p| p.target.as_str()).collect());
+    let cells = rows
+        .iter()
+        .map(|s| {
+            columns
+                .iter()
+                .map(|t| {
+                    transitive
+                        .paths
+                        .iter()
+                        .find(|p| &p.source == s && &p.target == t)
+                        .map(|p| p.win_rate)
+                })
+                .collect()
+        })
+        .collect();
+    HeatMap::new(
+        "Transitive transfer: win rate of s → i → t over s → t",
+        rows,
+        columns,
+        cells,
+    )
+    .color_map(ColorMap::Diverging)
+    .range(0.0, 1.0)
+    .axis_labels("source s", "target t")
+    .to_svg()
+}
+
+/// The verdict, then per target: the intermediates used, the pairs won and the mean win rate.
+fn transitive_table(transitive: &Transitive) -> String {
+    let mut html = format!(
+        "<p>{}</p>\n<table><tr><th>target</th><th>intermediate(s)</th><th>pairs won</th>\
+         <th>mean win rate</th><th>mean loss direct</th><th>mean loss transitive</th></tr>\n",
+        escape(&transitive.verdict())
+    );
+    let mut by_target: BTreeMap<&str, Vec<&crate::train::TransitivePath>> = BTreeMap::new();
+    for path in &transitive.paths {
+        by_target
+            .entry(path.target.as_str())
+            .or_default()
+            .push(path);
+    }
+    for (target, paths) in by_target {
+        let n = paths.len() as f64;
+        let intermediates: BTreeSet<&str> = paths.iter().map(|p| p.intermediate.as_str()).collect();
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{} of {}</td><td>{:.3}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+            escape(target),
+            escape(&intermediates.into_iter().collect::<Vec<_>>().join(", ")),
+            paths.iter().filter(|p| p.win_rate > 0.5).count(),
+            paths.len(),
+            paths.iter().map(|p| p.win_rate).sum::<f64>() / n,
+            paths.iter().map(|p| p.direct_loss).sum::<f64>() / n,
+            paths.iter().map(|p| p.transitive_loss).sum::<f64>() / n,
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
 /// An SVG document ready to inline in HTML (no XML declaration).
 fn strip_xml_prolog(svg: &str) -> &str {
     match svg.find("<svg") {
@@ -777,6 +874,16 @@ mod tests {
             notes: vec![("Novel tasks".into(), "none held out".into())],
             task_curves: vec![("a".into(), LineChart::new("a").to_svg())],
             transfer_curves: vec![("b".into(), "a+c".into(), LineChart::new("a+c → b").to_svg())],
+            transitive: Some(Transitive {
+                paths: vec![crate::train::TransitivePath {
+                    source: "c".into(),
+                    intermediate: "a".into(),
+                    target: "b".into(),
+                    direct_loss: 0.5,
+                    transitive_loss: 0.75,
+                    win_rate: 0.25,
+                }],
+            }),
         }
     }
 
@@ -802,6 +909,7 @@ mod tests {
             "objective.svg",
             "loss_task_a.svg",
             "loss_transfer_a_c_to_b.svg",
+            "transitive.svg",
         ] {
             assert!(figures.iter().any(|f| f == expected), "{expected} missing");
             assert!(html.contains(&format!("figures/{expected}")));
@@ -810,6 +918,9 @@ mod tests {
         assert_eq!(html.matches("<svg").count(), figures.len() - 1);
         assert!(html.contains("Test &lt;run&gt;"));
         assert!(html.contains("<td>none held out</td>") || html.contains("<p>none held out</p>"));
+        // The transitive section gives the verdict and the target's row.
+        assert!(html.contains("on 0 of 1 first-order pairs"));
+        assert!(html.contains("<tr><td>b</td><td>a</td><td>0 of 1</td><td>0.250</td>"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -202,6 +202,17 @@ impl RunFolder {
         )
     }
 
+    /// The mapping from `source`'s representation to `intermediate`'s with `key`, which measures
+    /// transitive transfer.
+    pub fn mapping(&self, source: &str, intermediate: &str, key: &str) -> Artifact {
+        Artifact::at(
+            self.root
+                .join("mappings")
+                .join(format!("{source}-to-{intermediate}"))
+                .join(key),
+        )
+    }
+
     /// A file at the top of the run folder (`affinities.csv`).
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)

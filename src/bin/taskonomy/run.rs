@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use clap::Args;
 use taskonomy::model::{DeviceKind, Kernels};
-use taskonomy::pipeline::{self, RunConfig, RunSummary, STAGES};
+use taskonomy::pipeline::{self, RunConfig, RunSummary, StageStart};
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{Preset, Progress, TaskSet};
 
@@ -19,7 +19,8 @@ use crate::device::{dispatch, OnDevice};
 #[command(
     after_help = "Examples:\n  taskonomy run                       # small preset, all 26 tasks\n  \
                         taskonomy run --preset tiny --tasks depth,surface_normals,reshading,edges2d\n  \
-                        taskonomy run --novel surface_normals --budget 1..4"
+                        taskonomy run --novel surface_normals --budget 1..4\n  \
+                        taskonomy run --transitive          # also measure s → i → t against s → t"
 )]
 pub struct RunArgs {
     /// Sizes and schedules: `tiny` (minutes, for tests), `small` (all 26 tasks in about half an hour on
@@ -51,6 +52,11 @@ pub struct RunArgs {
     /// A dataset in the Taskonomy layout to use instead of the synthetic scenes.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Also measure transitive transfer: for every first-order pair s → t, the detour through the
+    /// target's best other source i (s's representation mapped to i's, then i's readout) against the
+    /// direct readout; the report says whether it helps.
+    #[arg(long)]
+    transitive: bool,
 }
 
 /// Runs the subcommand.
@@ -66,12 +72,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         config.out.display()
     );
     let started = Instant::now();
-    let on_stage = |i: usize| {
+    let on_stage = |stage: StageStart| {
         eprintln!(
             "[{}/{}] {} ({:.0} s so far)",
-            i + 1,
-            STAGES.len(),
-            STAGES[i],
+            stage.number,
+            stage.count,
+            stage.name,
             started.elapsed().as_secs_f64()
         );
     };
@@ -89,7 +95,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// The whole run, on whichever device was chosen.
 struct Pipeline<'a> {
     config: &'a RunConfig,
-    on_stage: &'a dyn Fn(usize),
+    on_stage: &'a dyn Fn(StageStart),
 }
 
 impl OnDevice for Pipeline<'_> {
@@ -149,6 +155,7 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         out: args.out.clone(),
         dataset: args.data.clone(),
         device: args.device,
+        transitive: args.transitive,
     })
 }
 
@@ -201,6 +208,9 @@ fn print_summary(summary: &RunSummary, total: f64) {
             result.evaluation.mean_quality,
             result.plan.sources.join(", ")
         );
+    }
+    if let Some(transitive) = &summary.transitive {
+        println!("\nTransitive transfer: {}", transitive.verdict());
     }
     println!("\nReport: {}", summary.report.display());
 }

@@ -146,6 +146,14 @@ pub enum OutputLayout {
         /// Values per image.
         outputs: usize,
     },
+    /// `channels` values per token: another network's representation, the output of the mappings that
+    /// measure transitive transfer (`s → i`, then `i`'s readout to `t`).
+    PerToken {
+        /// Tokens per image.
+        tokens: usize,
+        /// Values per token.
+        channels: usize,
+    },
 }
 
 impl OutputLayout {
@@ -166,27 +174,32 @@ impl OutputLayout {
         }
     }
 
-    /// Values a head emits per token (per pixel) or per image (pooled).
+    /// Values a head emits per token (per pixel of its patch, or per token) or per image (pooled).
     pub fn head_outputs(self, patch: usize) -> usize {
         match self {
             OutputLayout::PerPixel { channels } => channels * patch * patch,
             OutputLayout::PerImage { outputs } => outputs,
+            OutputLayout::PerToken { channels, .. } => channels,
         }
     }
 
-    /// Values per position of the loss: channels per pixel, or outputs for the single image position.
+    /// Values per position of the loss: channels per pixel or token, or outputs for the single image
+    /// position.
     pub fn channels(self) -> usize {
         match self {
-            OutputLayout::PerPixel { channels } => channels,
+            OutputLayout::PerPixel { channels } | OutputLayout::PerToken { channels, .. } => {
+                channels
+            }
             OutputLayout::PerImage { outputs } => outputs,
         }
     }
 
-    /// Positions of the loss per image: pixels, or 1.
+    /// Positions of the loss per image: pixels, tokens, or 1.
     pub fn positions(self, image_size: usize) -> usize {
         match self {
             OutputLayout::PerPixel { .. } => image_size * image_size,
             OutputLayout::PerImage { .. } => 1,
+            OutputLayout::PerToken { tokens, .. } => tokens,
         }
     }
 }
@@ -270,5 +283,14 @@ mod tests {
         assert_eq!(OutputLayout::of(depth).head_outputs(4), 16);
         assert_eq!(OutputLayout::of(scene).head_outputs(4), 365);
         assert_eq!(OutputLayout::of(scene).positions(32), 1);
+        // A representation of 64 tokens of 8 channels: one loss position per token.
+        let reps = OutputLayout::PerToken {
+            tokens: 64,
+            channels: 8,
+        };
+        assert_eq!(
+            (reps.head_outputs(4), reps.positions(32), reps.channels()),
+            (8, 64, 8)
+        );
     }
 }

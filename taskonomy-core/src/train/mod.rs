@@ -14,6 +14,9 @@
 //!   format, with the win rates against `self` (`wins_vs_task.csv`, Quality) and `pixels`
 //!   (`wins_vs_pixels.csv`, Gain).
 //!
+//! - **Transitive transfer** ([`transitive`]): `s → i → t` through a mapping of `s`'s representation to
+//!   the intermediate `i`'s, scored against the direct `s → t`.
+//!
 //! Every artifact is a folder of the run ([`crate::store`]) keyed by what produced it, so an interrupted
 //! stage resumes where it stopped and a finished one re-run does nothing. Every random choice draws from a
 //! seed derived from `(run seed, stage, task, sources)` ([`seed_for`]).
@@ -27,6 +30,7 @@ mod measure;
 mod presets;
 mod step1;
 mod step2;
+mod transitive;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -42,6 +46,7 @@ pub use measure::{measure, Measurements};
 pub use presets::{Preset, Settings};
 pub use step1::{task_artifact, train_tasks, TaskNetworkRecord};
 pub use step2::{transfer, TransferRecord};
+pub use transitive::{transitive, Transitive, TransitivePath};
 
 /// Bumped when a stage's code changes what it produces, so old artifacts are not reused.
 pub const STAGE_VERSION: u32 = 1;
@@ -246,6 +251,25 @@ impl TestLosses {
     pub fn mean(&self) -> f64 {
         self.losses.iter().map(|&l| f64::from(l)).sum::<f64>() / self.losses.len().max(1) as f64
     }
+}
+
+/// Writes what every trained network leaves in its artifact: its weights (safetensors), its per-image test
+/// losses, and its loss curve as JSON and as SVG titled `title`.
+fn save_trained<D: dfdx::prelude::Device<f32>>(
+    artifact: &crate::store::Artifact,
+    model: &impl crate::model::Parameters<D>,
+    losses: &TestLosses,
+    curve: &Curve,
+    title: &str,
+) -> Result<(), TrainError> {
+    crate::model::params::save_safetensors(model, &artifact.path("weights.safetensors"))?;
+    artifact.write_json("test_losses.json", losses)?;
+    artifact.write_json("curve.json", curve)?;
+    artifact.write(
+        "curve.svg",
+        curve_svg(title, curve, losses.mean()).as_bytes(),
+    )?;
+    Ok(())
 }
 
 /// A loss curve as SVG: the training loss over steps, and the mean test loss as a marked point at the end.

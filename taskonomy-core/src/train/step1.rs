@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs};
 use super::fit::{evaluate, fit, LossSpec, Schedule};
 use super::{
-    curve_svg, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+    save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
 };
 use crate::model::{params, Arch, Kernels, Network, OutputLayout};
 use crate::spec::TaskSpec;
@@ -184,17 +184,12 @@ fn train_one<D: Kernels>(
         network: format!("task {}", spec.name),
         losses,
     };
-    params::save_safetensors(&network, &artifact.path("weights.safetensors"))?;
-    artifact.write_json("test_losses.json", &test_losses)?;
-    artifact.write_json("curve.json", &curve)?;
-    artifact.write(
-        "curve.svg",
-        curve_svg(
-            &format!("{} ({})", spec.name, spec.loss),
-            &curve,
-            test_losses.mean(),
-        )
-        .as_bytes(),
+    save_trained(
+        artifact,
+        &network,
+        &test_losses,
+        &curve,
+        &format!("{} ({})", spec.name, spec.loss),
     )?;
     artifact.finish(&TaskNetworkRecord {
         task: spec.name.into(),

@@ -10,10 +10,10 @@ use super::data::{Images, TaskSamples};
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
 use super::step1::{label_scale, load_task_network, test_targets};
 use super::{
-    curve_svg, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+    save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
 };
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
-use crate::model::{params, Arch, Encoder, Head, Kernels, Network, OutputLayout};
+use crate::model::{Arch, Encoder, Head, Kernels, Network, OutputLayout};
 use crate::spec::TaskSpec;
 use crate::store::{f32_bytes, read_f32, Artifact};
 
@@ -45,10 +45,12 @@ impl TransferRecord {
 }
 
 /// A source's cached representations of the transfer and test views.
-struct CachedReps {
-    key: String,
-    transfer: Vec<f32>,
-    test: Vec<f32>,
+pub(super) struct CachedReps {
+    pub(super) key: String,
+    /// `(transfer views × tokens) × bottleneck`.
+    pub(super) transfer: Vec<f32>,
+    /// `(test views × tokens) × bottleneck`.
+    pub(super) test: Vec<f32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -224,7 +226,7 @@ pub fn transfer<D: Kernels>(
 }
 
 /// The representations of `source` for the transfer and test views, from the run folder or computed now.
-fn cached_reps<D: Kernels>(
+pub(super) fn cached_reps<D: Kernels>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     source: &str,
@@ -374,7 +376,7 @@ fn transfers_into<D: Kernels>(
 }
 
 /// First-order sources of a target, best first, by their AHP affinities on the test images.
-fn rank_sources<D>(
+pub(super) fn rank_sources<D>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
     first: &[&TransferRecord],
@@ -635,13 +637,7 @@ fn train_and_score<D: Kernels, M: Predict<D>>(
         losses,
     };
     record.test_mean = losses.mean();
-    params::save_safetensors(model, &artifact.path("weights.safetensors"))?;
-    artifact.write_json("test_losses.json", &losses)?;
-    artifact.write_json("curve.json", &curve)?;
-    artifact.write(
-        "curve.svg",
-        curve_svg(&name, &curve, losses.mean()).as_bytes(),
-    )?;
+    save_trained(artifact, model, &losses, &curve, &name)?;
     artifact.finish(&record)?;
     tracing::info!(
         transfer = name,
