@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
+use taskonomy::decoder::DecoderShape;
 use taskonomy::model::device::{self, Cpu};
 use taskonomy::model::{Adam, Arch, Head, Network, OutputLayout};
 use taskonomy::spec::LossKind;
@@ -55,7 +56,7 @@ struct Setup<M> {
 fn task_setup(arch: &Arch) -> (Setup<Network<Cpu>>, PixelInputs) {
     let dev = device::cpu();
     let layout = OutputLayout::PerPixel { channels: 3 };
-    let model = Network::task(&dev, arch, 1, layout, 1).expect("network");
+    let model = Network::task(&dev, arch, 1, layout, DecoderShape::PRESET, 1).expect("network");
     let optimiser = Adam::new(&model, &dev, 1e-3).expect("optimiser");
     let pixels = arch.image_size * arch.image_size;
     let inputs = PixelInputs {

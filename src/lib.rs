@@ -42,7 +42,7 @@ pub mod tasks {
 
 /// Everything needed to declare tasks and dictionaries and to look them up.
 pub mod prelude {
-    pub use crate::decoder::{Decoder, DecoderInfo, PixelDecoder, PooledHead};
+    pub use crate::decoder::{Decoder, DecoderInfo, DecoderShape, PixelDecoder, PooledHead};
     pub use crate::spec::{
         BinaryCrossEntropy, Classes, Contrastive, Cosine, CrossEntropy, Dense, Dictionary, Huber,
         LossKind, MultiLabel, OutputKind, OutputShape, PixelClasses, PixelEmbedding, Task,

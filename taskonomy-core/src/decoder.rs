@@ -6,7 +6,25 @@
 //! declaration names another (`#[task(decoder = MyDecoder, ...)]`). A decoder states which outputs it can
 //! produce by implementing [`Decoder`] for them, so naming a decoder that cannot produce the task's output
 //! is a type error at the declaration.
+//!
+//! A decoder also declares its [`DecoderShape`]: how many Mixer blocks and how wide, relative to the
+//! preset's decoder. Whether it decodes every token into its patch or pools the tokens first follows the
+//! output kind, which the `Decoder<O>` bounds already tie it to.
+//!
+//! ```
+//! use taskonomy_core::decoder::{Decoder, DecoderInfo, DecoderShape};
+//! use taskonomy_core::spec::PixelClasses;
+//!
+//! /// A deeper, wider decoder for fine per-pixel classes.
+//! struct MaterialDecoder;
+//! impl DecoderInfo for MaterialDecoder {
+//!     const NAME: &'static str = "MaterialDecoder";
+//!     const SHAPE: DecoderShape = DecoderShape { blocks: Some(3), width_factor: 2 };
+//! }
+//! impl<const N: usize> Decoder<PixelClasses<N>> for MaterialDecoder {}
+//! ```
 
+pub use crate::spec::DecoderShape;
 use crate::spec::{Classes, Dense, MultiLabel, Output, PixelClasses, PixelEmbedding, Vector};
 
 /// What every decoder has, whatever it produces.
@@ -16,6 +34,8 @@ use crate::spec::{Classes, Dense, MultiLabel, Output, PixelClasses, PixelEmbeddi
 pub trait DecoderInfo: 'static {
     /// The decoder's name, shown in task listings.
     const NAME: &'static str;
+    /// Its depth and width relative to the preset's decoder (by default the preset's own).
+    const SHAPE: DecoderShape = DecoderShape::PRESET;
 }
 
 /// A decoder that can produce outputs of type `O`.

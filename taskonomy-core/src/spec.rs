@@ -22,6 +22,7 @@
 //!         label_cost: 1.0,
 //!         importance: 1.0,
 //!         decoder: "PixelDecoder",
+//!         decoder_shape: taskonomy_core::spec::DecoderShape::PRESET,
 //!         doc: "",
 //!     };
 //! }
@@ -33,8 +34,8 @@ use std::hash::Hash;
 
 pub use taskonomy_spec::{
     assert_distinct_names, closest_match, first_shared_name, is_snake_case,
-    snake_case_from_type_name, LossKind, NameRule, OutputKind, OutputShape, ShapeError, TaskSpec,
-    MAX_VIEWS,
+    snake_case_from_type_name, DecoderShape, LossKind, NameRule, OutputKind, OutputShape,
+    ShapeError, TaskSpec, MAX_VIEWS,
 };
 
 use crate::decoder::{Decoder, PixelDecoder, PooledHead};

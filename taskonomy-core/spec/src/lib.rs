@@ -17,4 +17,4 @@ mod task;
 pub use loss::LossKind;
 pub use naming::{closest_match, is_snake_case, snake_case_from_type_name, NameRule};
 pub use output::{OutputKind, OutputShape, ShapeError};
-pub use task::{assert_distinct_names, first_shared_name, TaskSpec, MAX_VIEWS};
+pub use task::{assert_distinct_names, first_shared_name, DecoderShape, TaskSpec, MAX_VIEWS};

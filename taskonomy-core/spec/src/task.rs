@@ -5,6 +5,34 @@ use crate::{LossKind, OutputShape};
 /// The most images a task may take at once (the paper's egomotion takes a triplet).
 pub const MAX_VIEWS: usize = 3;
 
+/// The sizes a task decoder asks for, relative to the run's architecture so that a preset still scales
+/// every network together. A decoder type declares its shape; a task network is built with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DecoderShape {
+    /// Mixer blocks between the decoder's input and output layers; `None` keeps the preset's depth.
+    pub blocks: Option<usize>,
+    /// Channels per token, as a multiple of the preset's decoder width.
+    pub width_factor: usize,
+}
+
+impl DecoderShape {
+    /// The preset's decoder, unchanged: the shape of the standard decoders.
+    pub const PRESET: DecoderShape = DecoderShape {
+        blocks: None,
+        width_factor: 1,
+    };
+
+    /// Mixer blocks, given the preset's decoder depth.
+    pub fn blocks(self, preset_depth: usize) -> usize {
+        self.blocks.unwrap_or(preset_depth)
+    }
+
+    /// Channels per token, given the preset's decoder width.
+    pub fn width(self, preset_width: usize) -> usize {
+        preset_width * self.width_factor
+    }
+}
+
 /// Everything the library knows about a task, as plain `const` data.
 ///
 /// `#[task(...)]` writes one of these as `<T as Task>::SPEC`; a dictionary holds a table of them. Nothing
@@ -33,6 +61,8 @@ pub struct TaskSpec {
     pub importance: f64,
     /// The name of the decoder type that maps representations to this task's output.
     pub decoder: &'static str,
+    /// The sizes that decoder asks for.
+    pub decoder_shape: DecoderShape,
     /// The doc comment of the declaration (whole text, lines joined with `\n`).
     pub doc: &'static str,
 }
@@ -154,8 +184,20 @@ mod tests {
             label_cost: 1.0,
             importance: 1.0,
             decoder: "PixelDecoder",
+            decoder_shape: DecoderShape::PRESET,
             doc: "First line.\nMore.",
         }
+    }
+
+    #[test]
+    fn decoder_shapes_scale_with_the_preset() {
+        assert_eq!(DecoderShape::PRESET.blocks(2), 2);
+        assert_eq!(DecoderShape::PRESET.width(64), 64);
+        let wide = DecoderShape {
+            blocks: Some(3),
+            width_factor: 2,
+        };
+        assert_eq!((wide.blocks(1), wide.width(64)), (3, 128));
     }
 
     #[test]

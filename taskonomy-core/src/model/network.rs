@@ -7,6 +7,7 @@ use super::layers::{Act, Dense, LayerNorm, MixerBlock};
 use super::params::{join, Matrix, ParamMut, ParamRef, Parameters};
 use super::{Arch, ModelError, OutputLayout};
 use crate::data::rng::{derive_seed, Rng};
+use crate::spec::{DecoderShape, TaskSpec};
 
 /// The encoder shared (as an architecture) by every task: patch embedding plus learned position
 /// embedding, Mixer blocks, a layer norm, and a projection to the representation's `bottleneck`
@@ -197,20 +198,28 @@ impl<D: Kernels> Head<D> {
         build().map_err(ModelError::device)
     }
 
-    /// A task decoder for `layout` on top of `views` encoder outputs (concatenated along channels).
+    /// A task decoder for `layout` on top of `views` encoder outputs (concatenated along channels), as
+    /// deep and wide as `shape` asks relative to the preset's decoder.
     pub fn decoder(
         dev: &D,
         arch: &Arch,
         views: usize,
         layout: OutputLayout,
+        shape: DecoderShape,
         seed: u64,
     ) -> Result<Self, ModelError> {
+        let width = shape.width(arch.decoder_width);
+        if width == 0 {
+            return Err(ModelError::Arch(
+                "a decoder's width factor must be positive".into(),
+            ));
+        }
         Self::build(
             dev,
             arch,
             views * arch.bottleneck,
-            arch.decoder_width,
-            arch.decoder_depth,
+            width,
+            shape.blocks(arch.decoder_depth),
             layout,
             seed,
         )
@@ -326,16 +335,30 @@ pub struct Network<D: Device<f32>> {
 }
 
 impl<D: Kernels> Network<D> {
-    /// A task network: encoder plus decoder for `layout`, over `views` views, weights drawn from `seed`.
+    /// The network of task `spec`: encoder plus the decoder the task declares, weights drawn from `seed`.
+    pub fn for_task(dev: &D, arch: &Arch, spec: &TaskSpec, seed: u64) -> Result<Self, ModelError> {
+        Self::task(
+            dev,
+            arch,
+            spec.views,
+            OutputLayout::of(spec.output),
+            spec.decoder_shape,
+            seed,
+        )
+    }
+
+    /// A task network: encoder plus a decoder of `shape` for `layout`, over `views` views, weights drawn
+    /// from `seed`.
     pub fn task(
         dev: &D,
         arch: &Arch,
         views: usize,
         layout: OutputLayout,
+        shape: DecoderShape,
         seed: u64,
     ) -> Result<Self, ModelError> {
         let encoder = Encoder::new(dev, arch, derive_seed(seed, &[1]))?;
-        let head = Head::decoder(dev, arch, views, layout, derive_seed(seed, &[2]))?;
+        let head = Head::decoder(dev, arch, views, layout, shape, derive_seed(seed, &[2]))?;
         Ok(Network {
             encoder,
             head,

@@ -6,7 +6,7 @@ use dfdx::prelude::*;
 use super::loss::Block;
 use super::params::{ParamMut, ParamRef};
 use super::*;
-use crate::spec::LossKind;
+use crate::spec::{DecoderShape, LossKind};
 
 fn arch() -> Arch {
     Arch {
@@ -101,7 +101,8 @@ fn gradients_match_finite_differences() {
     ];
     for (case, (loss, kind, size)) in cases.into_iter().enumerate() {
         let layout = OutputLayout::of(OutputShape::new(kind, size));
-        let mut net = Network::task(&dev, &arch, 1, layout, case as u64).unwrap();
+        let mut net =
+            Network::task(&dev, &arch, 1, layout, DecoderShape::PRESET, case as u64).unwrap();
         let x = {
             let block = values(
                 &dev,
@@ -248,9 +249,9 @@ fn weights_round_trip_through_safetensors() {
     let dev = Cpu::default();
     let arch = arch();
     let layout = OutputLayout::PerImage { outputs: 3 };
-    let net = Network::task(&dev, &arch, 2, layout, 1).unwrap();
+    let net = Network::task(&dev, &arch, 2, layout, DecoderShape::PRESET, 1).unwrap();
     let bytes = params::to_safetensors(&net).unwrap();
-    let mut other = Network::task(&dev, &arch, 2, layout, 2).unwrap();
+    let mut other = Network::task(&dev, &arch, 2, layout, DecoderShape::PRESET, 2).unwrap();
     let x: Tensor<(usize, usize), f32, Cpu> =
         dev.ones_like(&(2 * 2 * arch.tokens(), arch.patch_values()));
     assert_ne!(
@@ -263,7 +264,7 @@ fn weights_round_trip_through_safetensors() {
         other.forward(x, 2).unwrap().as_vec()
     );
     // A network of another shape refuses the file and names the tensor.
-    let mut wrong = Network::task(&dev, &arch, 1, layout, 1).unwrap();
+    let mut wrong = Network::task(&dev, &arch, 1, layout, DecoderShape::PRESET, 1).unwrap();
     let err = params::from_safetensors(&mut wrong, &bytes, "weights.safetensors").unwrap_err();
     assert!(err.to_string().contains("head.input.weight"), "{err}");
     assert!(params::from_safetensors(&mut wrong, b"not safetensors", "x").is_err());
@@ -273,9 +274,9 @@ fn weights_round_trip_through_safetensors() {
 fn networks_are_deterministic_in_their_seed() {
     let dev = Cpu::default();
     let layout = OutputLayout::PerPixel { channels: 2 };
-    let a = Network::task(&dev, &arch(), 1, layout, 5).unwrap();
-    let b = Network::task(&dev, &arch(), 1, layout, 5).unwrap();
-    let c = Network::task(&dev, &arch(), 1, layout, 6).unwrap();
+    let a = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 5).unwrap();
+    let b = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 5).unwrap();
+    let c = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 6).unwrap();
     assert_eq!(
         params::to_safetensors(&a).unwrap(),
         params::to_safetensors(&b).unwrap()
@@ -287,9 +288,60 @@ fn networks_are_deterministic_in_their_seed() {
 }
 
 #[test]
+fn a_task_network_has_the_decoder_its_task_declares() {
+    use crate::spec::{OutputKind, OutputShape, TaskSpec};
+    let dev = Cpu::default();
+    let mut spec = TaskSpec {
+        name: "gloss",
+        type_name: "Gloss",
+        aliases: &[],
+        domain: "gloss",
+        output: OutputShape::new(OutputKind::Dense, 3),
+        loss: LossKind::L1,
+        views: 1,
+        label_cost: 1.0,
+        importance: 1.0,
+        decoder: "PixelDecoder",
+        decoder_shape: DecoderShape::PRESET,
+        doc: "",
+    };
+    let standard = Network::for_task(&dev, &arch(), &spec, 0).unwrap();
+    let layout = OutputLayout::PerPixel { channels: 3 };
+    let preset = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 0).unwrap();
+    assert_eq!(standard.num_params(), preset.num_params());
+    assert_eq!(standard.head.blocks.len(), arch().decoder_depth);
+
+    spec.decoder_shape = DecoderShape {
+        blocks: Some(2),
+        width_factor: 2,
+    };
+    let custom = Network::for_task(&dev, &arch(), &spec, 0).unwrap();
+    assert_eq!(custom.head.blocks.len(), 2);
+    assert_eq!(custom.head.input.output(), 2 * arch().decoder_width);
+    // The encoder is the one every task shares.
+    assert_eq!(custom.encoder.num_params(), standard.encoder.num_params());
+    let x: Tensor<(usize, usize), f32, Cpu> = dev.zeros_like(&(2 * 4, arch().patch_values()));
+    assert_eq!(custom.forward(x, 2).unwrap().shape(), &(8, 3 * 16));
+
+    spec.decoder_shape.width_factor = 0;
+    assert!(matches!(
+        Network::for_task(&dev, &arch(), &spec, 0),
+        Err(ModelError::Arch(_))
+    ));
+}
+
+#[test]
 fn bad_batches_are_errors() {
     let dev = Cpu::default();
-    let net = Network::task(&dev, &arch(), 1, OutputLayout::PerImage { outputs: 2 }, 0).unwrap();
+    let net = Network::task(
+        &dev,
+        &arch(),
+        1,
+        OutputLayout::PerImage { outputs: 2 },
+        DecoderShape::PRESET,
+        0,
+    )
+    .unwrap();
     let x: Tensor<(usize, usize), f32, Cpu> = dev.zeros_like(&(5, arch().patch_values()));
     assert!(matches!(net.forward(x, 2), Err(ModelError::Batch(_))));
     let bad = Arch { patch: 3, ..arch() };

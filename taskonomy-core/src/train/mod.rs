@@ -36,7 +36,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::data::rng::{derive_seed, hash_str};
-use crate::spec::{Dictionary, TaskSpec};
+use crate::spec::{DecoderShape, Dictionary, TaskSpec};
 
 pub use data::{DataError, Dataset, Images, InMemoryDataset, Labels, Split, TaskSamples};
 pub use fit::{Curve, Schedule};
@@ -162,16 +162,34 @@ pub struct TaskKey {
     pub loss: String,
     /// Views per sample.
     pub views: usize,
+    /// The declared decoder's shape, when it is not the preset's (so that the keys of tasks with a
+    /// standard decoder do not change with this field's introduction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<DecoderKey>,
+}
+
+/// A decoder shape as it enters artifact keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecoderKey {
+    /// Mixer blocks, when not the preset's.
+    pub blocks: Option<usize>,
+    /// Width relative to the preset's decoder.
+    pub width_factor: usize,
 }
 
 impl TaskKey {
     /// The key fields of `spec`.
     pub fn of(spec: &TaskSpec) -> Self {
+        let shape = spec.decoder_shape;
         TaskKey {
             name: spec.name.into(),
             output: spec.output.to_string(),
             loss: spec.loss.to_string(),
             views: spec.views,
+            decoder: (shape != DecoderShape::PRESET).then_some(DecoderKey {
+                blocks: shape.blocks,
+                width_factor: shape.width_factor,
+            }),
         }
     }
 }

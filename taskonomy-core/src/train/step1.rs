@@ -150,11 +150,10 @@ fn train_one<D: Kernels>(
     let test_inputs = PixelInputs::new(&test, arch, spec.views);
 
     artifact.begin()?;
-    let mut network = Network::task(
+    let mut network = Network::for_task(
         ctx.dev,
         arch,
-        spec.views,
-        layout,
+        spec,
         seed_for(ctx.seed, "task", &[spec.name]),
     )?;
     let bar = ctx
@@ -219,13 +218,7 @@ pub(crate) fn load_task_network<D: Kernels>(
             )
             .into());
     }
-    let mut network = Network::task(
-        ctx.dev,
-        &ctx.settings.arch,
-        spec.views,
-        OutputLayout::of(spec.output),
-        0,
-    )?;
+    let mut network = Network::for_task(ctx.dev, &ctx.settings.arch, spec, 0)?;
     params::load_safetensors(&mut network, &artifact.path("weights.safetensors"))?;
     Ok((network, key))
 }

@@ -136,6 +136,7 @@ impl SpecFields<'_> {
                 label_cost: #label_cost,
                 importance: #importance,
                 decoder: <#decoder as #runtime::decoder::DecoderInfo>::NAME,
+                decoder_shape: <#decoder as #runtime::decoder::DecoderInfo>::SHAPE,
                 doc: #doc,
             }
         }

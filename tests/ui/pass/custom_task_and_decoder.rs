@@ -2,10 +2,11 @@
 use taskonomy::prelude::*;
 use taskonomy::tasks::{Depth, SurfaceNormals};
 
-/// A decoder for three-channel dense outputs.
+/// A decoder for three-channel dense outputs, deeper than the preset's.
 pub struct GlossDecoder;
 impl DecoderInfo for GlossDecoder {
     const NAME: &'static str = "GlossDecoder";
+    const SHAPE: DecoderShape = DecoderShape { blocks: Some(3), width_factor: 1 };
 }
 impl Decoder<Dense<3>> for GlossDecoder {}
 
@@ -32,6 +33,8 @@ fn main() {
     assert_eq!(Shiny::TARGETS, [Shiny::Gloss, Shiny::Depth]);
     let gloss = Shiny::from_name("specularity").unwrap().spec();
     assert_eq!(gloss.decoder, "GlossDecoder");
+    assert_eq!(gloss.decoder_shape.blocks, Some(3));
+    assert_eq!(Shiny::Depth.spec().decoder_shape, DecoderShape::PRESET);
     assert_eq!((gloss.label_cost, gloss.importance), (3.5, 2.0));
     assert_eq!(gloss.summary(), "Specular gloss, per pixel.");
     assert_eq!(Shiny::from_name("rgb2sfnorm"), Some(Shiny::SurfaceNormals));
