@@ -9,6 +9,11 @@ use taskonomy_core::data::labels::ViewLabels;
 use taskonomy_core::data::render::{render, RenderOptions};
 use taskonomy_core::data::scene::Scene;
 
+// The allocator of the `taskonomy` binary, so that the figure is the one `taskonomy render` gets: it
+// keeps freed pages, where the system allocator maps and unmaps every label buffer of 128 KiB or more.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn views(size: usize) -> Vec<(Scene, PlannedView)> {
     (0..4u64)
         .flat_map(|i| {

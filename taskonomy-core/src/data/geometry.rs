@@ -110,10 +110,28 @@ impl Aabb {
     }
 }
 
-/// Entry and exit distances of a ray through the slabs of an axis-aligned box, and the axes they come from.
+/// Entry and exit distances of a ray through the slabs of an axis-aligned box: the comparisons of
+/// [`slabs_with_axes`] without keeping the axes, for the bounding-box tests that every ray makes.
 fn slabs(ray: &Ray, min: Vec3, max: Vec3) -> (f64, f64) {
-    let (e, x) = slabs_with_axes(ray, min, max);
-    (e.0, x.0)
+    #[inline(always)]
+    fn slab(min: f64, max: f64, origin: f64, inv: f64, enter: &mut f64, exit: &mut f64) {
+        let a = (min - origin) * inv;
+        let b = (max - origin) * inv;
+        // A NaN (origin exactly on a slab of a parallel ray) must not win a comparison.
+        let (near, far) = if a <= b { (a, b) } else { (b, a) };
+        if near > *enter {
+            *enter = near;
+        }
+        if far < *exit {
+            *exit = far;
+        }
+    }
+    let (mut enter, mut exit) = (f64::NEG_INFINITY, f64::INFINITY);
+    let (o, inv) = (ray.origin, ray.inv_dir);
+    slab(min.x, max.x, o.x, inv.x, &mut enter, &mut exit);
+    slab(min.y, max.y, o.y, inv.y, &mut enter, &mut exit);
+    slab(min.z, max.z, o.z, inv.z, &mut enter, &mut exit);
+    (enter, exit)
 }
 
 /// As [`slabs`], returning `(t_enter, axis_enter)` and `(t_exit, axis_exit)`.
