@@ -23,7 +23,7 @@ use crate::device::{dispatch, OnDevice};
                         taskonomy run --transitive          # also measure s → i → t against s → t"
 )]
 pub struct RunArgs {
-    /// Sizes and schedules: `tiny` (minutes, for tests), `small` (all 26 tasks in about half an hour on
+    /// Sizes and schedules: `tiny` (minutes, for tests), `small` (all 26 tasks in under half an hour on
     /// two cores), `paper` (the paper's proportions, for a GPU).
     #[arg(long, default_value = "small")]
     preset: Preset,
