@@ -10,9 +10,11 @@
 //! 3. the first-order readout `i → t` trained in step II reads the predicted representation, and its
 //!    per-image test losses are compared with the direct readout `s → t`'s on the same images.
 //!
-//! A pair's score is the fraction of test images on which the detour wins (ties half). The mappings are
-//! artifacts of the run folder (a mapping serves every target that shares its intermediate); scoring a
-//! path is inference only, so it is recomputed each time.
+//! A pair's score is the fraction of test images on which the detour wins (ties half). The intermediate is
+//! chosen on the same test images, which favours the detour: a verdict that it does not help is
+//! conservative. The mappings and their predictions are artifacts of the run folder (a mapping serves
+//! every target that shares its intermediate); scoring a path is inference only, so it is recomputed each
+//! time.
 
 use std::collections::BTreeMap;
 
@@ -27,7 +29,7 @@ use super::{
     save_trained, seed_for, Context, Split, TaskSet, TestLosses, TrainError, STAGE_VERSION,
 };
 use crate::model::{params, Arch, Head, Kernels, OutputLayout};
-use crate::spec::LossKind;
+use crate::spec::{LossKind, TaskSpec};
 use crate::store::{f32_bytes, read_f32};
 
 /// One transitive path and how it fared against the direct transfer.
@@ -136,9 +138,8 @@ pub fn transitive<D: Kernels>(
     records: &[TransferRecord],
 ) -> Result<Transitive, TrainError> {
     let keys = reps_keys(ctx, tasks)?;
+    let arch = &ctx.settings.arch;
     let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
-    // The predicted test representations of each mapping `(source, intermediate)`.
-    let mut predicted: BTreeMap<(String, String), Vec<f32>> = BTreeMap::new();
     let mut paths = Vec::new();
 
     let pairs: usize = tasks
@@ -163,8 +164,10 @@ pub fn transitive<D: Kernels>(
         let loss = LossSpec {
             loss: spec.loss,
             layout: OutputLayout::of(spec.output),
-            image_size: ctx.settings.arch.image_size,
+            image_size: arch.image_size,
         };
+        // The step-II readouts `i → t` of this target's intermediates.
+        let mut readouts: BTreeMap<&str, Head<D>> = BTreeMap::new();
         for direct in &first {
             let source = direct.sources[0].as_str();
             let Some(intermediate) = intermediate_for(&ranked, source, target) else {
@@ -177,30 +180,19 @@ pub fn transitive<D: Kernels>(
                     reps.insert(task.to_owned(), cached);
                 }
             }
-            let mapping = (source.to_owned(), intermediate.to_owned());
-            if !predicted.contains_key(&mapping) {
-                let values =
-                    map_representations(ctx, &reps[source], &reps[intermediate], &mapping)?;
-                predicted.insert(mapping.clone(), values);
+            let predicted = map_representations(
+                ctx,
+                (source, &reps[source]),
+                (intermediate, &reps[intermediate]),
+            )?;
+            if !readouts.contains_key(intermediate) {
+                let readout = first_order_readout(ctx, spec, records, intermediate)?;
+                readouts.insert(intermediate, readout);
             }
-            let via = records
-                .iter()
-                .find(|r| r.target == target && r.sources == [intermediate])
-                .ok_or_else(|| {
-                    TrainError::Config(format!(
-                        "no first-order transfer {intermediate} → {target} among step II's records"
-                    ))
-                })?;
-            let artifact = ctx.run.transfer(target, &via.label(), &via.key);
-            let arch = &ctx.settings.arch;
-            let mut readout =
-                Head::readout(ctx.dev, arch, spec.views * arch.bottleneck, loss.layout, 0)?;
-            params::load_safetensors(&mut readout, &artifact.path("weights.safetensors"))?;
-            let inputs = one_source(&predicted[&mapping], &test.views, arch);
             let detour = evaluate(
                 ctx.dev,
-                &readout,
-                &inputs,
+                &readouts[intermediate],
+                &one_source(&predicted, &test.views, arch),
                 &targets,
                 loss,
                 ctx.settings.eval_batch,
@@ -224,6 +216,33 @@ pub fn transitive<D: Kernels>(
     let result = Transitive { paths };
     crate::store::write_atomic(&ctx.run.file("transitive.csv"), result.to_csv().as_bytes())?;
     Ok(result)
+}
+
+/// The trained first-order readout `source → target` of step II.
+fn first_order_readout<D: Kernels>(
+    ctx: &Context<'_, D>,
+    spec: &TaskSpec,
+    records: &[TransferRecord],
+    source: &str,
+) -> Result<Head<D>, TrainError> {
+    let record = records
+        .iter()
+        .find(|r| r.target == spec.name && r.sources == [source])
+        .ok_or_else(|| {
+            TrainError::Config(format!(
+                "no first-order transfer {source} → {} among step II's records",
+                spec.name
+            ))
+        })?;
+    let arch = &ctx.settings.arch;
+    let layout = OutputLayout::of(spec.output);
+    let mut readout = Head::readout(ctx.dev, arch, spec.views * arch.bottleneck, layout, 0)?;
+    let weights = ctx
+        .run
+        .transfer(spec.name, &record.label(), &record.key)
+        .path("weights.safetensors");
+    params::load_safetensors(&mut readout, &weights)?;
+    Ok(readout)
 }
 
 /// The first-order transfers into `target` from real sources other than the target itself.
@@ -257,9 +276,8 @@ fn mean(losses: &[f32]) -> f64 {
 /// the transfer views (or read from the run folder).
 fn map_representations<D: Kernels>(
     ctx: &Context<'_, D>,
-    source: &CachedReps,
-    intermediate: &CachedReps,
-    (source_name, intermediate_name): &(String, String),
+    (source_name, source): (&str, &CachedReps),
+    (intermediate_name, intermediate): (&str, &CachedReps),
 ) -> Result<Vec<f32>, TrainError> {
     let settings = ctx.settings;
     let arch = &settings.arch;
