@@ -2,11 +2,11 @@
 
 use clap::Args;
 use taskonomy::model::Kernels;
-use taskonomy::store::RunFolder;
-use taskonomy::train::{measure, Context, Progress, RunManifest, TaskSet};
+use taskonomy::train::{measure, Context, TaskSet};
 
-use crate::device::{dispatch, OnDevice};
-use crate::train::{task_set, RunFolderArgs};
+use crate::device::dispatch;
+use crate::stage::{InRunFolder, Stage};
+use crate::train::RunFolderArgs;
 
 /// Compute, per target, the tournament of every transfer and baseline on the test images and their AHP
 /// affinities, and write `affinities.csv`, `wins_vs_task.csv` (Quality) and `wins_vs_pixels.csv` (Gain)
@@ -21,43 +21,15 @@ pub struct AffinitiesArgs {
 
 /// Runs the subcommand.
 pub fn run(args: AffinitiesArgs) -> anyhow::Result<()> {
-    let folder = RunFolder::open(&args.run.out)?;
-    let manifest = RunManifest::read(&folder)?;
-    let tasks = task_set(&manifest.tasks)?;
-    manifest.check_tasks(&tasks)?;
-    dispatch(
-        args.run.device,
-        Affinities {
-            folder,
-            manifest,
-            tasks,
-            progress: args.run.progress(),
-        },
-    )
+    dispatch(args.run.device, InRunFolder::open(&args.run, Affinities)?)
 }
 
-struct Affinities {
-    folder: RunFolder,
-    manifest: RunManifest,
-    tasks: TaskSet,
-    progress: Progress,
-}
+/// Step III's input.
+struct Affinities;
 
-impl OnDevice for Affinities {
-    type Output = ();
-    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<()> {
-        let data = self
-            .manifest
-            .open_data(&self.folder, &self.tasks, &self.progress)?;
-        let ctx = Context {
-            dev,
-            run: &self.folder,
-            data: &data,
-            settings: &self.manifest.settings,
-            seed: self.manifest.seed,
-            progress: self.progress.clone(),
-        };
-        let tables = measure(&ctx, &self.tasks)?;
+impl Stage for Affinities {
+    fn run<D: Kernels>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
+        let tables = measure(ctx, tasks)?;
         println!("{:<24} top sources by affinity", "target");
         for target in tables.affinities.targets() {
             let mut rows: Vec<_> = tables
@@ -75,7 +47,7 @@ impl OnDevice for Affinities {
             println!("{target:<24} {}", top.join(", "));
         }
         for name in ["affinities.csv", "wins_vs_task.csv", "wins_vs_pixels.csv"] {
-            eprintln!("wrote {}", self.folder.file(name).display());
+            eprintln!("wrote {}", ctx.run.file(name).display());
         }
         Ok(())
     }

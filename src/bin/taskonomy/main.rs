@@ -16,6 +16,7 @@ mod plan;
 mod render;
 mod run;
 mod show;
+mod stage;
 mod tasks;
 mod train;
 mod transfer;

@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use taskonomy::model::{DeviceKind, Kernels};
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{train_tasks, Context, DataSource, Preset, Progress, RunManifest, TaskSet};
 
-use crate::device::{dispatch, OnDevice};
+use crate::device::dispatch;
+use crate::stage::{InRunFolder, Stage};
 
 /// Where a run lives and what the networks run on, for every stage subcommand.
 #[derive(Debug, Args)]
@@ -124,39 +124,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     dispatch(
         args.run.device,
-        Train {
+        InRunFolder {
             folder,
             manifest,
             tasks,
             progress: args.run.progress(),
+            stage: Train,
         },
     )
 }
 
-struct Train {
-    folder: RunFolder,
-    manifest: RunManifest,
-    tasks: TaskSet,
-    progress: Progress,
-}
+/// Step I.
+struct Train;
 
-impl OnDevice for Train {
-    type Output = ();
-    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<()> {
-        let data = self
-            .manifest
-            .open_data(&self.folder, &self.tasks, &self.progress)
-            .context("preparing the data")?;
-        let ctx = Context {
-            dev,
-            run: &self.folder,
-            data: &data,
-            settings: &self.manifest.settings,
-            seed: self.manifest.seed,
-            progress: self.progress.clone(),
-        };
+impl Stage for Train {
+    fn run<D: Kernels>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
-        let records = train_tasks(&ctx, &self.tasks)?;
+        let records = train_tasks(ctx, tasks)?;
         println!("{:<24} {:>12}  status", "task", "test loss");
         for r in &records {
             let status = if r.reused { "up to date" } else { "trained" };
@@ -165,7 +149,7 @@ impl OnDevice for Train {
         eprintln!(
             "step I done in {:.1} s; next: taskonomy transfer --out {}",
             started.elapsed().as_secs_f64(),
-            self.folder.root().display()
+            ctx.run.root().display()
         );
         Ok(())
     }
