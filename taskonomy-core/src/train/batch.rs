@@ -363,3 +363,50 @@ pub fn load_samples(
     samples.check(task, data.image_size(), views.count(), split)?;
     Ok(samples)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three views of 2 tokens × 2 channels; value = 100·view + 10·token + channel.
+    fn reps(offset: f32) -> Vec<f32> {
+        (0..3)
+            .flat_map(|v| {
+                (0..2).flat_map(move |t| (0..2).map(move |c| (100 * v + 10 * t + c) as f32))
+            })
+            .map(|x| x + offset)
+            .collect()
+    }
+
+    #[test]
+    fn readout_rows_gather_each_tokens_sources_and_views() {
+        let (a, b) = (reps(0.0), reps(0.5));
+        let single_views = [vec![2], vec![0]];
+        let one = RepInputs {
+            reps: vec![&a],
+            views: &single_views,
+            tokens: 2,
+            rep_width: 2,
+        };
+        assert_eq!(
+            one.rows(&[0, 1]),
+            [200.0, 201.0, 210.0, 211.0, 0.0, 1.0, 10.0, 11.0]
+        );
+        // Two sources of a two-view sample: per token, source a's views then source b's.
+        let pairs = [vec![1, 2]];
+        let two = RepInputs {
+            reps: vec![&a, &b],
+            views: &pairs,
+            tokens: 2,
+            rep_width: 2,
+        };
+        assert_eq!(two.width(), 8);
+        assert_eq!(
+            two.rows(&[0]),
+            [
+                100.0, 101.0, 200.0, 201.0, 100.5, 101.5, 200.5, 201.5, //
+                110.0, 111.0, 210.0, 211.0, 110.5, 111.5, 210.5, 211.5,
+            ]
+        );
+    }
+}
