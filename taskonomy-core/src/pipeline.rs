@@ -22,7 +22,7 @@ use crate::eval::{
 use crate::model::{DeviceKind, Kernels};
 use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
 use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
-use crate::store::{write_json, RunFolder, StoreError};
+use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::{
     measure, train_tasks, transfer, transitive, Context, DataSource, Preset, Progress, RunManifest,
     Settings, TaskSet, TrainError, TransferRecord, Transitive,
@@ -182,7 +182,16 @@ pub fn run<D: Kernels>(
     let run = RunFolder::create(&config.out)?;
 
     clock.begin(DATA);
-    let manifest = manifest(config);
+    // The record of the run, which the stage commands read too.
+    let manifest = RunManifest::new(
+        config.preset.name(),
+        config.settings.clone(),
+        config.seed,
+        config.device,
+        config.dataset.as_deref(),
+        &config.dictionary,
+        &config.tasks,
+    );
     manifest.write(&run)?;
     let data = manifest.open_data(&run, &config.tasks, &progress)?;
 
@@ -208,6 +217,7 @@ pub fn run<D: Kernels>(
     let tables = measure(&ctx, &config.tasks)?;
 
     clock.begin(STEP_IV);
+    let candidates = candidate_sources(config);
     let wins = WinRates {
         vs_self: tables.wins_vs_task.clone(),
         vs_scratch: tables.wins_vs_pixels.clone(),
@@ -215,29 +225,14 @@ pub fn run<D: Kernels>(
     let options = PlanOptions {
         max_order: config.max_order,
         own_supervision: OwnSupervision::One,
-        sources: Some(candidate_sources(config)),
+        sources: Some(candidates.clone()),
         targets: None,
-        importance: config
-            .tasks
-            .specs
-            .iter()
-            .filter(|s| config.tasks.targets.contains(&s.name))
-            .map(|s| (s.name.to_owned(), s.importance))
-            .collect(),
-        cost: config
-            .tasks
-            .specs
-            .iter()
-            .filter(|s| config.tasks.sources.contains(&s.name))
-            .map(|s| (s.name.to_owned(), s.label_cost))
-            .collect(),
+        importance: spec_values(&config.tasks, &config.tasks.targets, |s| s.importance),
+        cost: spec_values(&config.tasks, &config.tasks.sources, |s| s.label_cost),
     };
     let problem = Problem::new(&tables.affinities, &options)?;
     let plans_dir = run.root().join("plans");
-    std::fs::create_dir_all(&plans_dir).map_err(|source| StoreError::Io {
-        path: plans_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&plans_dir).map_err(io_error(&plans_dir))?;
     let mut plans = Vec::new();
     for point in problem.sweep(config.budgets.iter().copied(), Default::default()) {
         let Some(plan) = point?.plan else { continue };
@@ -252,10 +247,15 @@ pub fn run<D: Kernels>(
     }
 
     clock.begin(EVALUATION);
-    let candidates = candidate_sources(config);
     let mut budgets = Vec::new();
+    // The best single source does not depend on the budget: found once, shown at every budget.
+    let mut best_single = None;
     for plan in plans {
         let evaluation = evaluate(&plan, &wins, "taxonomy")?;
+        let single = match &best_single {
+            Some(baseline) => baseline,
+            None => best_single.insert(best_single_source_baseline(&problem, &candidates, &wins)?),
+        };
         let baselines = vec![
             random_sources_baseline(
                 &problem,
@@ -265,7 +265,7 @@ pub fn run<D: Kernels>(
                 config.seed,
                 &wins,
             )?,
-            best_single_source_baseline(&problem, &candidates, &wins)?,
+            single.clone(),
         ];
         budgets.push(BudgetResult {
             plan,
@@ -323,6 +323,20 @@ fn check(config: &RunConfig) -> Result<(), RunError> {
     Ok(())
 }
 
+/// `value` of the spec of every task of `tasks` named in `names`, by name.
+fn spec_values(
+    tasks: &TaskSet,
+    names: &[&str],
+    value: fn(&crate::spec::TaskSpec) -> f64,
+) -> BTreeMap<String, f64> {
+    tasks
+        .specs
+        .iter()
+        .filter(|s| names.contains(&s.name))
+        .map(|s| (s.name.to_owned(), value(s)))
+        .collect()
+}
+
 /// The sources the planner may choose: every source task but the novel ones.
 fn candidate_sources(config: &RunConfig) -> Vec<String> {
     config
@@ -332,33 +346,6 @@ fn candidate_sources(config: &RunConfig) -> Vec<String> {
         .filter(|s| !config.novel.iter().any(|n| n == *s))
         .map(|s| s.to_string())
         .collect()
-}
-
-/// The record of the run, written to `manifest.json` (the stage commands read it too).
-fn manifest(config: &RunConfig) -> RunManifest {
-    let data = match &config.dataset {
-        Some(path) => DataSource::Folder { path: path.clone() },
-        None => DataSource::Synthetic {
-            scenes: config.settings.scenes,
-            size: config.settings.arch.image_size,
-            seed: config.seed,
-        },
-    };
-    RunManifest {
-        preset: config.preset.name().into(),
-        settings: config.settings.clone(),
-        seed: config.seed,
-        device: config.device,
-        data,
-        dictionary: config.dictionary.clone(),
-        tasks: config
-            .tasks
-            .specs
-            .iter()
-            .map(|s| s.name.to_owned())
-            .collect(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    }
 }
 
 /// First-order transfers' mean test losses divided by the best (lowest) into the same target.
@@ -388,29 +375,31 @@ fn relative_losses(records: &[TransferRecord]) -> Result<Transfers, TransfersErr
 }
 
 /// Every network's loss curve, as drawn by the training stages: the task networks' `(task, svg)` and
-/// the readouts' `(target, sources, svg)`.
+/// the readouts' `(target, sources, svg file)`.
 #[allow(clippy::type_complexity)]
 fn loss_curves(
     run: &RunFolder,
     networks: &[crate::train::TaskNetworkRecord],
     transfers: &[TransferRecord],
-) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
-    let read = |path: PathBuf| std::fs::read_to_string(path).ok();
+) -> (Vec<(String, String)>, Vec<(String, String, PathBuf)>) {
     let tasks = networks
         .iter()
         .filter_map(|n| {
-            read(run.task(&n.task, &n.key).path("curve.svg")).map(|svg| (n.task.clone(), svg))
+            let path = run.task(&n.task, &n.key).path("curve.svg");
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|svg| (n.task.clone(), svg))
         })
         .collect();
     let readouts = transfers
         .iter()
-        .filter_map(|t| {
-            read(
-                run.transfer(&t.target, &t.label(), &t.key)
-                    .path("curve.svg"),
-            )
-            .map(|svg| (t.target.clone(), t.label(), svg))
+        .map(|t| {
+            let path = run
+                .transfer(&t.target, &t.label(), &t.key)
+                .path("curve.svg");
+            (t.target.clone(), t.label(), path)
         })
+        .filter(|(_, _, path)| path.is_file())
         .collect();
     (tasks, readouts)
 }

@@ -64,9 +64,9 @@ pub struct ReportInput {
     pub notes: Vec<(String, String)>,
     /// Loss curves of the task networks as `(task, SVG document)`, shown in the page.
     pub task_curves: Vec<(String, String)>,
-    /// Loss curves of the transfer readouts as `(target, sources, SVG document)`: hundreds of them in a
-    /// full run, so they are written beside the page and linked from a table, not drawn in it.
-    pub transfer_curves: Vec<(String, String, String)>,
+    /// Loss curves of the transfer readouts as `(target, sources, SVG file)`: hundreds of them in a
+    /// full run, so they are copied beside the page and linked from a table, not drawn in it.
+    pub transfer_curves: Vec<(String, String, PathBuf)>,
     /// Transitive transfer, when it was measured.
     pub transitive: Option<Transitive>,
 }
@@ -87,13 +87,11 @@ pub enum ReportError {
     Cluster(#[from] ClusterError),
 }
 
-/// A figure: its file name under `figures/`, caption and SVG document, and whether the page draws it
-/// (otherwise it only links to it).
+/// A figure: its file name under `figures/`, caption and SVG document.
 struct Figure {
     file: String,
     caption: String,
     svg: String,
-    inline: bool,
 }
 
 /// Writes `dir/report.html` and `dir/figures/*.svg`; returns the report's path.
@@ -116,7 +114,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         "Task affinities".into(),
         vec![
             Figure {
-                inline: true,
                 file: "affinity_before_ahp.svg".into(),
                 caption:
                     "Before AHP: each first-order transfer's mean test loss relative to the best \
@@ -130,7 +127,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
                 ),
             },
             Figure {
-                inline: true,
                 file: "affinity_after_ahp.svg".into(),
                 caption:
                     "After AHP: each target's affinities divided by its best source's (1 = best; \
@@ -144,7 +140,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
                 ),
             },
             Figure {
-                inline: true,
                 file: "similarity_tree.svg".into(),
                 caption: "Task similarity tree: tasks clustered by their transfer-out affinities \
                           (average linkage, cosine distance)."
@@ -160,7 +155,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             .budgets
             .iter()
             .map(|result| Figure {
-                inline: true,
                 file: format!("taxonomy_budget_{}.svg", budget_label(result.plan.budget)),
                 caption: format!(
                     "Taxonomy at budget {}: {} source(s), objective {:.4}.",
@@ -182,7 +176,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         sections.push((
             "Transitive transfer".into(),
             vec![Figure {
-                inline: true,
                 file: "transitive.svg".into(),
                 caption: "Win rate of s → i → t over the direct s → t on the test images (above 0.5: \
                           the detour through the intermediate i, the target's best other source, wins)."
@@ -200,19 +193,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
                 file: format!("loss_task_{}.svg", file_stem(task)),
                 caption: format!("Training loss of the task network for {task}."),
                 svg: svg.clone(),
-                inline: true,
             })
-            .chain(
-                input
-                    .transfer_curves
-                    .iter()
-                    .map(|(target, sources, svg)| Figure {
-                        file: transfer_curve_file(target, sources),
-                        caption: format!("Training loss of the readout {sources} → {target}."),
-                        svg: svg.clone(),
-                        inline: false,
-                    }),
-            )
             .collect();
         sections.push((
             "Loss curves".into(),
@@ -226,6 +207,10 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             std::fs::write(&path, &figure.svg)
                 .map_err(|source| ReportError::Io { path, source })?;
         }
+    }
+    for (target, sources, curve) in &input.transfer_curves {
+        let path = figures_dir.join(transfer_curve_file(target, sources));
+        std::fs::copy(curve, &path).map_err(|source| ReportError::Io { path, source })?;
     }
     let html = page(input, &sections);
     let path = dir.join("report.html");
@@ -316,12 +301,7 @@ impl FirstOrder {
         values: &BTreeMap<(String, String), f64>,
         lower_is_better: bool,
     ) -> String {
-        let mut columns: Vec<String> = order
-            .iter()
-            .filter(|t| self.targets.contains(t))
-            .cloned()
-            .collect();
-        columns.extend(self.targets.iter().filter(|t| !order.contains(t)).cloned());
+        let columns = in_order(order, self.targets.iter().map(String::as_str));
         let cells: Vec<Vec<Option<f64>>> = order
             .iter()
             .map(|s| {
@@ -440,7 +420,6 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
         );
     vec![
         Figure {
-            inline: true,
             file: "gain.svg".into(),
             caption:
                 "Gain per target: win rate against a network trained from scratch on the same \
@@ -449,7 +428,6 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             svg: per_budget(|t| t.gain, "Gain per target", "win rate vs. scratch"),
         },
         Figure {
-            inline: true,
             file: "quality.svg".into(),
             caption: "Quality per target: win rate against the fully supervised network (0.5: as \
                       good as full supervision)."
@@ -461,7 +439,6 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             ),
         },
         Figure {
-            inline: true,
             file: "mean_scores.svg".into(),
             caption: "Mean Gain and Quality of the taxonomy and of the baselines with the same \
                       supervision."
@@ -469,7 +446,6 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             svg: means.size(760.0, 400.0).to_svg(),
         },
         Figure {
-            inline: true,
             file: "objective.svg".into(),
             caption: "The planner's objective against the supervision budget.".into(),
             svg: objective.to_svg(),
@@ -491,7 +467,7 @@ fn transfer_curve_file(target: &str, sources: &str) -> String {
 }
 
 /// Links to every readout's loss curve: one row per target, one link per transfer into it.
-fn transfer_curve_table(curves: &[(String, String, String)]) -> String {
+fn transfer_curve_table(curves: &[(String, String, PathBuf)]) -> String {
     if curves.is_empty() {
         return String::new();
     }
@@ -686,7 +662,7 @@ fn page(input: &ReportInput, sections: &[(String, Vec<Figure>, String)]) -> Stri
             escape(title)
         );
         html.push_str(table);
-        for figure in figures.iter().filter(|f| f.inline) {
+        for figure in figures {
             let _ = writeln!(
                 html,
                 "<figure><div class=\"figure\">{}</div><figcaption>{} <a href=\"figures/{}\">SVG</a></figcaption></figure>",
@@ -709,25 +685,28 @@ fn page(input: &ReportInput, sections: &[(String, Vec<Figure>, String)]) -> Stri
     html
 }
 
+/// The distinct `names`: those in `order` first, in that order, then the others, sorted.
+fn in_order<'a>(order: &[String], names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let names: BTreeSet<&str> = names.into_iter().collect();
+    let mut out: Vec<String> = order
+        .iter()
+        .filter(|t| names.contains(t.as_str()))
+        .cloned()
+        .collect();
+    out.extend(
+        names
+            .into_iter()
+            .filter(|n| !order.iter().any(|o| o == n))
+            .map(str::to_owned),
+    );
+    out
+}
+
 /// Sources × targets, each cell the win rate of the source's detour into the target; tasks in `order`
 /// (the similarity tree's), then any others.
 fn transitive_heat_map(transitive: &Transitive, order: &[String]) -> String {
-    let ordered = |names: BTreeSet<&str>| -> Vec<String> {
-        let mut out: Vec<String> = order
-            .iter()
-            .filter(|t| names.contains(t.as_str()))
-            .cloned()
-            .collect();
-        out.extend(
-            names
-                .into_iter()
-                .filter(|n| !order.iter().any(|o| o == n))
-                .map(str::to_owned),
-        );
-        out
-    };
-    let rows = ordered(transitive.paths.iter().map(|p| p.source.as_str()).collect());
-    let columns = ordered(transitive.paths.iter().map(|p| p.target.as_str()).collect());
+    let rows = in_order(order, transitive.paths.iter().map(|p| p.source.as_str()));
+    let columns = in_order(order, transitive.paths.iter().map(|p| p.target.as_str()));
     let cells = rows
         .iter()
         .map(|s| {
@@ -873,7 +852,7 @@ mod tests {
             budgets,
             notes: vec![("Novel tasks".into(), "none held out".into())],
             task_curves: vec![("a".into(), LineChart::new("a").to_svg())],
-            transfer_curves: vec![("b".into(), "a+c".into(), LineChart::new("a+c → b").to_svg())],
+            transfer_curves: Vec::new(),
             transitive: Some(Transitive {
                 paths: vec![crate::train::TransitivePath {
                     source: "c".into(),
@@ -891,7 +870,13 @@ mod tests {
     fn the_report_embeds_every_figure_and_writes_it_beside() {
         let dir = std::env::temp_dir().join(format!("taskonomy-report-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let path = write_report(&dir, &input()).unwrap();
+        // A readout's curve, as a run folder holds it.
+        let curve = dir.join("run").join("curve.svg");
+        std::fs::create_dir_all(curve.parent().unwrap()).unwrap();
+        std::fs::write(&curve, LineChart::new("a+c → b").to_svg()).unwrap();
+        let mut input = input();
+        input.transfer_curves = vec![("b".into(), "a+c".into(), curve)];
+        let path = write_report(&dir, &input).unwrap();
         let html = std::fs::read_to_string(&path).unwrap();
         let figures: Vec<String> = std::fs::read_dir(dir.join("figures"))
             .unwrap()

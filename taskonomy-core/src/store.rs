@@ -78,7 +78,7 @@ pub enum StoreError {
     },
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_owned(),
         source,
@@ -231,11 +231,6 @@ impl Artifact {
         Artifact { dir }
     }
 
-    /// The folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// A file of the artifact.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
@@ -278,13 +273,21 @@ impl Artifact {
         write_json(&self.path(DONE), description)
     }
 
-    /// An error saying this artifact is missing, with what produces it.
-    pub fn missing(&self, what: impl Into<String>, hint: impl Into<String>) -> StoreError {
-        StoreError::Missing {
+    /// Nothing when the artifact is complete; otherwise an error saying that `what` is missing, with
+    /// `hint` on what produces it.
+    pub fn require_done(
+        &self,
+        what: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Result<(), StoreError> {
+        if self.is_done() {
+            return Ok(());
+        }
+        Err(StoreError::Missing {
             what: what.into(),
             path: self.dir.clone(),
             hint: hint.into(),
-        }
+        })
     }
 }
 

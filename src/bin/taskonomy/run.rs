@@ -7,10 +7,10 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 use taskonomy::model::{DeviceKind, Kernels};
 use taskonomy::pipeline::{self, RunConfig, RunSummary, StageStart};
-use taskonomy::tasks::Taskonomy;
-use taskonomy::train::{Preset, Progress, TaskSet};
+use taskonomy::train::{Preset, Progress};
 
 use crate::device::{dispatch, OnDevice};
+use crate::train::parse_tasks;
 
 /// Run the whole Taskonomy method: render the synthetic scenes, train the task networks, train the
 /// transfers, compute affinities, plan taxonomies over a range of budgets, evaluate them and write a
@@ -119,13 +119,7 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         settings.max_order = order;
         settings.top_k = settings.top_k.max(order);
     }
-    let all = TaskSet::of::<Taskonomy>();
-    let tasks = if args.tasks == "all" {
-        all
-    } else {
-        let names: Vec<String> = args.tasks.split(',').map(|s| s.trim().to_owned()).collect();
-        all.only(&names)?
-    };
+    let tasks = parse_tasks(&args.tasks)?;
     let novel = args
         .novel
         .iter()

@@ -6,7 +6,7 @@ use clap::Args;
 use taskonomy::model::{DeviceKind, Kernels};
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
-use taskonomy::train::{train_tasks, Context, DataSource, Preset, Progress, RunManifest, TaskSet};
+use taskonomy::train::{train_tasks, Context, Preset, Progress, RunManifest, TaskSet};
 
 use crate::device::dispatch;
 use crate::stage::{InRunFolder, Stage};
@@ -67,41 +67,33 @@ pub struct TrainArgs {
     data: Option<PathBuf>,
 }
 
-/// The standard dictionary's tasks named in a manifest or on the command line.
+/// The standard dictionary's tasks named in a manifest, or `all` of them.
 pub fn task_set(names: &[String]) -> anyhow::Result<TaskSet> {
     let all = TaskSet::of::<Taskonomy>();
-    if names.iter().any(|n| n == "all") {
+    if names == ["all"] {
         return Ok(all);
     }
     Ok(all.only(names)?)
 }
 
+/// The tasks of a `--tasks` option: `all`, or names and aliases separated by commas.
+pub fn parse_tasks(option: &str) -> anyhow::Result<TaskSet> {
+    let names: Vec<String> = option.split(',').map(|s| s.trim().to_owned()).collect();
+    task_set(&names)
+}
+
 /// Runs the subcommand.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let names: Vec<String> = args.tasks.split(',').map(|s| s.trim().to_owned()).collect();
-    let tasks = task_set(&names)?;
-    if tasks.specs.is_empty() {
-        anyhow::bail!("no tasks selected");
-    }
-    let settings = args.preset.settings();
-    let data = match &args.data {
-        Some(path) => DataSource::Folder { path: path.clone() },
-        None => DataSource::Synthetic {
-            scenes: settings.scenes,
-            size: settings.arch.image_size,
-            seed: args.seed,
-        },
-    };
-    let manifest = RunManifest {
-        preset: args.preset.name().into(),
-        settings,
-        seed: args.seed,
-        device: args.run.device,
-        data,
-        dictionary: "Taskonomy".into(),
-        tasks: tasks.specs.iter().map(|s| s.name.to_owned()).collect(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    };
+    let tasks = parse_tasks(&args.tasks)?;
+    let manifest = RunManifest::new(
+        args.preset.name(),
+        args.preset.settings(),
+        args.seed,
+        args.run.device,
+        args.data.as_deref(),
+        "Taskonomy",
+        &tasks,
+    );
     let folder = RunFolder::create(&args.run.out)?;
     if let Ok(old) = RunManifest::read(&folder) {
         if old.settings != manifest.settings

@@ -287,13 +287,7 @@ impl Shape {
                 cos_sin: [c, s],
                 ..
             } => {
-                let dir = turn(ray.dir, c, -s);
-                let local = Ray {
-                    origin: turn(ray.origin - center, c, -s),
-                    dir,
-                    inv_dir: Vec3::new(1.0 / dir.x, 1.0 / dir.y, 1.0 / dir.z),
-                };
-                let ((t0, _), (t1, _)) = slabs_with_axes(&local, -half, half);
+                let (t0, t1) = slabs(&box_frame(ray, center, [c, s]), -half, half);
                 !(t0 > t1 || t0 <= EPSILON || t0 >= t_max)
             }
             Shape::Cylinder {
@@ -351,6 +345,17 @@ fn turn(v: Vec3, c: f64, s: f64) -> Vec3 {
     Vec3::new(c * v.x - s * v.y, s * v.x + c * v.y, v.z)
 }
 
+/// `ray` in the frame of a box centred at `center` and turned about z by (`c`, `s`), where the box is
+/// axis-aligned; lengths are unchanged by the rotation, so distances along the ray are too.
+fn box_frame(ray: &Ray, center: Vec3, [c, s]: [f64; 2]) -> Ray {
+    let dir = turn(ray.dir, c, -s);
+    Ray {
+        origin: turn(ray.origin - center, c, -s),
+        dir,
+        inv_dir: Vec3::new(1.0 / dir.x, 1.0 / dir.y, 1.0 / dir.z),
+    }
+}
+
 fn intersect_cuboid(
     ray: &Ray,
     center: Vec3,
@@ -358,13 +363,7 @@ fn intersect_cuboid(
     [c, s]: [f64; 2],
     t_max: f64,
 ) -> Option<SurfaceHit> {
-    // Work in the box's frame, where it is axis-aligned; lengths are unchanged by the rotation.
-    let dir = turn(ray.dir, c, -s);
-    let local = Ray {
-        origin: turn(ray.origin - center, c, -s),
-        dir,
-        inv_dir: Vec3::new(1.0 / dir.x, 1.0 / dir.y, 1.0 / dir.z),
-    };
+    let local = box_frame(ray, center, [c, s]);
     let ((t0, axis), (t1, _)) = slabs_with_axes(&local, -half, half);
     if t0 > t1 || t0 <= EPSILON || t0 >= t_max {
         return None;

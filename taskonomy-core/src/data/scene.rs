@@ -509,14 +509,7 @@ impl Scene {
     }
 
     /// Whether any furniture blocks the ray before distance `t_max` (the room itself is convex and never
-    /// does, seen from inside).
-    pub fn occluded(&self, ray: &Ray, t_max: f64) -> bool {
-        self.objects
-            .iter()
-            .any(|o| self.object_blocks(o, ray, t_max))
-    }
-
-    /// As [`Scene::occluded`], testing object `*hint` first and leaving in `*hint` the object that blocked
+    /// does, seen from inside), testing object `*hint` first and leaving in `*hint` the object that blocked
     /// the ray, if any. The answer does not depend on the hint (only the order of the tests does), so
     /// coherent shadow rays can share one without changing any result.
     pub fn occluded_from(&self, ray: &Ray, t_max: f64, hint: &mut usize) -> bool {

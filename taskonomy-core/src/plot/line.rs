@@ -171,10 +171,7 @@ impl LineChart {
             if self.series.len() > 1 {
                 let ly = top + 8.0 + 18.0 * i as f64;
                 let (from, to) = ((right + 8.0, ly), (right + 28.0, ly));
-                match dashes {
-                    Some(dashes) => svg.line_with_dashes(from, to, color, 2.5, dashes),
-                    None => svg.line(from, to, color, 2.5),
-                }
+                svg.line_with_dashes(from, to, color, 2.5, dashes);
                 svg.text(right + 32.0, ly + 4.0, &series.name, TextStyle::new(12.0));
             }
         }

@@ -144,41 +144,36 @@ impl Svg {
 
     /// A straight line.
     pub fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: Color, width: f64) {
-        let _ = writeln!(
-            self.body,
-            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}"/>"#,
-            num(from.0),
-            num(from.1),
-            num(to.0),
-            num(to.1),
-            num(width)
-        );
+        self.line_with_dashes(from, to, stroke, width, None);
     }
 
-    /// A dashed straight line (`"4 3"` dashes unless `dashes` says otherwise).
+    /// A dashed straight line (`"4 3"` dashes).
     pub fn dashed_line(&mut self, from: (f64, f64), to: (f64, f64), stroke: Color, width: f64) {
-        self.line_with_dashes(from, to, stroke, width, "4 3");
+        self.line_with_dashes(from, to, stroke, width, Some("4 3"));
     }
 
-    /// A straight line dashed by an SVG `stroke-dasharray` such as `"7 4"`.
+    /// A straight line, dashed by an SVG `stroke-dasharray` such as `"7 4"` when `dashes` is given.
     pub fn line_with_dashes(
         &mut self,
         from: (f64, f64),
         to: (f64, f64),
         stroke: Color,
         width: f64,
-        dashes: &str,
+        dashes: Option<&str>,
     ) {
-        let _ = writeln!(
+        let _ = write!(
             self.body,
-            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}" stroke-dasharray="{}"/>"#,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="{}""#,
             num(from.0),
             num(from.1),
             num(to.0),
             num(to.1),
-            num(width),
-            escape(dashes)
+            num(width)
         );
+        if let Some(dashes) = dashes {
+            let _ = write!(self.body, r#" stroke-dasharray="{}""#, escape(dashes));
+        }
+        self.body.push_str("/>\n");
     }
 
     /// Connected line segments through `points`.

@@ -4,7 +4,7 @@
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::data::{Labels, Split, TaskSamples};
+use super::data::{Images, Labels, Split, TaskSamples};
 use crate::data::rng::Rng;
 use crate::model::loss::Block;
 use crate::model::{patch_order, patchify, Arch, ModelError, OutputLayout, Target};
@@ -278,9 +278,9 @@ pub struct PixelInputs {
 }
 
 impl PixelInputs {
-    /// The task inputs of `samples`, patchified for `arch`.
-    pub fn new(samples: &TaskSamples, arch: &Arch, views: usize) -> Self {
-        let mut tokens = patchify(&samples.inputs.pixels, 3, arch.image_size, arch.patch);
+    /// `inputs` (samples of `views` images each, views of a sample adjacent), patchified for `arch`.
+    pub fn new(inputs: &Images, arch: &Arch, views: usize) -> Self {
+        let mut tokens = patchify(&inputs.pixels, 3, arch.image_size, arch.patch);
         // Inputs centred on zero: pixel values in [0, 1] become [-1, 1].
         tokens.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
         PixelInputs {
@@ -325,6 +325,19 @@ pub struct RepInputs<'a> {
     pub rep_width: usize,
 }
 
+impl<'a> RepInputs<'a> {
+    /// The representations `reps` (one slice per source, each `(views of the split × tokens) ×
+    /// bottleneck`), gathered for samples seeing the views `views`.
+    pub fn new(reps: Vec<&'a [f32]>, views: &'a [Vec<usize>], arch: &Arch) -> Self {
+        RepInputs {
+            reps,
+            views,
+            tokens: arch.tokens(),
+            rep_width: arch.bottleneck,
+        }
+    }
+}
+
 impl InputSource for RepInputs<'_> {
     fn rows_per_sample(&self) -> usize {
         self.tokens
@@ -352,15 +365,14 @@ impl InputSource for RepInputs<'_> {
     }
 }
 
-/// Loads the samples of `task` in `split`, checked.
-pub fn load_samples(
-    data: &dyn super::data::Dataset,
+/// The samples of `task` in `split`, checked.
+pub fn load_samples<'d>(
+    data: &'d dyn super::data::Dataset,
     task: &TaskSpec,
     split: Split,
-) -> Result<TaskSamples, super::TrainError> {
+) -> Result<&'d TaskSamples, super::TrainError> {
     let samples = data.samples(task, split)?;
-    let views = data.views(split)?;
-    samples.check(task, data.image_size(), views.count(), split)?;
+    samples.check(task, data.image_size(), data.views(split)?.count(), split)?;
     Ok(samples)
 }
 

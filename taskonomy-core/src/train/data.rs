@@ -207,34 +207,6 @@ impl Labels {
             Labels::Image { len, .. } => format!("image-level vectors of {len}"),
         }
     }
-
-    /// The labels of the samples at `indices`, in that order.
-    pub fn select(&self, indices: &[usize], size: usize) -> Labels {
-        fn pick<T: Copy>(values: &[T], per: usize, indices: &[usize]) -> Vec<T> {
-            indices
-                .iter()
-                .flat_map(|&i| values[i * per..(i + 1) * per].iter().copied())
-                .collect()
-        }
-        let pixels = size * size;
-        match self {
-            Labels::Dense { channels, values } => Labels::Dense {
-                channels: *channels,
-                values: pick(values, pixels * channels, indices),
-            },
-            Labels::PixelClasses { classes, values } => Labels::PixelClasses {
-                classes: *classes,
-                values: pick(values, pixels, indices),
-            },
-            Labels::Segments { values } => Labels::Segments {
-                values: pick(values, pixels, indices),
-            },
-            Labels::Image { len, values } => Labels::Image {
-                len: *len,
-                values: pick(values, *len, indices),
-            },
-        }
-    }
 }
 
 /// The samples of one task in one split.
@@ -321,9 +293,9 @@ pub trait Dataset {
     /// A string that changes whenever the data does (it enters every artifact key).
     fn fingerprint(&self) -> String;
     /// The clean RGB views of `split`, the table that [`TaskSamples::views`] indexes.
-    fn views(&self, split: Split) -> Result<Images, DataError>;
+    fn views(&self, split: Split) -> Result<&Images, DataError>;
     /// The samples of `task` in `split`.
-    fn samples(&self, task: &TaskSpec, split: Split) -> Result<TaskSamples, DataError>;
+    fn samples(&self, task: &TaskSpec, split: Split) -> Result<&TaskSamples, DataError>;
 }
 
 /// Everything in memory: per split, a view table and the samples of every task (by task name).
@@ -348,21 +320,17 @@ impl Dataset for InMemoryDataset {
         self.fingerprint.clone()
     }
 
-    fn views(&self, split: Split) -> Result<Images, DataError> {
-        self.views
-            .get(&split)
-            .cloned()
-            .ok_or_else(|| DataError::Invalid {
-                task: "views".into(),
-                split,
-                message: "the dataset has no views in this split".into(),
-            })
+    fn views(&self, split: Split) -> Result<&Images, DataError> {
+        self.views.get(&split).ok_or_else(|| DataError::Invalid {
+            task: "views".into(),
+            split,
+            message: "the dataset has no views in this split".into(),
+        })
     }
 
-    fn samples(&self, task: &TaskSpec, split: Split) -> Result<TaskSamples, DataError> {
+    fn samples(&self, task: &TaskSpec, split: Split) -> Result<&TaskSamples, DataError> {
         self.samples
             .get(&(split, task.name.to_owned()))
-            .cloned()
             .ok_or_else(|| DataError::NoSamples {
                 task: task.name.into(),
                 split,

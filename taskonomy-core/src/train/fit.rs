@@ -16,15 +16,17 @@ use crate::spec::LossKind;
 
 /// A network that maps input rows of a batch to its head's output.
 pub trait Predict<D: Kernels>: Parameters<D> {
+    /// The network as one of the kinds a training step knows.
+    fn trainable(&self) -> Trainable<'_, D>;
+
     /// The output for `batch` samples of input rows.
     fn predict<T: Tape<f32, D>>(
         &self,
         rows: Act<D, T>,
         batch: usize,
-    ) -> Result<Act<D, T>, ModelError>;
-
-    /// The network as one of the kinds a training step knows.
-    fn trainable(&self) -> Trainable<'_, D>;
+    ) -> Result<Act<D, T>, ModelError> {
+        self.trainable().predict(rows, batch)
+    }
 }
 
 /// A reference to a network being trained: a whole network, or a head on cached representations. A
@@ -58,28 +60,12 @@ impl<D: Kernels> Trainable<'_, D> {
 }
 
 impl<D: Kernels> Predict<D> for Network<D> {
-    fn predict<T: Tape<f32, D>>(
-        &self,
-        rows: Act<D, T>,
-        batch: usize,
-    ) -> Result<Act<D, T>, ModelError> {
-        self.forward(rows, batch)
-    }
-
     fn trainable(&self) -> Trainable<'_, D> {
         Trainable::Network(self)
     }
 }
 
 impl<D: Kernels> Predict<D> for Head<D> {
-    fn predict<T: Tape<f32, D>>(
-        &self,
-        rows: Act<D, T>,
-        batch: usize,
-    ) -> Result<Act<D, T>, ModelError> {
-        self.forward(rows, batch)
-    }
-
     fn trainable(&self) -> Trainable<'_, D> {
         Trainable::Head(self)
     }
@@ -146,14 +132,13 @@ struct Batches {
 
 impl Batches {
     fn new(len: usize, seed: u64) -> Self {
-        let mut batches = Batches {
+        // `at` at the end: the first batch shuffles.
+        Batches {
             order: (0..len).collect(),
             at: len,
             epoch: 0,
             seed,
-        };
-        batches.at = batches.order.len();
-        batches
+        }
     }
 
     fn next(&mut self, size: usize) -> Vec<usize> {

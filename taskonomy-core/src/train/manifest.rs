@@ -1,7 +1,7 @@
 //! `manifest.json`: what a run folder was made with, so that its later stages (`taskonomy transfer`,
 //! `taskonomy affinities`) rebuild the same settings, tasks and data without repeating options.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,39 @@ struct Rendered {
 }
 
 impl RunManifest {
+    /// The manifest of a new run of `tasks` (of the dictionary named `dictionary`) with `settings` from
+    /// `preset`: on the synthetic scenes its settings ask for, or on the Taskonomy-layout `dataset`.
+    pub fn new(
+        preset: &str,
+        settings: Settings,
+        seed: u64,
+        device: DeviceKind,
+        dataset: Option<&Path>,
+        dictionary: &str,
+        tasks: &TaskSet,
+    ) -> Self {
+        let data = match dataset {
+            Some(path) => DataSource::Folder {
+                path: path.to_owned(),
+            },
+            None => DataSource::Synthetic {
+                scenes: settings.scenes,
+                size: settings.arch.image_size,
+                seed,
+            },
+        };
+        RunManifest {
+            preset: preset.into(),
+            settings,
+            seed,
+            device,
+            data,
+            dictionary: dictionary.into(),
+            tasks: tasks.specs.iter().map(|s| s.name.to_owned()).collect(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+
     /// The manifest of `run`.
     pub fn read(run: &RunFolder) -> Result<Self, TrainError> {
         let path = run.manifest_path();

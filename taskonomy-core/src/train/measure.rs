@@ -52,41 +52,26 @@ pub fn measure<D: Kernels>(
             .spec(target)
             .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
         let index = index_artifact(ctx, spec, &keys)?;
-        if !index.is_done() {
-            return Err(index
-                .missing(
-                    format!("the transfers into `{target}`"),
-                    "run `taskonomy transfer` with the same run folder first",
-                )
-                .into());
-        }
+        index.require_done(
+            format!("the transfers into `{target}`"),
+            "run `taskonomy transfer` with the same run folder first",
+        )?;
         let records: Vec<TransferRecord> = index.read_json("index.json", "a list of transfers")?;
         let mut measured: Vec<(Vec<String>, Vec<f32>)> = Vec::new();
         for record in &records {
             let artifact = ctx.run.transfer(target, &record.label(), &record.key);
-            if !artifact.is_done() {
-                return Err(artifact
-                    .missing(
-                        format!("the transfer {} → {target}", record.label()),
-                        "run `taskonomy transfer` again to finish it",
-                    )
-                    .into());
-            }
-            let losses: TestLosses =
-                artifact.read_json("test_losses.json", "per-image test losses")?;
-            measured.push((record.sources.clone(), losses.losses));
+            artifact.require_done(
+                format!("the transfer {} → {target}", record.label()),
+                "run `taskonomy transfer` again to finish it",
+            )?;
+            measured.push((record.sources.clone(), TestLosses::read(&artifact)?.losses));
         }
         let (own, _) = super::step1::task_artifact(ctx, spec)?;
-        if !own.is_done() {
-            return Err(own
-                .missing(
-                    format!("the `{target}` task network"),
-                    "run `taskonomy train` with the same run folder first",
-                )
-                .into());
-        }
-        let own: TestLosses = own.read_json("test_losses.json", "per-image test losses")?;
-        measured.push((vec![SELF.to_owned()], own.losses));
+        own.require_done(
+            format!("the `{target}` task network"),
+            "run `taskonomy train` with the same run folder first",
+        )?;
+        measured.push((vec![SELF.to_owned()], TestLosses::read(&own)?.losses));
         let images = measured[0].1.len();
         if let Some((sources, l)) = measured.iter().find(|(_, l)| l.len() != images) {
             return Err(TrainError::Config(format!(

@@ -267,8 +267,18 @@ pub struct TestLosses {
 impl TestLosses {
     /// The mean loss.
     pub fn mean(&self) -> f64 {
-        self.losses.iter().map(|&l| f64::from(l)).sum::<f64>() / self.losses.len().max(1) as f64
+        mean_loss(&self.losses)
     }
+
+    /// The test losses kept in a trained network's artifact.
+    pub fn read(artifact: &crate::store::Artifact) -> Result<Self, crate::store::StoreError> {
+        artifact.read_json("test_losses.json", "per-image test losses")
+    }
+}
+
+/// The mean of per-image losses (0 for none).
+fn mean_loss(losses: &[f32]) -> f64 {
+    losses.iter().map(|&l| f64::from(l)).sum::<f64>() / losses.len().max(1) as f64
 }
 
 /// Writes what every trained network leaves in its artifact: its weights (safetensors), its per-image test

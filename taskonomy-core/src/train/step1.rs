@@ -95,8 +95,7 @@ pub fn train_tasks<D: Kernels>(
     for spec in &tasks.specs {
         let (artifact, key) = task_artifact(ctx, spec)?;
         if artifact.is_done() {
-            let losses: TestLosses =
-                artifact.read_json("test_losses.json", "per-image test losses")?;
+            let losses = TestLosses::read(&artifact)?;
             tracing::info!(task = spec.name, key, "task network is up to date");
             records.push(TaskNetworkRecord {
                 task: spec.name.into(),
@@ -146,8 +145,8 @@ fn train_one<D: Kernels>(
         seed_for(ctx.seed, "train-targets", &[spec.name]),
     )?;
     let test_targets = test_targets(ctx, spec, &test.labels, scale.as_ref())?;
-    let train_inputs = PixelInputs::new(&train, arch, spec.views);
-    let test_inputs = PixelInputs::new(&test, arch, spec.views);
+    let train_inputs = PixelInputs::new(&train.inputs, arch, spec.views);
+    let test_inputs = PixelInputs::new(&test.inputs, arch, spec.views);
 
     artifact.begin()?;
     let mut network = Network::for_task(
@@ -190,35 +189,27 @@ fn train_one<D: Kernels>(
         &curve,
         &format!("{} ({})", spec.name, spec.loss),
     )?;
-    artifact.finish(&TaskNetworkRecord {
+    let record = TaskNetworkRecord {
         task: spec.name.into(),
         key: key.into(),
         test_mean: test_losses.mean(),
         reused: false,
-    })?;
-    Ok(TaskNetworkRecord {
-        task: spec.name.into(),
-        key: key.into(),
-        test_mean: test_losses.mean(),
-        reused: false,
-    })
+    };
+    artifact.finish(&record)?;
+    Ok(record)
 }
 
 /// Loads the trained network of `spec` from the run folder.
 pub(crate) fn load_task_network<D: Kernels>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
-) -> Result<(Network<D>, String), TrainError> {
-    let (artifact, key) = task_artifact(ctx, spec)?;
-    if !artifact.is_done() {
-        return Err(artifact
-            .missing(
-                format!("the `{}` task network", spec.name),
-                "run `taskonomy train` with the same run folder first",
-            )
-            .into());
-    }
+) -> Result<Network<D>, TrainError> {
+    let (artifact, _) = task_artifact(ctx, spec)?;
+    artifact.require_done(
+        format!("the `{}` task network", spec.name),
+        "run `taskonomy train` with the same run folder first",
+    )?;
     let mut network = Network::for_task(ctx.dev, &ctx.settings.arch, spec, 0)?;
     params::load_safetensors(&mut network, &artifact.path("weights.safetensors"))?;
-    Ok((network, key))
+    Ok(network)
 }

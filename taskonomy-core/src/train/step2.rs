@@ -179,44 +179,54 @@ pub fn transfer<D: Kernels>(
         ));
     }
     let keys = reps_keys(ctx, tasks)?;
-    let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
-    let sources: Vec<&str> = tasks
-        .sources
-        .iter()
-        .copied()
-        .chain(std::iter::once(RANDOM))
-        .collect();
-    let bar = ctx
-        .progress
-        .bar(sources.len() as u64, "step II: representations");
-    for &source in &sources {
-        reps.insert(
-            source.to_owned(),
-            cached_reps(ctx, tasks, source, &keys[source])?,
-        );
-        bar.inc(1);
+    let mut indexes = Vec::with_capacity(tasks.targets.len());
+    for &target in &tasks.targets {
+        let spec = tasks
+            .spec(target)
+            .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+        indexes.push((spec, index_artifact(ctx, spec, &keys)?));
     }
-    bar.finish_and_clear();
+    // The representations are read (or computed) only when some target still has transfers to train.
+    let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
+    if indexes.iter().any(|(_, index)| !index.is_done()) {
+        let sources: Vec<&str> = tasks
+            .sources
+            .iter()
+            .copied()
+            .chain(std::iter::once(RANDOM))
+            .collect();
+        let bar = ctx
+            .progress
+            .bar(sources.len() as u64, "step II: representations");
+        for &source in &sources {
+            reps.insert(
+                source.to_owned(),
+                cached_reps(ctx, tasks, source, &keys[source])?,
+            );
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
 
     let mut records = Vec::new();
     let targets = ctx
         .progress
         .bar(tasks.targets.len() as u64, "step II: targets");
-    for &target in &tasks.targets {
-        let spec = tasks
-            .spec(target)
-            .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
-        let index = index_artifact(ctx, spec, &keys)?;
+    for (spec, index) in indexes {
         if index.is_done() {
             let listed: Vec<TransferRecord> =
                 index.read_json("index.json", "a list of transfers")?;
-            tracing::info!(target, transfers = listed.len(), "transfers are up to date");
+            tracing::info!(
+                target = spec.name,
+                transfers = listed.len(),
+                "transfers are up to date"
+            );
             records.extend(listed);
         } else {
             let listed = transfers_into(ctx, tasks, spec, &reps)?;
             index.begin()?;
             index.write_json("index.json", &listed)?;
-            index.finish(&format!("{} transfers into {target}", listed.len()))?;
+            index.finish(&format!("{} transfers into {}", listed.len(), spec.name))?;
             records.extend(listed);
         }
         targets.inc(1);
@@ -253,21 +263,10 @@ pub(super) fn cached_reps<D: Kernels>(
         let spec = tasks
             .spec(source)
             .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
-        load_task_network(ctx, spec)?.0.encoder
+        load_task_network(ctx, spec)?.encoder
     };
     let represent = |views: &Images| -> Result<Vec<f32>, TrainError> {
-        let inputs = PixelInputs::new(
-            &TaskSamples {
-                views: (0..views.count()).map(|i| vec![i]).collect(),
-                inputs: views.clone(),
-                labels: super::Labels::Image {
-                    len: 0,
-                    values: Vec::new(),
-                },
-            },
-            arch,
-            1,
-        );
+        let inputs = PixelInputs::new(views, arch, 1);
         Ok(infer(
             ctx.dev,
             &inputs,
@@ -277,8 +276,8 @@ pub(super) fn cached_reps<D: Kernels>(
     };
     let cached = CachedReps {
         key: key.to_owned(),
-        transfer: represent(&transfer_views)?,
-        test: represent(&test_views)?,
+        transfer: represent(transfer_views)?,
+        test: represent(test_views)?,
     };
     artifact.begin()?;
     artifact.write("transfer.f32", &f32_bytes(&cached.transfer))?;
@@ -297,8 +296,8 @@ pub(super) fn cached_reps<D: Kernels>(
 /// What every network trained into one target shares.
 struct TargetData<'a> {
     spec: &'a TaskSpec,
-    transfer: TaskSamples,
-    test: TaskSamples,
+    transfer: &'a TaskSamples,
+    test: &'a TaskSamples,
     train_targets: HostTargets,
     test_targets: HostTargets,
     loss: LossSpec,
@@ -344,12 +343,7 @@ fn transfers_into<D: Kernels>(
 
     // Higher orders from the best first-order sources (the target itself left out: the planner never
     // uses it as a source of itself).
-    let first: Vec<&TransferRecord> = records
-        .iter()
-        .filter(|r| r.sources.len() == 1 && r.sources[0] != spec.name)
-        .filter(|r| tasks.sources.contains(&r.sources[0].as_str()))
-        .collect();
-    let ranked = rank_sources(ctx, spec, &first)?;
+    let ranked = rank_sources(ctx, spec, &first_order_into(tasks, &records, spec.name))?;
     let top: Vec<String> = ranked.into_iter().take(settings.top_k).collect();
     let mut beam: Vec<Vec<String>> = top.iter().map(|s| vec![s.clone()]).collect();
     for order in 2..=settings.max_order.min(top.len()) {
@@ -386,11 +380,7 @@ pub(super) fn rank_sources<D>(
     }
     let losses: Vec<TestLosses> = first
         .iter()
-        .map(|r| {
-            ctx.run
-                .transfer(spec.name, &r.label(), &r.key)
-                .read_json("test_losses.json", "per-image test losses")
-        })
+        .map(|r| TestLosses::read(&ctx.run.transfer(spec.name, &r.label(), &r.key)))
         .collect::<Result<_, _>>()?;
     let images = losses[0].losses.len();
     let matrix = DMatrix::from_fn(first.len(), images, |i, j| f64::from(losses[i].losses[j]));
@@ -493,18 +483,19 @@ fn readout<D: Kernels>(
         test_mean: 0.0,
     };
     let artifact = ctx.run.transfer(data.spec.name, &record.label(), &key);
-    let train_inputs = RepInputs {
-        reps: cached.iter().map(|c| c.transfer.as_slice()).collect(),
-        views: &data.transfer.views,
-        tokens: arch.tokens(),
-        rep_width: arch.bottleneck,
-    };
-    let test_inputs = RepInputs {
-        reps: cached.iter().map(|c| c.test.as_slice()).collect(),
-        views: &data.test.views,
-        tokens: arch.tokens(),
-        rep_width: arch.bottleneck,
-    };
+    if let Some(done) = reuse(&artifact, &record)? {
+        return Ok(done);
+    }
+    let train_inputs = RepInputs::new(
+        cached.iter().map(|c| c.transfer.as_slice()).collect(),
+        &data.transfer.views,
+        arch,
+    );
+    let test_inputs = RepInputs::new(
+        cached.iter().map(|c| c.test.as_slice()).collect(),
+        &data.test.views,
+        arch,
+    );
     let mut head = Head::readout(
         ctx.dev,
         arch,
@@ -550,6 +541,10 @@ fn scratch<D: Kernels>(
         test_mean: 0.0,
     };
     let artifact = ctx.run.transfer(data.spec.name, PIXELS, &key);
+    if let Some(done) = reuse(&artifact, &record)? {
+        return Ok(done);
+    }
+    // The samples' clean views (the network sees pixels, not the task's altered inputs).
     let clean = |split: Split, samples: &TaskSamples| -> Result<PixelInputs, TrainError> {
         let table = ctx.data.views(split)?;
         let pixels: Vec<f32> = samples
@@ -558,18 +553,14 @@ fn scratch<D: Kernels>(
             .flatten()
             .flat_map(|&v| table.image(v).iter().copied())
             .collect();
-        let clean = TaskSamples {
-            views: samples.views.clone(),
-            inputs: Images {
-                size: table.size,
-                pixels,
-            },
-            labels: samples.labels.clone(),
+        let views = Images {
+            size: table.size,
+            pixels,
         };
-        Ok(PixelInputs::new(&clean, arch, data.spec.views))
+        Ok(PixelInputs::new(&views, arch, data.spec.views))
     };
-    let train_inputs = clean(Split::Transfer, &data.transfer)?;
-    let test_inputs = clean(Split::Test, &data.test)?;
+    let train_inputs = clean(Split::Transfer, data.transfer)?;
+    let test_inputs = clean(Split::Test, data.test)?;
     let mut network = Network::scratch(
         ctx.dev,
         arch,
@@ -589,6 +580,35 @@ fn scratch<D: Kernels>(
     )
 }
 
+/// The record of a transfer already in the run folder, with its mean test loss; `None` when it still has
+/// to be trained. Checked before any input is gathered or network built.
+fn reuse(
+    artifact: &Artifact,
+    record: &TransferRecord,
+) -> Result<Option<TransferRecord>, TrainError> {
+    if !artifact.is_done() {
+        return Ok(None);
+    }
+    Ok(Some(TransferRecord {
+        test_mean: TestLosses::read(artifact)?.mean(),
+        ..record.clone()
+    }))
+}
+
+/// The first-order transfers among `records` into `target` from the sources of `tasks` other than the
+/// target itself: the candidates for higher orders and for transitive paths.
+pub(super) fn first_order_into<'a>(
+    tasks: &TaskSet,
+    records: &'a [TransferRecord],
+    target: &str,
+) -> Vec<&'a TransferRecord> {
+    records
+        .iter()
+        .filter(|r| r.target == target && r.sources.len() == 1 && r.sources[0] != target)
+        .filter(|r| tasks.sources.contains(&r.sources[0].as_str()))
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn train_and_score<D: Kernels, M: Predict<D>>(
     ctx: &Context<'_, D>,
@@ -601,11 +621,6 @@ fn train_and_score<D: Kernels, M: Predict<D>>(
     schedule: &Schedule,
 ) -> Result<TransferRecord, TrainError> {
     let name = format!("{} → {}", record.label(), data.spec.name);
-    if artifact.is_done() {
-        let losses: TestLosses = artifact.read_json("test_losses.json", "per-image test losses")?;
-        record.test_mean = losses.mean();
-        return Ok(record);
-    }
     artifact.begin()?;
     let bar = ctx.progress.bar(schedule.steps as u64, name.clone());
     let curve = fit(

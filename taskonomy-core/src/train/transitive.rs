@@ -24,9 +24,12 @@ use super::batch::{load_samples, HostTargets, RepInputs};
 use super::fit::{evaluate, fit, infer, LossSpec, Schedule};
 use super::measure::win_rate;
 use super::step1::{label_scale, test_targets};
-use super::step2::{cached_reps, rank_sources, reps_keys, CachedReps, TransferRecord};
+use super::step2::{
+    cached_reps, first_order_into, rank_sources, reps_keys, CachedReps, TransferRecord,
+};
 use super::{
-    save_trained, seed_for, Context, Split, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+    mean_loss, save_trained, seed_for, Context, Split, TaskSet, TestLosses, TrainError,
+    STAGE_VERSION,
 };
 use crate::model::{params, Arch, Head, Kernels, OutputLayout};
 use crate::spec::{LossKind, TaskSpec};
@@ -192,21 +195,19 @@ pub fn transitive<D: Kernels>(
             let detour = evaluate(
                 ctx.dev,
                 &readouts[intermediate],
-                &one_source(&predicted, &test.views, arch),
+                &RepInputs::new(vec![&predicted], &test.views, arch),
                 &targets,
                 loss,
                 ctx.settings.eval_batch,
             )?;
-            let straight: TestLosses = ctx
-                .run
-                .transfer(target, &direct.label(), &direct.key)
-                .read_json("test_losses.json", "per-image test losses")?;
+            let straight =
+                TestLosses::read(&ctx.run.transfer(target, &direct.label(), &direct.key))?;
             paths.push(TransitivePath {
                 source: source.to_owned(),
                 intermediate: intermediate.to_owned(),
                 target: target.to_owned(),
                 direct_loss: straight.mean(),
-                transitive_loss: mean(&detour),
+                transitive_loss: mean_loss(&detour),
                 win_rate: win_rate(&detour, &straight.losses),
             });
             bar.inc(1);
@@ -243,33 +244,6 @@ fn first_order_readout<D: Kernels>(
         .path("weights.safetensors");
     params::load_safetensors(&mut readout, &weights)?;
     Ok(readout)
-}
-
-/// The first-order transfers into `target` from real sources other than the target itself.
-fn first_order_into<'a>(
-    tasks: &TaskSet,
-    records: &'a [TransferRecord],
-    target: &str,
-) -> Vec<&'a TransferRecord> {
-    records
-        .iter()
-        .filter(|r| r.target == target && r.sources.len() == 1 && r.sources[0] != target)
-        .filter(|r| tasks.sources.contains(&r.sources[0].as_str()))
-        .collect()
-}
-
-/// Representations of one source, gathered by `views`.
-fn one_source<'a>(reps: &'a [f32], views: &'a [Vec<usize>], arch: &Arch) -> RepInputs<'a> {
-    RepInputs {
-        reps: vec![reps],
-        views,
-        tokens: arch.tokens(),
-        rep_width: arch.bottleneck,
-    }
-}
-
-fn mean(losses: &[f32]) -> f64 {
-    losses.iter().map(|&l| f64::from(l)).sum::<f64>() / losses.len().max(1) as f64
 }
 
 /// `intermediate`'s representation of every test view, predicted from `source`'s by a mapping trained on
@@ -323,7 +297,7 @@ fn map_representations<D: Kernels>(
     let curve = fit(
         ctx.dev,
         &mut head,
-        &one_source(&source.transfer, &train_views, arch),
+        &RepInputs::new(vec![&source.transfer], &train_views, arch),
         &targets,
         loss,
         &settings.transfer,
@@ -334,7 +308,7 @@ fn map_representations<D: Kernels>(
     bar.finish_and_clear();
     let predicted = infer(
         ctx.dev,
-        &one_source(&source.test, &test_views, arch),
+        &RepInputs::new(vec![&source.test], &test_views, arch),
         settings.eval_batch,
         |rows, b| head.forward(rows, b),
     )?;
@@ -348,7 +322,7 @@ fn map_representations<D: Kernels>(
         losses: evaluate(
             ctx.dev,
             &head,
-            &one_source(&source.test, &test_views, arch),
+            &RepInputs::new(vec![&source.test], &test_views, arch),
             &test_targets,
             loss,
             settings.eval_batch,
