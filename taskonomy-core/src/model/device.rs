@@ -20,16 +20,6 @@ pub enum DeviceKind {
     Cuda,
 }
 
-impl DeviceKind {
-    /// Whether this build can use the device.
-    pub fn is_available_in_build(self) -> bool {
-        match self {
-            DeviceKind::Cpu => true,
-            DeviceKind::Cuda => cfg!(feature = "cuda"),
-        }
-    }
-}
-
 impl fmt::Display for DeviceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -64,6 +64,8 @@ impl Distance {
 type Block3<D, T> = Tensor<(usize, usize, usize), f32, D, T>;
 
 /// The fused operations a device provides to the networks, and how it computes the shards of a batch.
+/// Every method defaults to the dfdx composition ([`composed`]); the CPU overrides them with its fused
+/// loops.
 pub trait Kernels: Device<f32> {
     /// The loss and gradients of every part of a batch, in order. By default one part after the other;
     /// the CPU computes them in parallel threads.
@@ -76,14 +78,18 @@ pub trait Kernels: Device<f32> {
         into: &mut Gradients<f32, Self>,
         from: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
-    ) -> Result<(), Self::Err>;
+    ) -> Result<(), Self::Err> {
+        composed::merge_gradient(into, from, t)
+    }
 
     /// `x + bias` for every row of `x` (`(rows, channels)`), then ReLU when `relu`.
     fn bias_act<T: Tape<f32, Self>>(
         x: Act<Self, T>,
         bias: &Vector<Self>,
         relu: bool,
-    ) -> Result<Act<Self, T>, Self::Err>;
+    ) -> Result<Act<Self, T>, Self::Err> {
+        composed::bias_act(x, bias, relu)
+    }
 
     /// Layer norm over the channels of every row, then `× gamma + beta`.
     fn layer_norm<T: Tape<f32, Self>>(
@@ -91,25 +97,35 @@ pub trait Kernels: Device<f32> {
         gamma: &Vector<Self>,
         beta: &Vector<Self>,
         eps: f32,
-    ) -> Result<Act<Self, T>, Self::Err>;
+    ) -> Result<Act<Self, T>, Self::Err> {
+        composed::layer_norm(x, gamma, beta, eps)
+    }
 
     /// `x + y` for two activations of the same shape.
-    fn add<T: Tape<f32, Self>>(x: Act<Self, T>, y: Act<Self, T>)
-        -> Result<Act<Self, T>, Self::Err>;
+    fn add<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        y: Act<Self, T>,
+    ) -> Result<Act<Self, T>, Self::Err> {
+        composed::add(x, y)
+    }
 
     /// The mean distance between `pred` and `y` over each image's positions and channels: `(batch,)`.
     fn distance<T: Tape<f32, Self>>(
         pred: Block3<Self, T>,
         y: &Block3<Self, NoneTape>,
         kind: Distance,
-    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        composed::distance(pred, y, kind)
+    }
 
     /// Swaps the token and channel axes of `batch` images: `(batch × tokens, channels)` rows become
     /// `(batch × channels, tokens)` rows, so that mixing across tokens is one matrix product.
     fn swap_tokens<T: Tape<f32, Self>>(
         x: Act<Self, T>,
         batch: usize,
-    ) -> Result<Act<Self, T>, Self::Err>;
+    ) -> Result<Act<Self, T>, Self::Err> {
+        composed::swap_tokens(x, batch)
+    }
 }
 
 /// The same operations composed from dfdx's own, for any device.
@@ -204,49 +220,7 @@ pub mod composed {
 }
 
 #[cfg(feature = "cuda")]
-impl Kernels for Cuda {
-    fn distance<T: Tape<f32, Self>>(
-        pred: Block3<Self, T>,
-        y: &Block3<Self, NoneTape>,
-        kind: Distance,
-    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
-        composed::distance(pred, y, kind)
-    }
-    fn merge_gradient<S: Shape>(
-        into: &mut Gradients<f32, Self>,
-        from: &mut Gradients<f32, Self>,
-        t: &Tensor<S, f32, Self>,
-    ) -> Result<(), Self::Err> {
-        composed::merge_gradient(into, from, t)
-    }
-    fn bias_act<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        bias: &Vector<Self>,
-        relu: bool,
-    ) -> Result<Act<Self, T>, Self::Err> {
-        composed::bias_act(x, bias, relu)
-    }
-    fn layer_norm<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        gamma: &Vector<Self>,
-        beta: &Vector<Self>,
-        eps: f32,
-    ) -> Result<Act<Self, T>, Self::Err> {
-        composed::layer_norm(x, gamma, beta, eps)
-    }
-    fn add<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        y: Act<Self, T>,
-    ) -> Result<Act<Self, T>, Self::Err> {
-        composed::add(x, y)
-    }
-    fn swap_tokens<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        batch: usize,
-    ) -> Result<Act<Self, T>, Self::Err> {
-        composed::swap_tokens(x, batch)
-    }
-}
+impl Kernels for Cuda {}
 
 /// The values of a CPU tensor, row-major (a copy; the tensor is made contiguous first if it is not).
 fn host<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Result<Vec<f32>, CpuError> {
@@ -334,7 +308,7 @@ fn shard_pools() -> &'static [rayon::ThreadPool] {
 }
 
 /// At most this many shards run at once; more are queued.
-pub const MAX_PARALLEL_SHARDS: usize = 16;
+const MAX_PARALLEL_SHARDS: usize = 16;
 
 impl Kernels for Cpu {
     fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
@@ -368,7 +342,7 @@ impl Kernels for Cpu {
         from: &mut Gradients<f32, Self>,
         t: &Tensor<S, f32, Self>,
     ) -> Result<(), Self::Err> {
-        let g = std::mem::take(&mut **from.get_or_alloc_mut(t)?);
+        let g = take_gradient(from, t)?;
         accumulate(into.get_or_alloc_mut(t)?, &g);
         Ok(())
     }
@@ -399,7 +373,7 @@ impl Kernels for Cpu {
         };
         let out = dev.try_tensor_from_vec(out, (rows, width))?;
         if T::OWNS_TAPE {
-            let (x_key, bias_key, out_key) = (x.clone(), bias.clone(), out.clone());
+            let (x_key, bias_key, out_key) = (x.ghost(), bias.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let mut g = take_gradient(grads, &out_key)?;
                 if relu {
@@ -457,23 +431,23 @@ impl Kernels for Cpu {
         let out = dev.try_tensor_from_vec(out, (rows, width))?;
         if T::OWNS_TAPE {
             let (x_key, gamma_key, beta_key, out_key) =
-                (x.clone(), gamma.clone(), beta.clone(), out.clone());
+                (x.ghost(), gamma.ghost(), beta.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
-                let g_gamma = column_sums(rows, width, |r, acc| {
+                // γ's and β's gradients in one pass: `Σ g·x̂` in the first half, `Σ g` in the second.
+                let mut sums = column_sums(rows, 2 * width, |r, acc| {
                     let (g, h) = (
                         &g[r * width..(r + 1) * width],
                         &xhat[r * width..(r + 1) * width],
                     );
-                    for ((a, g), h) in acc.iter_mut().zip(g).zip(h) {
+                    let (a_gamma, a_beta) = acc.split_at_mut(width);
+                    for (((a, b), g), h) in a_gamma.iter_mut().zip(a_beta).zip(g).zip(h) {
                         *a += g * h;
+                        *b += g;
                     }
                 });
-                let g_beta = column_sums(rows, width, |r, acc| {
-                    for (a, g) in acc.iter_mut().zip(&g[r * width..(r + 1) * width]) {
-                        *a += g;
-                    }
-                });
+                let g_beta = sums.split_off(width);
+                let g_gamma = sums;
                 // dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)), ĝ = g · γ.
                 let mut gx = g;
                 rows_mut(&mut gx, width, |row, r| {
@@ -511,7 +485,7 @@ impl Kernels for Cpu {
         accumulate(&mut out, &host(&y)?);
         let out = x.device().try_tensor_from_vec(out, shape)?;
         if T::OWNS_TAPE {
-            let (x_key, y_key, out_key) = (x.clone(), y.clone(), out.clone());
+            let (x_key, y_key, out_key) = (x.ghost(), y.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &g);
@@ -546,7 +520,7 @@ impl Kernels for Cpu {
             .device()
             .try_tensor_from_vec(means.iter().map(|s| s / n).collect(), (batch,))?;
         if T::OWNS_TAPE {
-            let (pred_key, out_key) = (pred.clone(), out.clone());
+            let (pred_key, out_key) = (pred.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
                 let mut gp = d;
@@ -573,7 +547,7 @@ impl Kernels for Cpu {
             .device()
             .try_tensor_from_vec(out, (batch * channels, tokens))?;
         if T::OWNS_TAPE {
-            let (x_key, out_key) = (x.clone(), out.clone());
+            let (x_key, out_key) = (x.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
                 let back = transpose_images(&g, batch, channels, tokens);

@@ -76,20 +76,22 @@ pub fn per_image_loss<D: Kernels, T: Tape<f32, D>>(
         )))
     };
     match (loss, target) {
-        (LossKind::L1 | LossKind::L2 | LossKind::Huber | LossKind::Cosine, Target::Values(y))
-        | (LossKind::CrossEntropy | LossKind::BinaryCrossEntropy, Target::Values(y))
-            if y.shape() != pred.shape() =>
-        {
-            mismatch(format!("{:?}", y.shape()))
-        }
-        (LossKind::L1, Target::Values(y)) => {
-            D::distance(pred, y, Distance::L1).map_err(ModelError::device)
-        }
-        (LossKind::L2, Target::Values(y)) => {
-            D::distance(pred, y, Distance::L2).map_err(ModelError::device)
-        }
-        (LossKind::Huber, Target::Values(y)) => {
-            D::distance(pred, y, Distance::Huber).map_err(ModelError::device)
+        (
+            LossKind::L1
+            | LossKind::L2
+            | LossKind::Huber
+            | LossKind::Cosine
+            | LossKind::CrossEntropy
+            | LossKind::BinaryCrossEntropy,
+            Target::Values(y),
+        ) if y.shape() != pred.shape() => mismatch(format!("{:?}", y.shape())),
+        (LossKind::L1 | LossKind::L2 | LossKind::Huber, Target::Values(y)) => {
+            let kind = match loss {
+                LossKind::L1 => Distance::L1,
+                LossKind::L2 => Distance::L2,
+                _ => Distance::Huber,
+            };
+            D::distance(pred, y, kind).map_err(ModelError::device)
         }
         (LossKind::Cosine, Target::Values(y)) => cosine(pred, y).map_err(ModelError::device),
         (LossKind::CrossEntropy, Target::Values(y)) => (|| {
