@@ -3,13 +3,13 @@
 //!
 //! Activations are kept as one matrix of `rows = batch × tokens` by `channels`, so a per-token layer is a
 //! single matrix product (dfdx multiplies a 3-D tensor by a matrix one batch item at a time, which costs
-//! more than the arithmetic at these sizes). Token mixing swaps the token and channel axes
-//! ([`Kernels::swap_tokens`]) so that it, too, is one matrix product per layer. Biases, activations,
-//! norms and residual sums go through the fused [`Kernels`].
+//! more than the arithmetic at these sizes). The layers hold the parameters; what they compute goes
+//! through the device's [`Kernels`]: a layer with its bias and activation, and each half of a Mixer block
+//! (norm, MLP, residual sum), is one operation there.
 
 use dfdx::prelude::*;
 
-use super::kernels::Kernels;
+use super::kernels::{Kernels, Mixing};
 use super::params::{join, Matrix, ParamMut, ParamRef, Parameters, Vector};
 use crate::data::rng::Rng;
 
@@ -65,12 +65,12 @@ impl<D: Kernels> Dense<D> {
 
     /// `x W + b` for `x` of shape `(rows, in)`.
     pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        D::bias_act(x.try_matmul(self.weight.retaped::<T>())?, &self.bias, false)
+        D::linear(x, self, false)
     }
 
     /// `ReLU(x W + b)`.
     pub fn forward_relu<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        D::bias_act(x.try_matmul(self.weight.retaped::<T>())?, &self.bias, true)
+        D::linear(x, self, true)
     }
 }
 
@@ -120,8 +120,8 @@ impl<D: Device<f32>> Parameters<D> for LayerNorm<D> {
     }
 }
 
-/// A two-layer MLP applied to every row: `Dense → ReLU → Dense`. Applied to the rows of swapped
-/// activations ([`Kernels::swap_tokens`]) it mixes tokens; to plain rows, channels.
+/// A two-layer MLP: `Dense → ReLU → Dense`, applied across the tokens or the channels of activations
+/// ([`Mixing`]).
 #[derive(Clone, Debug)]
 pub struct Mlp<D: Device<f32>> {
     /// `in → hidden`.
@@ -137,11 +137,6 @@ impl<D: Kernels> Mlp<D> {
             hidden: Dense::new(dev, channels, hidden, rng)?,
             out: Dense::new(dev, hidden, channels, rng)?,
         })
-    }
-
-    /// Applies the MLP to every row of `x`.
-    pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        self.out.forward(self.hidden.forward_relu(x)?)
     }
 }
 
@@ -161,7 +156,7 @@ impl<D: Device<f32>> Parameters<D> for Mlp<D> {
 pub struct MixerBlock<D: Device<f32>> {
     /// Norm before token mixing.
     pub token_norm: LayerNorm<D>,
-    /// Token mixing (applied to swapped activations).
+    /// Token mixing.
     pub tokens: Mlp<D>,
     /// Norm before channel mixing.
     pub channel_norm: LayerNorm<D>,
@@ -193,13 +188,13 @@ impl<D: Kernels> MixerBlock<D> {
         x: Act<D, T>,
         batch: usize,
     ) -> Result<Act<D, T>, D::Err> {
-        let normed = D::swap_tokens(self.token_norm.forward(x.with_empty_tape())?, batch)?;
-        let mixed = D::swap_tokens(self.tokens.forward(normed)?, batch)?;
-        let x = D::add(mixed, x)?;
-        let mixed = self
-            .channels
-            .forward(self.channel_norm.forward(x.with_empty_tape())?)?;
-        D::add(mixed, x)
+        let x = D::residual_mlp(
+            x,
+            &self.token_norm,
+            &self.tokens,
+            Mixing::Tokens { images: batch },
+        )?;
+        D::residual_mlp(x, &self.channel_norm, &self.channels, Mixing::Channels)
     }
 }
 

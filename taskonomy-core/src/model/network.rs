@@ -90,19 +90,8 @@ impl<D: Kernels> Encoder<D> {
             )));
         }
         check_rows("encoder input", rows, images * self.tokens())?;
-        let (tokens, width) = (self.tokens(), self.width());
         let run = move || -> Result<Act<D, T>, D::Err> {
-            let x = self
-                .embed
-                .forward(patches)?
-                .try_reshape_like(&(images, tokens, width))?;
-            let position = self
-                .position
-                .retaped::<T>()
-                .try_broadcast_like::<_, Axis<0>>(&(images, tokens, width))?;
-            let mut x = x
-                .try_add(position)?
-                .try_reshape_like(&(images * tokens, width))?;
+            let mut x = D::embed(patches, &self.embed, &self.position)?;
             for block in &self.blocks {
                 x = block.forward(x, images)?;
             }

@@ -1,0 +1,834 @@
+//! [`Kernels`] on the CPU: each operation copies its input out of dfdx once, computes in a few passes
+//! over contiguous memory (split over threads in fixed blocks, so results do not depend on the thread
+//! count), multiplies matrices with `gemm`, and records one backward pass on the tape.
+//!
+//! A backward pass takes its output's gradient out of the gradient store rather than copying it: dfdx
+//! runs backward passes in reverse order of creation, so every consumer of the output has already added
+//! its share, and nothing reads it afterwards.
+
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+use super::gemm::{matmul, Strided};
+use super::{Block3, Distance, Kernels, Mixing};
+use crate::model::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
+use crate::model::params::{Matrix, Vector};
+use crate::train::fit::{ShardResult, ShardWork};
+
+/// Below this many elements a loop runs on one thread (splitting costs more than it saves).
+const PARALLEL_MIN: usize = 1 << 14;
+
+/// Whether a loop over `len` elements is worth splitting: large enough, and more than one thread to
+/// split over (inside a shard's single-threaded pool, rayon's splitting would be pure overhead).
+fn parallel(len: usize) -> bool {
+    len >= PARALLEL_MIN && rayon::current_num_threads() > 1
+}
+
+/// Column sums over row blocks are computed in this many fixed blocks, then added in block order, so
+/// the floating-point result is the same for any number of threads.
+const SUM_BLOCKS: usize = 16;
+
+/// At most this many shards run at once; more are queued.
+const MAX_PARALLEL_SHARDS: usize = 16;
+
+impl Kernels for Cpu {
+    fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
+        let pools = shard_pools();
+        if parts.len() < 2 || pools.len() < 2 {
+            return parts.iter().map(|part| work.gradients(part)).collect();
+        }
+        let mut results = Vec::with_capacity(parts.len());
+        for wave in parts.chunks(pools.len()) {
+            let done: Vec<ShardResult<Self>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = wave
+                    .iter()
+                    .zip(pools)
+                    .map(|(part, pool)| scope.spawn(move || pool.install(|| work.gradients(part))))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            results.extend(done);
+        }
+        results
+    }
+
+    fn merge_gradient<S: Shape>(
+        into: &mut Gradients<f32, Self>,
+        from: &mut Gradients<f32, Self>,
+        t: &Tensor<S, f32, Self>,
+    ) -> Result<(), Self::Err> {
+        let g = take_gradient(from, t)?;
+        accumulate(into.get_or_alloc_mut(t)?, &g);
+        Ok(())
+    }
+
+    fn linear<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        layer: &Dense<Self>,
+        relu: bool,
+    ) -> Result<Act<Self, T>, Self::Err> {
+        let (rows, _) = *x.shape();
+        let (x, mut tape) = x.split_tape();
+        let dense = HostDense::of(layer)?;
+        let input = host(&x)?;
+        let out = dense.forward(&input, rows, relu)?;
+        // Where the ReLU passes its gradient, kept from the forward pass.
+        let active: Vec<bool> = if relu && T::OWNS_TAPE {
+            out.iter().map(|&v| v > 0.0).collect()
+        } else {
+            Vec::new()
+        };
+        let out = x.device().try_tensor_from_vec(out, (rows, dense.output))?;
+        if T::OWNS_TAPE {
+            let (x_key, out_key) = (x.ghost(), out.clone());
+            let (weight_key, bias_key) = (layer.weight.ghost(), layer.bias.ghost());
+            tape.add_backward_op(move |grads| {
+                let mut g = take_gradient(grads, &out_key)?;
+                if relu {
+                    rows_mut(&mut g, dense.output, |row, r| {
+                        let active = &active[r * dense.output..(r + 1) * dense.output];
+                        for (g, on) in row.iter_mut().zip(active) {
+                            *g = if *on { *g } else { 0.0 };
+                        }
+                    });
+                }
+                let gb =
+                    dense.parameter_gradients(&input, &g, grads.get_or_alloc_mut(&weight_key)?);
+                accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
+                dense.input_gradient(&g, grads.get_or_alloc_mut(&x_key)?);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn embed<T: Tape<f32, Self>>(
+        patches: Act<Self, T>,
+        layer: &Dense<Self>,
+        position: &Matrix<Self>,
+    ) -> Result<Act<Self, T>, Self::Err> {
+        let (rows, _) = *patches.shape();
+        let (tokens, width) = *position.shape();
+        let per_image = tokens * width;
+        if width != layer.output() || tokens == 0 || rows % tokens != 0 {
+            return Err(CpuError::WrongNumElements);
+        }
+        let (patches, mut tape) = patches.split_tape();
+        let dense = HostDense::of(layer)?;
+        let input = host(&patches)?;
+        let mut out = dense.forward(&input, rows, false)?;
+        let pos = host(position)?;
+        for image in out.chunks_mut(per_image) {
+            accumulate(image, &pos);
+        }
+        let out = patches.device().try_tensor_from_vec(out, (rows, width))?;
+        if T::OWNS_TAPE {
+            let out_key = out.clone();
+            let (weight_key, bias_key, position_key) =
+                (layer.weight.ghost(), layer.bias.ghost(), position.ghost());
+            tape.add_backward_op(move |grads| {
+                let g = take_gradient(grads, &out_key)?;
+                let gp = grads.get_or_alloc_mut(&position_key)?;
+                for image in g.chunks(per_image) {
+                    accumulate(gp, image);
+                }
+                let gb =
+                    dense.parameter_gradients(&input, &g, grads.get_or_alloc_mut(&weight_key)?);
+                accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn residual_mlp<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        norm: &LayerNorm<Self>,
+        mlp: &Mlp<Self>,
+        mixing: Mixing,
+    ) -> Result<Act<Self, T>, Self::Err> {
+        let (rows, width) = *x.shape();
+        // The MLP's rows: the tokens, or, mixing tokens, each image's channels (swapped with tokens).
+        let (mlp_rows, swap) = match mixing {
+            Mixing::Channels => (rows, None),
+            Mixing::Tokens { images } => {
+                if images == 0 || rows % images != 0 {
+                    return Err(CpuError::WrongNumElements);
+                }
+                (
+                    images * width,
+                    Some(Swap::new(images, rows / images, width)),
+                )
+            }
+        };
+        let (x, mut tape) = x.split_tape();
+        let input = host(&x)?;
+        let (gamma, beta) = (host(&norm.gamma)?, host(&norm.beta)?);
+        let (first, second) = (HostDense::of(&mlp.hidden)?, HostDense::of(&mlp.out)?);
+        let Normalised {
+            out: normed,
+            xhat,
+            rstd,
+        } = Normalised::new(&input, width, &gamma, &beta, LAYER_NORM_EPS);
+        let mlp_input = match &swap {
+            Some(swap) => swap.forward(&normed),
+            None => normed,
+        };
+        let hidden = first.forward(&mlp_input, mlp_rows, true)?;
+        let mixed = second.forward(&hidden, mlp_rows, false)?;
+        let mut y = match &swap {
+            Some(swap) => swap.backward(&mixed),
+            None => mixed,
+        };
+        accumulate(&mut y, &input);
+        let out = x.device().try_tensor_from_vec(y, (rows, width))?;
+        if T::OWNS_TAPE {
+            let (x_key, out_key) = (x.ghost(), out.clone());
+            let (gamma_key, beta_key) = (norm.gamma.ghost(), norm.beta.ghost());
+            let keys = [
+                (mlp.hidden.weight.ghost(), mlp.hidden.bias.ghost()),
+                (mlp.out.weight.ghost(), mlp.out.bias.ghost()),
+            ];
+            tape.add_backward_op(move |grads| {
+                let gy = take_gradient(grads, &out_key)?;
+                // The residual path passes the gradient straight through.
+                accumulate(grads.get_or_alloc_mut(&x_key)?, &gy);
+                let g_mixed = match &swap {
+                    Some(swap) => swap.forward(&gy),
+                    None => gy,
+                };
+                let gb = second.parameter_gradients(
+                    &hidden,
+                    &g_mixed,
+                    grads.get_or_alloc_mut(&keys[1].0)?,
+                );
+                accumulate(grads.get_or_alloc_mut(&keys[1].1)?, &gb);
+                let mut g_hidden = vec![0.0; hidden.len()];
+                second.input_gradient(&g_mixed, &mut g_hidden);
+                // ReLU: the gradient passes where the hidden unit was active.
+                for (g, h) in g_hidden.iter_mut().zip(&hidden) {
+                    *g = if *h > 0.0 { *g } else { 0.0 };
+                }
+                let gb = first.parameter_gradients(
+                    &mlp_input,
+                    &g_hidden,
+                    grads.get_or_alloc_mut(&keys[0].0)?,
+                );
+                accumulate(grads.get_or_alloc_mut(&keys[0].1)?, &gb);
+                let mut g_input = vec![0.0; mlp_input.len()];
+                first.input_gradient(&g_hidden, &mut g_input);
+                let g_normed = match &swap {
+                    Some(swap) => swap.backward(&g_input),
+                    None => g_input,
+                };
+                let (gx, g_gamma, g_beta) = norm_backward(g_normed, &xhat, &rstd, &gamma);
+                accumulate(grads.get_or_alloc_mut(&gamma_key)?, &g_gamma);
+                accumulate(grads.get_or_alloc_mut(&beta_key)?, &g_beta);
+                accumulate(grads.get_or_alloc_mut(&x_key)?, &gx);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn layer_norm<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        gamma: &Vector<Self>,
+        beta: &Vector<Self>,
+        eps: f32,
+    ) -> Result<Act<Self, T>, Self::Err> {
+        let (rows, width) = *x.shape();
+        let (x, mut tape) = x.split_tape();
+        let (gamma_v, beta_v) = (host(gamma)?, host(beta)?);
+        let Normalised { out, xhat, rstd } =
+            Normalised::new(&host(&x)?, width, &gamma_v, &beta_v, eps);
+        let out = x.device().try_tensor_from_vec(out, (rows, width))?;
+        if T::OWNS_TAPE {
+            let (x_key, gamma_key, beta_key, out_key) =
+                (x.ghost(), gamma.ghost(), beta.ghost(), out.clone());
+            tape.add_backward_op(move |grads| {
+                let g = take_gradient(grads, &out_key)?;
+                let (gx, g_gamma, g_beta) = norm_backward(g, &xhat, &rstd, &gamma_v);
+                accumulate(grads.get_or_alloc_mut(&gamma_key)?, &g_gamma);
+                accumulate(grads.get_or_alloc_mut(&beta_key)?, &g_beta);
+                accumulate(grads.get_or_alloc_mut(&x_key)?, &gx);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn distance<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        y: &Block3<Self, NoneTape>,
+        kind: Distance,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        let (batch, positions, channels) = *pred.shape();
+        let per_image = positions * channels;
+        let (pred, mut tape) = pred.split_tape();
+        // The differences, kept for the backward pass; each image is summed in order on one thread.
+        let mut d = host(&pred)?;
+        for (d, label) in d.iter_mut().zip(host(y)?) {
+            *d -= label;
+        }
+        let sum = |image: &[f32]| image.iter().map(|&x| kind.of(x).0).sum::<f32>();
+        let means: Vec<f32> = if parallel(d.len()) {
+            d.par_chunks(per_image.max(1)).map(sum).collect()
+        } else {
+            d.chunks(per_image.max(1)).map(sum).collect()
+        };
+        let n = per_image.max(1) as f32;
+        let out = pred
+            .device()
+            .try_tensor_from_vec(means.iter().map(|s| s / n).collect(), (batch,))?;
+        if T::OWNS_TAPE {
+            let (pred_key, out_key) = (pred.ghost(), out.clone());
+            tape.add_backward_op(move |grads| {
+                let g = take_gradient(grads, &out_key)?;
+                let mut gp = d;
+                rows_mut(&mut gp, per_image.max(1), |image, b| {
+                    let scale = g[b] / n;
+                    image.iter_mut().for_each(|x| *x = kind.of(*x).1 * scale);
+                });
+                accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+}
+
+/// A dense layer's weights on the host.
+struct HostDense {
+    /// `input × output`, row-major.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    input: usize,
+    output: usize,
+}
+
+impl HostDense {
+    fn of(layer: &Dense<Cpu>) -> Result<Self, CpuError> {
+        Ok(HostDense {
+            weight: host(&layer.weight)?,
+            bias: host(&layer.bias)?,
+            input: layer.input(),
+            output: layer.output(),
+        })
+    }
+
+    fn weight(&self) -> Strided<'_> {
+        Strided::rows(&self.weight, self.input, self.output)
+    }
+
+    /// `x W + b` for the `rows` rows of `x`, then ReLU when `relu`. The product is accumulated onto rows
+    /// of the bias, so the output is written once before it.
+    fn forward(&self, x: &[f32], rows: usize, relu: bool) -> Result<Vec<f32>, CpuError> {
+        if x.len() != rows * self.input {
+            return Err(CpuError::WrongNumElements);
+        }
+        let mut out = Vec::with_capacity(rows * self.output);
+        for _ in 0..rows {
+            out.extend_from_slice(&self.bias);
+        }
+        matmul(
+            &mut out,
+            Strided::rows(x, rows, self.input),
+            self.weight(),
+            true,
+        );
+        if relu {
+            rows_mut(&mut out, self.output, |row, _| {
+                // A select rather than a branch: the signs are random, and the select vectorises.
+                row.iter_mut()
+                    .for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
+            });
+        }
+        Ok(out)
+    }
+
+    /// From `g`, the gradient of the layer's output for input `x`: adds the weight's gradient `xᵀ g`
+    /// to `weight_grad` and returns the bias's, the column sums of `g`.
+    fn parameter_gradients(&self, x: &[f32], g: &[f32], weight_grad: &mut [f32]) -> Vec<f32> {
+        let rows = g.len() / self.output;
+        matmul(
+            weight_grad,
+            Strided::rows(x, rows, self.input).t(),
+            Strided::rows(g, rows, self.output),
+            true,
+        );
+        column_sums(rows, self.output, |r, acc| {
+            for (a, g) in acc
+                .iter_mut()
+                .zip(&g[r * self.output..(r + 1) * self.output])
+            {
+                *a += g;
+            }
+        })
+    }
+
+    /// Adds the input's gradient `g Wᵀ` to `input_grad`.
+    fn input_gradient(&self, g: &[f32], input_grad: &mut [f32]) {
+        let rows = g.len() / self.output;
+        matmul(
+            input_grad,
+            Strided::rows(g, rows, self.output),
+            self.weight().t(),
+            true,
+        );
+    }
+}
+
+/// A layer norm's forward pass over rows of `width`: its output, and what its backward pass needs.
+struct Normalised {
+    /// `x̂ × γ + β`.
+    out: Vec<f32>,
+    /// `x̂ = (x − mean) / √(var + ε)`, per row.
+    xhat: Vec<f32>,
+    /// Each row's `1/√(var + ε)`.
+    rstd: Vec<f32>,
+}
+
+impl Normalised {
+    fn new(x: &[f32], width: usize, gamma: &[f32], beta: &[f32], eps: f32) -> Self {
+        let n = width as f32;
+        // Per row, its mean and 1/√(var + ε); then x̂ and the output are written in one pass.
+        let statistics = |row: &[f32]| {
+            let mean = row.iter().sum::<f32>() / n;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+            (mean, 1.0 / (var + eps).sqrt())
+        };
+        if parallel(x.len()) {
+            let (mut xhat, mut out) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            let rstd = x
+                .par_chunks(width)
+                .zip(xhat.par_chunks_mut(width))
+                .zip(out.par_chunks_mut(width))
+                .map(|((row, xhat), out)| {
+                    let (mean, rstd) = statistics(row);
+                    for ((((v, h), o), g), b) in row.iter().zip(xhat).zip(out).zip(gamma).zip(beta)
+                    {
+                        *h = (v - mean) * rstd;
+                        *o = *h * g + b;
+                    }
+                    rstd
+                })
+                .collect();
+            return Normalised { out, xhat, rstd };
+        }
+        let mut xhat = Vec::with_capacity(x.len());
+        let mut out = Vec::with_capacity(x.len());
+        let mut rstd = Vec::with_capacity(x.len() / width.max(1));
+        for row in x.chunks(width) {
+            let (mean, r) = statistics(row);
+            let start = xhat.len();
+            xhat.extend(row.iter().map(|v| (v - mean) * r));
+            out.extend(
+                xhat[start..]
+                    .iter()
+                    .zip(gamma)
+                    .zip(beta)
+                    .map(|((h, g), b)| h * g + b),
+            );
+            rstd.push(r);
+        }
+        Normalised { out, xhat, rstd }
+    }
+}
+
+/// A layer norm's backward pass from `g`, its output's gradient: `(dx, dγ, dβ)`.
+fn norm_backward(
+    g: Vec<f32>,
+    xhat: &[f32],
+    rstd: &[f32],
+    gamma: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (rows, width) = (rstd.len(), gamma.len());
+    let n = width as f32;
+    // γ's and β's gradients in one pass: `Σ g·x̂` in the first half, `Σ g` in the second.
+    let mut sums = column_sums(rows, 2 * width, |r, acc| {
+        let (g, h) = (
+            &g[r * width..(r + 1) * width],
+            &xhat[r * width..(r + 1) * width],
+        );
+        let (a_gamma, a_beta) = acc.split_at_mut(width);
+        for (((a, b), g), h) in a_gamma.iter_mut().zip(a_beta).zip(g).zip(h) {
+            *a += g * h;
+            *b += g;
+        }
+    });
+    let g_beta = sums.split_off(width);
+    let g_gamma = sums;
+    // dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)), ĝ = g · γ.
+    let mut gx = g;
+    rows_mut(&mut gx, width, |row, r| {
+        let h = &xhat[r * width..(r + 1) * width];
+        let (mut mean_g, mut mean_gh) = (0.0f32, 0.0f32);
+        for ((g, gamma), h) in row.iter_mut().zip(gamma).zip(h) {
+            *g *= gamma;
+            mean_g += *g;
+            mean_gh += *g * h;
+        }
+        mean_g /= n;
+        mean_gh /= n;
+        for (g, h) in row.iter_mut().zip(h) {
+            *g = rstd[r] * (*g - mean_g - h * mean_gh);
+        }
+    });
+    (gx, g_gamma, g_beta)
+}
+
+/// Swapping the token and channel axes of each image: `(images × tokens, channels)` rows to
+/// `(images × channels, tokens)` rows ([`Swap::forward`]) and back ([`Swap::backward`]).
+#[derive(Clone, Copy)]
+struct Swap {
+    images: usize,
+    tokens: usize,
+    channels: usize,
+}
+
+impl Swap {
+    fn new(images: usize, tokens: usize, channels: usize) -> Self {
+        Swap {
+            images,
+            tokens,
+            channels,
+        }
+    }
+
+    fn forward(&self, x: &[f32]) -> Vec<f32> {
+        transpose_images(x, self.images, self.tokens, self.channels)
+    }
+
+    fn backward(&self, x: &[f32]) -> Vec<f32> {
+        transpose_images(x, self.images, self.channels, self.tokens)
+    }
+}
+
+/// Transposes each of `batch` row-major `rows × cols` matrices, in tiles, so that both the strided
+/// reads and the strided writes of a tile stay in a few cache lines.
+fn transpose_images(data: &[f32], batch: usize, rows: usize, cols: usize) -> Vec<f32> {
+    const TILE: usize = 8;
+    let mut out = vec![0.0f32; data.len()];
+    let per = (rows * cols).max(1);
+    let one = |(src, dst): (&[f32], &mut [f32])| {
+        for r0 in (0..rows).step_by(TILE) {
+            for c0 in (0..cols).step_by(TILE) {
+                for r in r0..(r0 + TILE).min(rows) {
+                    for c in c0..(c0 + TILE).min(cols) {
+                        dst[c * rows + r] = src[r * cols + c];
+                    }
+                }
+            }
+        }
+    };
+    if parallel(data.len()) && batch > 1 {
+        data.par_chunks(per)
+            .zip(out.par_chunks_mut(per))
+            .for_each(one);
+    } else {
+        data.chunks(per).zip(out.chunks_mut(per)).for_each(one);
+    }
+    out
+}
+
+/// The values of a CPU tensor, row-major (a copy; the tensor is made contiguous first if it is not).
+fn host<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Result<Vec<f32>, CpuError> {
+    let t = t.retaped::<NoneTape>().try_contiguous()?;
+    let mut out = vec![0.0; t.shape().num_elements()];
+    t.copy_into(&mut out);
+    Ok(out)
+}
+
+/// The gradient of an operation's output, taken out of `grads` rather than copied (see the module
+/// comment).
+fn take_gradient<S: Shape>(
+    grads: &mut Gradients<f32, Cpu>,
+    t: &Tensor<S, f32, Cpu>,
+) -> Result<Vec<f32>, CpuError> {
+    Ok(std::mem::take(&mut **grads.get_or_alloc_mut(t)?))
+}
+
+/// Applies `f(row, row_index)` to every row of `data` (rows of `width`), in parallel when large.
+fn rows_mut(data: &mut [f32], width: usize, f: impl Fn(&mut [f32], usize) + Sync) {
+    if parallel(data.len()) {
+        data.par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(i, row)| f(row, i));
+    } else {
+        data.chunks_mut(width)
+            .enumerate()
+            .for_each(|(i, row)| f(row, i));
+    }
+}
+
+/// Column sums of `f(row index)`-weighted rows: `Σ_r f(r)[c]`, in fixed blocks added in order.
+fn column_sums(rows: usize, width: usize, f: impl Fn(usize, &mut [f32]) + Sync) -> Vec<f32> {
+    let block = rows.div_ceil(SUM_BLOCKS).max(1);
+    let partial = |b: usize| {
+        let mut acc = vec![0.0f32; width];
+        for r in b * block..((b + 1) * block).min(rows) {
+            f(r, &mut acc);
+        }
+        acc
+    };
+    let blocks = rows.div_ceil(block);
+    let partials: Vec<Vec<f32>> = if parallel(rows * width) {
+        (0..blocks).into_par_iter().map(partial).collect()
+    } else {
+        (0..blocks).map(partial).collect()
+    };
+    let mut total = vec![0.0f32; width];
+    for p in partials {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// Adds `delta` into `target` element by element.
+fn accumulate(target: &mut [f32], delta: &[f32]) {
+    if parallel(target.len()) {
+        target
+            .par_chunks_mut(4096)
+            .zip(delta.par_chunks(4096))
+            .for_each(|(t, d)| t.iter_mut().zip(d).for_each(|(t, d)| *t += d));
+    } else {
+        target.iter_mut().zip(delta).for_each(|(t, d)| *t += d);
+    }
+}
+
+/// Single-threaded pools, one per concurrent shard: inside one, the matrix products and the loops here
+/// run on that thread only, so parallel shards do not compete for the same cores.
+fn shard_pools() -> &'static [rayon::ThreadPool] {
+    static POOLS: std::sync::OnceLock<Vec<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOLS.get_or_init(|| {
+        (0..MAX_PARALLEL_SHARDS)
+            .filter_map(|i| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .thread_name(move |_| format!("shard-{i}"))
+                    .build()
+                    .ok()
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::composed;
+    use super::*;
+    use crate::data::rng::Rng;
+    use crate::model::params::{ParamRef, Parameters};
+
+    fn random(dev: &Cpu, shape: (usize, usize), seed: u64) -> Act<Cpu, NoneTape> {
+        let mut rng = Rng::new(seed, &[]);
+        let v = (0..shape.0 * shape.1)
+            .map(|_| rng.range(-2.0, 2.0) as f32)
+            .collect();
+        dev.tensor_from_vec(v, shape)
+    }
+
+    fn random_vector(dev: &Cpu, len: usize, seed: u64) -> Vector<Cpu> {
+        random(dev, (1, len), seed).reshape_like(&(len,))
+    }
+
+    fn close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    }
+
+    /// An operation on a traced input, fused (`true`, the CPU's) or composed from dfdx's operations.
+    type Op<'a> =
+        Box<dyn Fn(Act<Cpu, OwnedTape<f32, Cpu>>, bool) -> Act<Cpu, OwnedTape<f32, Cpu>> + 'a>;
+
+    /// Runs `op` both ways on `x`, weights the output with random values and sums it (so that every
+    /// output's gradient differs), and compares the outputs and the gradients of every parameter in
+    /// `params` and, when `input_gradient`, of `x`.
+    fn agrees(
+        what: &str,
+        x: &Act<Cpu, NoneTape>,
+        params: &[ParamRef<'_, Cpu>],
+        op: Op,
+        input_gradient: bool,
+    ) {
+        let run = |fused: bool| {
+            let out = op(x.clone().traced(Gradients::leaky()), fused);
+            let values = out.retaped::<NoneTape>().as_vec();
+            let weights = random(x.device(), *out.shape(), 7);
+            let grads = out.try_mul(weights).unwrap().sum::<(), _>().backward();
+            let mut gradients: Vec<Vec<f32>> = params
+                .iter()
+                .map(|p| match p {
+                    ParamRef::Vector(t) => grads.get(*t).as_vec(),
+                    ParamRef::Matrix(t) => grads.get(*t).as_vec(),
+                })
+                .collect();
+            if input_gradient {
+                gradients.push(grads.get(x).as_vec());
+            }
+            (values, gradients)
+        };
+        let (fused, reference) = (run(true), run(false));
+        close(&fused.0, &reference.0, &format!("{what}: forward"));
+        for (i, (f, r)) in fused.1.iter().zip(&reference.1).enumerate() {
+            close(f, r, &format!("{what}: gradient {i}"));
+        }
+    }
+
+    fn refs<'a>(layers: &[&'a dyn Parameters<Cpu>]) -> Vec<ParamRef<'a, Cpu>> {
+        let mut out = Vec::new();
+        for layer in layers {
+            layer.visit("", &mut |_, p| out.push(p));
+        }
+        out
+    }
+
+    /// Every fused operation agrees with its dfdx composition, forward and backward, for a small and
+    /// a large (multi-threaded) size.
+    #[test]
+    fn fused_operations_match_their_compositions() {
+        let dev = Cpu::default();
+        let rng = &mut Rng::new(9, &[]);
+        for (rows, width) in [(6, 5), (2048, 24)] {
+            let x = random(&dev, (rows, width), 1);
+            let images = 2;
+            let tokens = rows / images;
+            let dense = Dense::new(&dev, width, 7, rng).unwrap();
+            let position = random(&dev, (tokens, 7), 2);
+            let norm = LayerNorm {
+                gamma: random_vector(&dev, width, 3),
+                beta: random_vector(&dev, width, 4),
+            };
+            let channel_mlp = Mlp::new(&dev, width, 9, rng).unwrap();
+            let token_mlp = Mlp::new(&dev, tokens, 5, rng).unwrap();
+            let size = format!("{rows}×{width}");
+            for relu in [false, true] {
+                agrees(
+                    &format!("linear (ReLU {relu}) {size}"),
+                    &x,
+                    &refs(&[&dense]),
+                    Box::new(|x, fused| {
+                        if fused {
+                            Cpu::linear(x, &dense, relu).unwrap()
+                        } else {
+                            composed::linear(x, &dense, relu).unwrap()
+                        }
+                    }),
+                    true,
+                );
+            }
+            // The embedding does not compute its input's gradient.
+            let mut params = refs(&[&dense]);
+            params.push(ParamRef::Matrix(&position));
+            agrees(
+                &format!("embed {size}"),
+                &x,
+                &params,
+                Box::new(|x, fused| {
+                    if fused {
+                        Cpu::embed(x, &dense, &position).unwrap()
+                    } else {
+                        composed::embed(x, &dense, &position).unwrap()
+                    }
+                }),
+                false,
+            );
+            for (mixing, mlp) in [
+                (Mixing::Channels, &channel_mlp),
+                (Mixing::Tokens { images }, &token_mlp),
+            ] {
+                agrees(
+                    &format!("residual MLP ({mixing:?}) {size}"),
+                    &x,
+                    &refs(&[&norm, mlp]),
+                    Box::new(|x, fused| {
+                        if fused {
+                            Cpu::residual_mlp(x, &norm, mlp, mixing).unwrap()
+                        } else {
+                            composed::residual_mlp(x, &norm, mlp, mixing).unwrap()
+                        }
+                    }),
+                    true,
+                );
+            }
+            agrees(
+                &format!("layer norm {size}"),
+                &x,
+                &refs(&[&norm]),
+                Box::new(|x, fused| {
+                    if fused {
+                        Cpu::layer_norm(x, &norm.gamma, &norm.beta, 1e-5).unwrap()
+                    } else {
+                        composed::layer_norm(x, &norm.gamma, &norm.beta, 1e-5).unwrap()
+                    }
+                }),
+                true,
+            );
+            // Distances per image: forward and backward against dfdx's element-wise composition.
+            let y = random(&dev, (rows, width), 5);
+            let block = |t: &Act<Cpu, NoneTape>| t.clone().reshape_like(&(images, tokens, width));
+            for kind in [Distance::L1, Distance::L2, Distance::Huber] {
+                let run = |fused: bool| {
+                    let pred = block(&x).traced(Gradients::leaky());
+                    let out = if fused {
+                        Cpu::distance(pred, &block(&y), kind).unwrap()
+                    } else {
+                        composed::distance(pred, &block(&y), kind).unwrap()
+                    };
+                    let values = out.retaped::<NoneTape>().as_vec();
+                    let weights = dev.tensor_from_vec(vec![1.0, -3.0], (images,));
+                    let grads = out.try_mul(weights).unwrap().sum::<(), _>().backward();
+                    (values, grads.get(&block(&x)).as_vec())
+                };
+                let (fused, reference) = (run(true), run(false));
+                close(&fused.0, &reference.0, &format!("{kind:?} {size} forward"));
+                close(&fused.1, &reference.1, &format!("{kind:?} {size} backward"));
+            }
+        }
+    }
+
+    #[test]
+    fn without_a_tape_nothing_is_recorded() {
+        let dev = Cpu::default();
+        let x = random(&dev, (4, 3), 1);
+        let layer = Dense {
+            weight: dev.tensor_from_vec(vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0], (3, 2)),
+            bias: dev.tensor_from_vec(vec![1.0, -10.0], (2,)),
+        };
+        let y = Cpu::linear(x.clone(), &layer, true).unwrap().as_vec();
+        let x = x.as_vec();
+        for (i, v) in y.iter().enumerate() {
+            let (row, col) = (i / 2, i % 2);
+            let bias = [1.0, -10.0][col];
+            assert_eq!(*v, (x[row * 3 + col] + bias).max(0.0));
+        }
+    }
+
+    #[test]
+    fn sizes_that_do_not_fit_are_errors() {
+        let dev = Cpu::default();
+        let rng = &mut Rng::new(1, &[]);
+        let dense = Dense::new(&dev, 4, 2, rng).unwrap();
+        assert!(Cpu::linear(random(&dev, (3, 5), 1), &dense, false).is_err());
+        let position = random(&dev, (4, 2), 2);
+        assert!(Cpu::embed(random(&dev, (6, 4), 1), &dense, &position).is_err());
+        let norm = LayerNorm::new(&dev, 4).unwrap();
+        let mlp = Mlp::new(&dev, 3, 2, rng).unwrap();
+        let tokens = Mixing::Tokens { images: 4 };
+        assert!(Cpu::residual_mlp(random(&dev, (6, 4), 3), &norm, &mlp, tokens).is_err());
+    }
+}
