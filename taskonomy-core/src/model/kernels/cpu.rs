@@ -77,10 +77,10 @@ impl Kernels for Cpu {
         let (x, mut tape) = x.split_tape();
         let dense = HostDense::of(layer)?;
         let input = host(&x)?;
-        let out = dense.forward(&input, rows, relu)?;
-        // Where the ReLU passes its gradient, kept from the forward pass.
-        let active: Vec<bool> = if relu && T::OWNS_TAPE {
-            out.iter().map(|&v| v > 0.0).collect()
+        let out = dense.forward(&input, Apply::Rows, relu)?;
+        // The ReLU's output, which says where it passes its gradient.
+        let activated = if relu && T::OWNS_TAPE {
+            out.clone()
         } else {
             Vec::new()
         };
@@ -91,17 +91,16 @@ impl Kernels for Cpu {
             tape.add_backward_op(move |grads| {
                 let mut g = take_gradient(grads, &out_key)?;
                 if relu {
-                    rows_mut(&mut g, dense.output, |row, r| {
-                        let active = &active[r * dense.output..(r + 1) * dense.output];
-                        for (g, on) in row.iter_mut().zip(active) {
-                            *g = if *on { *g } else { 0.0 };
-                        }
-                    });
+                    relu_backward(&mut g, &activated);
                 }
-                let gb =
-                    dense.parameter_gradients(&input, &g, grads.get_or_alloc_mut(&weight_key)?);
+                let gb = dense.parameter_gradients(
+                    &input,
+                    &g,
+                    Apply::Rows,
+                    grads.get_or_alloc_mut(&weight_key)?,
+                );
                 accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
-                dense.input_gradient(&g, grads.get_or_alloc_mut(&x_key)?);
+                dense.input_gradient(&g, Apply::Rows, grads.get_or_alloc_mut(&x_key)?);
                 Ok(())
             });
         }
@@ -122,7 +121,7 @@ impl Kernels for Cpu {
         let (patches, mut tape) = patches.split_tape();
         let dense = HostDense::of(layer)?;
         let input = host(&patches)?;
-        let mut out = dense.forward(&input, rows, false)?;
+        let mut out = dense.forward(&input, Apply::Rows, false)?;
         let pos = host(position)?;
         for image in out.chunks_mut(per_image) {
             accumulate(image, &pos);
@@ -138,8 +137,12 @@ impl Kernels for Cpu {
                 for image in g.chunks(per_image) {
                     accumulate(gp, image);
                 }
-                let gb =
-                    dense.parameter_gradients(&input, &g, grads.get_or_alloc_mut(&weight_key)?);
+                let gb = dense.parameter_gradients(
+                    &input,
+                    &g,
+                    Apply::Rows,
+                    grads.get_or_alloc_mut(&weight_key)?,
+                );
                 accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
                 Ok(())
             });
@@ -154,18 +157,13 @@ impl Kernels for Cpu {
         mixing: Mixing,
     ) -> Result<Act<Self, T>, Self::Err> {
         let (rows, width) = *x.shape();
-        // The MLP's rows: the tokens, or, mixing tokens, each image's channels (swapped with tokens).
-        let (mlp_rows, swap) = match mixing {
-            Mixing::Channels => (rows, None),
-            Mixing::Tokens { images } => {
-                if images == 0 || rows % images != 0 {
-                    return Err(CpuError::WrongNumElements);
-                }
-                (
-                    images * width,
-                    Some(Swap::new(images, rows / images, width)),
-                )
+        // Mixing channels, the MLP applies to every row; mixing tokens, to every column of each image.
+        let apply = match mixing {
+            Mixing::Channels => Apply::Rows,
+            Mixing::Tokens { images } if images > 0 && rows % images == 0 => {
+                Apply::Columns { cols: width }
             }
+            Mixing::Tokens { .. } => return Err(CpuError::WrongNumElements),
         };
         let (x, mut tape) = x.split_tape();
         let input = host(&x)?;
@@ -176,17 +174,10 @@ impl Kernels for Cpu {
             xhat,
             rstd,
         } = Normalised::new(&input, width, &gamma, &beta, LAYER_NORM_EPS);
-        let mlp_input = match &swap {
-            Some(swap) => swap.forward(&normed),
-            None => normed,
-        };
-        let hidden = first.forward(&mlp_input, mlp_rows, true)?;
-        let mixed = second.forward(&hidden, mlp_rows, false)?;
-        let mut y = match &swap {
-            Some(swap) => swap.backward(&mixed),
-            None => mixed,
-        };
-        accumulate(&mut y, &input);
+        let hidden = first.forward(&normed, apply, true)?;
+        // The residual sum: the MLP's output is accumulated onto the input.
+        let mut y = input;
+        second.add_forward(&hidden, apply, &mut y)?;
         let out = x.device().try_tensor_from_vec(y, (rows, width))?;
         if T::OWNS_TAPE {
             let (x_key, out_key) = (x.ghost(), out.clone());
@@ -199,34 +190,25 @@ impl Kernels for Cpu {
                 let gy = take_gradient(grads, &out_key)?;
                 // The residual path passes the gradient straight through.
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &gy);
-                let g_mixed = match &swap {
-                    Some(swap) => swap.forward(&gy),
-                    None => gy,
-                };
                 let gb = second.parameter_gradients(
                     &hidden,
-                    &g_mixed,
+                    &gy,
+                    apply,
                     grads.get_or_alloc_mut(&keys[1].0)?,
                 );
                 accumulate(grads.get_or_alloc_mut(&keys[1].1)?, &gb);
                 let mut g_hidden = vec![0.0; hidden.len()];
-                second.input_gradient(&g_mixed, &mut g_hidden);
-                // ReLU: the gradient passes where the hidden unit was active.
-                for (g, h) in g_hidden.iter_mut().zip(&hidden) {
-                    *g = if *h > 0.0 { *g } else { 0.0 };
-                }
+                second.input_gradient(&gy, apply, &mut g_hidden);
+                relu_backward(&mut g_hidden, &hidden);
                 let gb = first.parameter_gradients(
-                    &mlp_input,
+                    &normed,
                     &g_hidden,
+                    apply,
                     grads.get_or_alloc_mut(&keys[0].0)?,
                 );
                 accumulate(grads.get_or_alloc_mut(&keys[0].1)?, &gb);
-                let mut g_input = vec![0.0; mlp_input.len()];
-                first.input_gradient(&g_hidden, &mut g_input);
-                let g_normed = match &swap {
-                    Some(swap) => swap.backward(&g_input),
-                    None => g_input,
-                };
+                let mut g_normed = vec![0.0; normed.len()];
+                first.input_gradient(&g_hidden, apply, &mut g_normed);
                 let (gx, g_gamma, g_beta) = norm_backward(g_normed, &xhat, &rstd, &gamma);
                 accumulate(grads.get_or_alloc_mut(&gamma_key)?, &g_gamma);
                 accumulate(grads.get_or_alloc_mut(&beta_key)?, &g_beta);
@@ -304,6 +286,27 @@ impl Kernels for Cpu {
     }
 }
 
+/// How a dense layer meets its input.
+#[derive(Clone, Copy, Debug)]
+enum Apply {
+    /// To every row of `rows × input` activations: `x W + b`, the output `rows × output`.
+    Rows,
+    /// To every column of each image's `input × cols` block: `Wᵀ x + b`, each output block
+    /// `output × cols`. This is how an MLP mixes the tokens of `tokens × channels` activations without
+    /// transposing them: the matrix products read the blocks as they lie.
+    Columns {
+        /// Columns of a block.
+        cols: usize,
+    },
+}
+
+/// The gradient through a ReLU whose output was `activated`: it passes where the unit was active.
+fn relu_backward(g: &mut [f32], activated: &[f32]) {
+    for (g, a) in g.iter_mut().zip(activated) {
+        *g = if *a > 0.0 { *g } else { 0.0 };
+    }
+}
+
 /// A dense layer's weights on the host.
 struct HostDense {
     /// `input × output`, row-major.
@@ -327,25 +330,32 @@ impl HostDense {
         Strided::rows(&self.weight, self.input, self.output)
     }
 
-    /// `x W + b` for the `rows` rows of `x`, then ReLU when `relu`. The product is accumulated onto rows
-    /// of the bias, so the output is written once before it.
-    fn forward(&self, x: &[f32], rows: usize, relu: bool) -> Result<Vec<f32>, CpuError> {
-        if x.len() != rows * self.input {
+    /// The layer's output for `x`, then ReLU when `relu`. The product is accumulated onto the bias, so
+    /// the output is written once before it.
+    fn forward(&self, x: &[f32], apply: Apply, relu: bool) -> Result<Vec<f32>, CpuError> {
+        if !x.len().is_multiple_of(self.input.max(1)) {
             return Err(CpuError::WrongNumElements);
         }
-        let mut out = Vec::with_capacity(rows * self.output);
-        for _ in 0..rows {
-            out.extend_from_slice(&self.bias);
+        let len = x.len() / self.input.max(1) * self.output;
+        let mut out = Vec::with_capacity(len);
+        match apply {
+            Apply::Rows => {
+                while out.len() < len {
+                    out.extend_from_slice(&self.bias);
+                }
+            }
+            Apply::Columns { cols } => {
+                while out.len() < len {
+                    for b in &self.bias {
+                        out.extend(std::iter::repeat_n(*b, cols));
+                    }
+                }
+            }
         }
-        matmul(
-            &mut out,
-            Strided::rows(x, rows, self.input),
-            self.weight(),
-            true,
-        );
+        self.add_product(x, apply, &mut out)?;
         if relu {
+            // A select rather than a branch: the signs are random, and the select vectorises.
             rows_mut(&mut out, self.output, |row, _| {
-                // A select rather than a branch: the signs are random, and the select vectorises.
                 row.iter_mut()
                     .for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
             });
@@ -353,35 +363,110 @@ impl HostDense {
         Ok(out)
     }
 
-    /// From `g`, the gradient of the layer's output for input `x`: adds the weight's gradient `xᵀ g`
-    /// to `weight_grad` and returns the bias's, the column sums of `g`.
-    fn parameter_gradients(&self, x: &[f32], g: &[f32], weight_grad: &mut [f32]) -> Vec<f32> {
-        let rows = g.len() / self.output;
-        matmul(
-            weight_grad,
-            Strided::rows(x, rows, self.input).t(),
-            Strided::rows(g, rows, self.output),
-            true,
-        );
-        column_sums(rows, self.output, |r, acc| {
-            for (a, g) in acc
-                .iter_mut()
-                .zip(&g[r * self.output..(r + 1) * self.output])
-            {
-                *a += g;
+    /// Adds the layer's output for `x`, bias included, to `dst`.
+    fn add_forward(&self, x: &[f32], apply: Apply, dst: &mut [f32]) -> Result<(), CpuError> {
+        match apply {
+            Apply::Rows => rows_mut(dst, self.output, |row, _| accumulate(row, &self.bias)),
+            Apply::Columns { cols } => {
+                for (row, b) in dst.chunks_mut(cols.max(1)).zip(self.bias.iter().cycle()) {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
             }
-        })
+        }
+        self.add_product(x, apply, dst)
     }
 
-    /// Adds the input's gradient `g Wᵀ` to `input_grad`.
-    fn input_gradient(&self, g: &[f32], input_grad: &mut [f32]) {
-        let rows = g.len() / self.output;
-        matmul(
-            input_grad,
-            Strided::rows(g, rows, self.output),
-            self.weight().t(),
-            true,
-        );
+    /// Adds `x W` (rows) or `Wᵀ x` (columns of every block) to `dst`.
+    fn add_product(&self, x: &[f32], apply: Apply, dst: &mut [f32]) -> Result<(), CpuError> {
+        let rows = x.len() / self.input.max(1);
+        if x.len() != rows * self.input || dst.len() != rows * self.output {
+            return Err(CpuError::WrongNumElements);
+        }
+        match apply {
+            Apply::Rows => matmul(dst, Strided::rows(x, rows, self.input), self.weight(), true),
+            Apply::Columns { cols } => {
+                let blocks = x
+                    .chunks(self.input * cols)
+                    .zip(dst.chunks_mut(self.output * cols));
+                for (x, dst) in blocks {
+                    matmul(
+                        dst,
+                        self.weight().t(),
+                        Strided::rows(x, self.input, cols),
+                        true,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// From `g`, the gradient of the layer's output for input `x`: adds the weight's gradient to
+    /// `weight_grad` (`xᵀ g`, or `Σ x gᵀ` over blocks) and returns the bias's (the sums of `g` over
+    /// everything but the output channel).
+    fn parameter_gradients(
+        &self,
+        x: &[f32],
+        g: &[f32],
+        apply: Apply,
+        weight_grad: &mut [f32],
+    ) -> Vec<f32> {
+        let output = self.output;
+        match apply {
+            Apply::Rows => {
+                let rows = g.len() / output;
+                matmul(
+                    weight_grad,
+                    Strided::rows(x, rows, self.input).t(),
+                    Strided::rows(g, rows, output),
+                    true,
+                );
+                column_sums(rows, output, |r, acc| {
+                    accumulate(acc, &g[r * output..(r + 1) * output]);
+                })
+            }
+            Apply::Columns { cols } => {
+                let blocks = x.chunks(self.input * cols).zip(g.chunks(output * cols));
+                // The bias's gradient sums the blocks first (element-wise, in order), then each row.
+                let mut g_sum = vec![0.0f32; output * cols];
+                for (x, g) in blocks {
+                    matmul(
+                        weight_grad,
+                        Strided::rows(x, self.input, cols),
+                        Strided::rows(g, output, cols).t(),
+                        true,
+                    );
+                    accumulate(&mut g_sum, g);
+                }
+                g_sum
+                    .chunks(cols.max(1))
+                    .map(|row| row.iter().sum())
+                    .collect()
+            }
+        }
+    }
+
+    /// Adds the input's gradient (`g Wᵀ`, or `W g` for every block) to `input_grad`.
+    fn input_gradient(&self, g: &[f32], apply: Apply, input_grad: &mut [f32]) {
+        match apply {
+            Apply::Rows => {
+                let rows = g.len() / self.output;
+                matmul(
+                    input_grad,
+                    Strided::rows(g, rows, self.output),
+                    self.weight().t(),
+                    true,
+                );
+            }
+            Apply::Columns { cols } => {
+                let blocks = g
+                    .chunks(self.output * cols)
+                    .zip(input_grad.chunks_mut(self.input * cols));
+                for (g, dx) in blocks {
+                    matmul(dx, self.weight(), Strided::rows(g, self.output, cols), true);
+                }
+            }
+        }
     }
 }
 
@@ -397,49 +482,44 @@ struct Normalised {
 
 impl Normalised {
     fn new(x: &[f32], width: usize, gamma: &[f32], beta: &[f32], eps: f32) -> Self {
-        let n = width as f32;
-        // Per row, its mean and 1/√(var + ε); then x̂ and the output are written in one pass.
-        let statistics = |row: &[f32]| {
-            let mean = row.iter().sum::<f32>() / n;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-            (mean, 1.0 / (var + eps).sqrt())
-        };
+        let width = width.max(1);
+        let (mut out, mut xhat) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        let mut rstd = vec![0.0; x.len() / width];
         if parallel(x.len()) {
-            let (mut xhat, mut out) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-            let rstd = x
-                .par_chunks(width)
+            x.par_chunks(width)
                 .zip(xhat.par_chunks_mut(width))
                 .zip(out.par_chunks_mut(width))
-                .map(|((row, xhat), out)| {
-                    let (mean, rstd) = statistics(row);
-                    for ((((v, h), o), g), b) in row.iter().zip(xhat).zip(out).zip(gamma).zip(beta)
-                    {
-                        *h = (v - mean) * rstd;
-                        *o = *h * g + b;
-                    }
-                    rstd
-                })
-                .collect();
-            return Normalised { out, xhat, rstd };
-        }
-        let mut xhat = Vec::with_capacity(x.len());
-        let mut out = Vec::with_capacity(x.len());
-        let mut rstd = Vec::with_capacity(x.len() / width.max(1));
-        for row in x.chunks(width) {
-            let (mean, r) = statistics(row);
-            let start = xhat.len();
-            xhat.extend(row.iter().map(|v| (v - mean) * r));
-            out.extend(
-                xhat[start..]
-                    .iter()
-                    .zip(gamma)
-                    .zip(beta)
-                    .map(|((h, g), b)| h * g + b),
-            );
-            rstd.push(r);
+                .zip(&mut rstd)
+                .for_each(|(((x, xhat), out), rstd)| {
+                    *rstd = normalise_row(x, xhat, out, gamma, beta, eps);
+                });
+        } else {
+            let rows = x.chunks(width).zip(xhat.chunks_mut(width));
+            for (((x, xhat), out), rstd) in rows.zip(out.chunks_mut(width)).zip(&mut rstd) {
+                *rstd = normalise_row(x, xhat, out, gamma, beta, eps);
+            }
         }
         Normalised { out, xhat, rstd }
     }
+}
+
+/// Normalises one row: writes `x̂` and `x̂ × γ + β`, returns `1/√(var + ε)`.
+fn normalise_row(
+    x: &[f32],
+    xhat: &mut [f32],
+    out: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) -> f32 {
+    let n = x.len() as f32;
+    let mean = lane_sum(x, |v| v) / n;
+    let rstd = 1.0 / (lane_sum(x, |v| (v - mean) * (v - mean)) / n + eps).sqrt();
+    for ((((x, h), o), g), b) in x.iter().zip(xhat).zip(out).zip(gamma).zip(beta) {
+        *h = (x - mean) * rstd;
+        *o = *h * g + b;
+    }
+    rstd
 }
 
 /// A layer norm's backward pass from `g`, its output's gradient: `(dx, dγ, dβ)`.
@@ -469,14 +549,9 @@ fn norm_backward(
     let mut gx = g;
     rows_mut(&mut gx, width, |row, r| {
         let h = &xhat[r * width..(r + 1) * width];
-        let (mut mean_g, mut mean_gh) = (0.0f32, 0.0f32);
-        for ((g, gamma), h) in row.iter_mut().zip(gamma).zip(h) {
-            *g *= gamma;
-            mean_g += *g;
-            mean_gh += *g * h;
-        }
-        mean_g /= n;
-        mean_gh /= n;
+        row.iter_mut().zip(gamma).for_each(|(g, gamma)| *g *= gamma);
+        let mean_g = lane_sum(row, |g| g) / n;
+        let mean_gh = lane_dot(row, h) / n;
         for (g, h) in row.iter_mut().zip(h) {
             *g = rstd[r] * (*g - mean_g - h * mean_gh);
         }
@@ -484,58 +559,39 @@ fn norm_backward(
     (gx, g_gamma, g_beta)
 }
 
-/// Swapping the token and channel axes of each image: `(images × tokens, channels)` rows to
-/// `(images × channels, tokens)` rows ([`Swap::forward`]) and back ([`Swap::backward`]).
-#[derive(Clone, Copy)]
-struct Swap {
-    images: usize,
-    tokens: usize,
-    channels: usize,
-}
+/// Partial sums kept by [`lane_sum`] and [`lane_dot`]: one vector register of `f32`.
+const LANES: usize = 8;
 
-impl Swap {
-    fn new(images: usize, tokens: usize, channels: usize) -> Self {
-        Swap {
-            images,
-            tokens,
-            channels,
+/// `Σ f(v)` over `values`, in `LANES` interleaved partial sums, so that the additions vectorise instead
+/// of waiting on one another.
+fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a += f(*v);
         }
     }
-
-    fn forward(&self, x: &[f32]) -> Vec<f32> {
-        transpose_images(x, self.images, self.tokens, self.channels)
-    }
-
-    fn backward(&self, x: &[f32]) -> Vec<f32> {
-        transpose_images(x, self.images, self.channels, self.tokens)
-    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| f(*v)).sum::<f32>()
 }
 
-/// Transposes each of `batch` row-major `rows × cols` matrices, in tiles, so that both the strided
-/// reads and the strided writes of a tile stay in a few cache lines.
-fn transpose_images(data: &[f32], batch: usize, rows: usize, cols: usize) -> Vec<f32> {
-    const TILE: usize = 8;
-    let mut out = vec![0.0f32; data.len()];
-    let per = (rows * cols).max(1);
-    let one = |(src, dst): (&[f32], &mut [f32])| {
-        for r0 in (0..rows).step_by(TILE) {
-            for c0 in (0..cols).step_by(TILE) {
-                for r in r0..(r0 + TILE).min(rows) {
-                    for c in c0..(c0 + TILE).min(cols) {
-                        dst[c * rows + r] = src[r * cols + c];
-                    }
-                }
-            }
+/// `Σ a·b`, in `LANES` interleaved partial sums (see [`lane_sum`]).
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let rest: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (ca, cb) in ca.zip(cb) {
+        for ((acc, a), b) in acc.iter_mut().zip(ca).zip(cb) {
+            *acc += a * b;
         }
-    };
-    if parallel(data.len()) && batch > 1 {
-        data.par_chunks(per)
-            .zip(out.par_chunks_mut(per))
-            .for_each(one);
-    } else {
-        data.chunks(per).zip(out.chunks_mut(per)).for_each(one);
     }
-    out
+    acc.iter().sum::<f32>() + rest
 }
 
 /// The values of a CPU tensor, row-major (a copy; the tensor is made contiguous first if it is not).
