@@ -165,10 +165,19 @@ impl Kernels for Cpu {
             }
             Mixing::Tokens { .. } => return Err(CpuError::WrongNumElements),
         };
+        let (first, second) = (HostDense::of(&mlp.hidden)?, HostDense::of(&mlp.out)?);
+        // The MLP maps what it mixes (tokens or channels) to itself.
+        let mixed = match mixing {
+            Mixing::Channels => width,
+            Mixing::Tokens { images } => rows / images,
+        };
+        if first.input != mixed || first.output != second.input || second.output != mixed {
+            return Err(CpuError::WrongNumElements);
+        }
+        check_norm(&norm.gamma, &norm.beta, width)?;
         let (x, mut tape) = x.split_tape();
         let input = host(&x)?;
         let (gamma, beta) = (host(&norm.gamma)?, host(&norm.beta)?);
-        let (first, second) = (HostDense::of(&mlp.hidden)?, HostDense::of(&mlp.out)?);
         let Normalised {
             out: normed,
             xhat,
@@ -226,6 +235,7 @@ impl Kernels for Cpu {
         eps: f32,
     ) -> Result<Act<Self, T>, Self::Err> {
         let (rows, width) = *x.shape();
+        check_norm(gamma, beta, width)?;
         let (x, mut tape) = x.split_tape();
         let (gamma_v, beta_v) = (host(gamma)?, host(beta)?);
         let Normalised { out, xhat, rstd } =
@@ -330,13 +340,23 @@ impl HostDense {
         Strided::rows(&self.weight, self.input, self.output)
     }
 
+    /// The length of the output for an input of `len` values, or an error when they do not fill whole
+    /// rows (or blocks).
+    fn output_len(&self, len: usize, apply: Apply) -> Result<usize, CpuError> {
+        let block = match apply {
+            Apply::Rows => self.input,
+            Apply::Columns { cols } => self.input * cols,
+        };
+        if block == 0 || !len.is_multiple_of(block) {
+            return Err(CpuError::WrongNumElements);
+        }
+        Ok(len / self.input * self.output)
+    }
+
     /// The layer's output for `x`, then ReLU when `relu`. The product is accumulated onto the bias, so
     /// the output is written once before it.
     fn forward(&self, x: &[f32], apply: Apply, relu: bool) -> Result<Vec<f32>, CpuError> {
-        if !x.len().is_multiple_of(self.input.max(1)) {
-            return Err(CpuError::WrongNumElements);
-        }
-        let len = x.len() / self.input.max(1) * self.output;
+        let len = self.output_len(x.len(), apply)?;
         let mut out = Vec::with_capacity(len);
         match apply {
             Apply::Rows => {
@@ -378,12 +398,14 @@ impl HostDense {
 
     /// Adds `x W` (rows) or `Wᵀ x` (columns of every block) to `dst`.
     fn add_product(&self, x: &[f32], apply: Apply, dst: &mut [f32]) -> Result<(), CpuError> {
-        let rows = x.len() / self.input.max(1);
-        if x.len() != rows * self.input || dst.len() != rows * self.output {
+        if dst.len() != self.output_len(x.len(), apply)? {
             return Err(CpuError::WrongNumElements);
         }
         match apply {
-            Apply::Rows => matmul(dst, Strided::rows(x, rows, self.input), self.weight(), true),
+            Apply::Rows => {
+                let rows = x.len() / self.input;
+                matmul(dst, Strided::rows(x, rows, self.input), self.weight(), true);
+            }
             Apply::Columns { cols } => {
                 let blocks = x
                     .chunks(self.input * cols)
@@ -467,6 +489,15 @@ impl HostDense {
                 }
             }
         }
+    }
+}
+
+/// Checks that a layer norm's gain and offset have one value per channel.
+fn check_norm(gamma: &Vector<Cpu>, beta: &Vector<Cpu>, width: usize) -> Result<(), CpuError> {
+    if gamma.shape().0 == width && beta.shape().0 == width {
+        Ok(())
+    } else {
+        Err(CpuError::WrongNumElements)
     }
 }
 
@@ -886,5 +917,10 @@ mod tests {
         let mlp = Mlp::new(&dev, 3, 2, rng).unwrap();
         let tokens = Mixing::Tokens { images: 4 };
         assert!(Cpu::residual_mlp(random(&dev, (6, 4), 3), &norm, &mlp, tokens).is_err());
+        // An MLP over 3 tokens cannot mix images of 2 tokens, nor 4 channels.
+        let tokens = Mixing::Tokens { images: 3 };
+        assert!(Cpu::residual_mlp(random(&dev, (6, 4), 3), &norm, &mlp, tokens).is_err());
+        let channels = Mixing::Channels;
+        assert!(Cpu::residual_mlp(random(&dev, (6, 4), 3), &norm, &mlp, channels).is_err());
     }
 }
