@@ -6,9 +6,9 @@
 //! (dfdx keeps them private), so the CPU pays for every boundary between operations. The operations here
 //! are therefore as large as the networks allow: a fully connected layer with its bias and ReLU, the
 //! patch embedding with its position, and half a Mixer block (layer norm, two-layer MLP across tokens or
-//! channels, residual sum) are each one node. On the CPU ([`cpu`]) each does its arithmetic in a few
-//! passes over contiguous memory, multiplies matrices with the `gemm` crate that dfdx itself uses, and
-//! records one backward pass on dfdx's tape; dfdx keeps the tape, the gradients and the optimiser.
+//! channels, residual sum) are each one node. On the CPU (the `cpu` module) each does its arithmetic in
+//! a few passes over contiguous memory, multiplies matrices with the `gemm` crate that dfdx itself uses,
+//! and records one backward pass on dfdx's tape; dfdx keeps the tape, the gradients and the optimiser.
 //!
 //! [`Kernels`] is implemented for `Cpu` with those loops and, with the `cuda` feature, for `Cuda` with
 //! the dfdx compositions ([`composed`]), which the tests also use as the reference.
