@@ -87,19 +87,12 @@ impl Kernels for Cpu {
         let out = x.device().try_tensor_from_vec(out, (rows, dense.output))?;
         if T::OWNS_TAPE {
             let (x_key, out_key) = (x.ghost(), out.clone());
-            let (weight_key, bias_key) = (layer.weight.ghost(), layer.bias.ghost());
             tape.add_backward_op(move |grads| {
                 let mut g = take_gradient(grads, &out_key)?;
                 if relu {
                     relu_backward(&mut g, &activated);
                 }
-                let gb = dense.parameter_gradients(
-                    &input,
-                    &g,
-                    Apply::Rows,
-                    grads.get_or_alloc_mut(&weight_key)?,
-                );
-                accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
+                dense.add_parameter_gradients(&input, &g, Apply::Rows, grads)?;
                 dense.input_gradient(&g, Apply::Rows, grads.get_or_alloc_mut(&x_key)?);
                 Ok(())
             });
@@ -128,23 +121,14 @@ impl Kernels for Cpu {
         }
         let out = patches.device().try_tensor_from_vec(out, (rows, width))?;
         if T::OWNS_TAPE {
-            let out_key = out.clone();
-            let (weight_key, bias_key, position_key) =
-                (layer.weight.ghost(), layer.bias.ghost(), position.ghost());
+            let (out_key, position_key) = (out.clone(), position.ghost());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
                 let gp = grads.get_or_alloc_mut(&position_key)?;
                 for image in g.chunks(per_image) {
                     accumulate(gp, image);
                 }
-                let gb = dense.parameter_gradients(
-                    &input,
-                    &g,
-                    Apply::Rows,
-                    grads.get_or_alloc_mut(&weight_key)?,
-                );
-                accumulate(grads.get_or_alloc_mut(&bias_key)?, &gb);
-                Ok(())
+                dense.add_parameter_gradients(&input, &g, Apply::Rows, grads)
             });
         }
         Ok(out.put_tape(tape))
@@ -158,31 +142,26 @@ impl Kernels for Cpu {
     ) -> Result<Act<Self, T>, Self::Err> {
         let (rows, width) = *x.shape();
         // Mixing channels, the MLP applies to every row; mixing tokens, to every column of each image.
-        let apply = match mixing {
-            Mixing::Channels => Apply::Rows,
+        // Either way it maps what it mixes (channels or tokens) to itself.
+        let (apply, mixed) = match mixing {
+            Mixing::Channels => (Apply::Rows, width),
             Mixing::Tokens { images } if images > 0 && rows % images == 0 => {
-                Apply::Columns { cols: width }
+                (Apply::Columns { cols: width }, rows / images)
             }
             Mixing::Tokens { .. } => return Err(CpuError::WrongNumElements),
         };
         let (first, second) = (HostDense::of(&mlp.hidden)?, HostDense::of(&mlp.out)?);
-        // The MLP maps what it mixes (tokens or channels) to itself.
-        let mixed = match mixing {
-            Mixing::Channels => width,
-            Mixing::Tokens { images } => rows / images,
-        };
         if first.input != mixed || first.output != second.input || second.output != mixed {
             return Err(CpuError::WrongNumElements);
         }
-        check_norm(&norm.gamma, &norm.beta, width)?;
+        let norm = HostNorm::of(norm, width)?;
         let (x, mut tape) = x.split_tape();
         let input = host(&x)?;
-        let (gamma, beta) = (host(&norm.gamma)?, host(&norm.beta)?);
         let Normalised {
             out: normed,
             xhat,
             rstd,
-        } = Normalised::new(&input, width, &gamma, &beta, LAYER_NORM_EPS);
+        } = norm.forward(&input, LAYER_NORM_EPS);
         let hidden = first.forward(&normed, apply, true)?;
         // The residual sum: the MLP's output is accumulated onto the input.
         let mut y = input;
@@ -190,37 +169,18 @@ impl Kernels for Cpu {
         let out = x.device().try_tensor_from_vec(y, (rows, width))?;
         if T::OWNS_TAPE {
             let (x_key, out_key) = (x.ghost(), out.clone());
-            let (gamma_key, beta_key) = (norm.gamma.ghost(), norm.beta.ghost());
-            let keys = [
-                (mlp.hidden.weight.ghost(), mlp.hidden.bias.ghost()),
-                (mlp.out.weight.ghost(), mlp.out.bias.ghost()),
-            ];
             tape.add_backward_op(move |grads| {
                 let gy = take_gradient(grads, &out_key)?;
                 // The residual path passes the gradient straight through.
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &gy);
-                let gb = second.parameter_gradients(
-                    &hidden,
-                    &gy,
-                    apply,
-                    grads.get_or_alloc_mut(&keys[1].0)?,
-                );
-                accumulate(grads.get_or_alloc_mut(&keys[1].1)?, &gb);
+                second.add_parameter_gradients(&hidden, &gy, apply, grads)?;
                 let mut g_hidden = vec![0.0; hidden.len()];
                 second.input_gradient(&gy, apply, &mut g_hidden);
                 relu_backward(&mut g_hidden, &hidden);
-                let gb = first.parameter_gradients(
-                    &normed,
-                    &g_hidden,
-                    apply,
-                    grads.get_or_alloc_mut(&keys[0].0)?,
-                );
-                accumulate(grads.get_or_alloc_mut(&keys[0].1)?, &gb);
+                first.add_parameter_gradients(&normed, &g_hidden, apply, grads)?;
                 let mut g_normed = vec![0.0; normed.len()];
                 first.input_gradient(&g_hidden, apply, &mut g_normed);
-                let (gx, g_gamma, g_beta) = norm_backward(g_normed, &xhat, &rstd, &gamma);
-                accumulate(grads.get_or_alloc_mut(&gamma_key)?, &g_gamma);
-                accumulate(grads.get_or_alloc_mut(&beta_key)?, &g_beta);
+                let gx = norm.backward(g_normed, &xhat, &rstd, grads)?;
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &gx);
                 Ok(())
             });
@@ -235,20 +195,19 @@ impl Kernels for Cpu {
         eps: f32,
     ) -> Result<Act<Self, T>, Self::Err> {
         let (rows, width) = *x.shape();
-        check_norm(gamma, beta, width)?;
+        let norm = LayerNorm {
+            gamma: gamma.clone(),
+            beta: beta.clone(),
+        };
+        let norm = HostNorm::of(&norm, width)?;
         let (x, mut tape) = x.split_tape();
-        let (gamma_v, beta_v) = (host(gamma)?, host(beta)?);
-        let Normalised { out, xhat, rstd } =
-            Normalised::new(&host(&x)?, width, &gamma_v, &beta_v, eps);
+        let Normalised { out, xhat, rstd } = norm.forward(&host(&x)?, eps);
         let out = x.device().try_tensor_from_vec(out, (rows, width))?;
         if T::OWNS_TAPE {
-            let (x_key, gamma_key, beta_key, out_key) =
-                (x.ghost(), gamma.ghost(), beta.ghost(), out.clone());
+            let (x_key, out_key) = (x.ghost(), out.clone());
             tape.add_backward_op(move |grads| {
                 let g = take_gradient(grads, &out_key)?;
-                let (gx, g_gamma, g_beta) = norm_backward(g, &xhat, &rstd, &gamma_v);
-                accumulate(grads.get_or_alloc_mut(&gamma_key)?, &g_gamma);
-                accumulate(grads.get_or_alloc_mut(&beta_key)?, &g_beta);
+                let gx = norm.backward(g, &xhat, &rstd, grads)?;
                 accumulate(grads.get_or_alloc_mut(&x_key)?, &gx);
                 Ok(())
             });
@@ -317,13 +276,15 @@ fn relu_backward(g: &mut [f32], activated: &[f32]) {
     }
 }
 
-/// A dense layer's weights on the host.
+/// A dense layer's weights on the host, with the layer itself (its parameters' handles, which name their
+/// gradients).
 struct HostDense {
     /// `input × output`, row-major.
     weight: Vec<f32>,
     bias: Vec<f32>,
     input: usize,
     output: usize,
+    layer: Dense<Cpu>,
 }
 
 impl HostDense {
@@ -333,6 +294,7 @@ impl HostDense {
             bias: host(&layer.bias)?,
             input: layer.input(),
             output: layer.output(),
+            layer: layer.clone(),
         })
     }
 
@@ -423,18 +385,19 @@ impl HostDense {
         Ok(())
     }
 
-    /// From `g`, the gradient of the layer's output for input `x`: adds the weight's gradient to
-    /// `weight_grad` (`xᵀ g`, or `Σ x gᵀ` over blocks) and returns the bias's (the sums of `g` over
-    /// everything but the output channel).
-    fn parameter_gradients(
+    /// From `g`, the gradient of the layer's output for input `x`, adds the weight's gradient (`xᵀ g`,
+    /// or `Σ x gᵀ` over blocks) and the bias's (the sums of `g` over everything but the output channel)
+    /// to `grads`.
+    fn add_parameter_gradients(
         &self,
         x: &[f32],
         g: &[f32],
         apply: Apply,
-        weight_grad: &mut [f32],
-    ) -> Vec<f32> {
+        grads: &mut Gradients<f32, Cpu>,
+    ) -> Result<(), CpuError> {
         let output = self.output;
-        match apply {
+        let weight_grad = grads.get_or_alloc_mut(&self.layer.weight)?;
+        let bias_grad = match apply {
             Apply::Rows => {
                 let rows = g.len() / output;
                 matmul(
@@ -465,7 +428,9 @@ impl HostDense {
                     .map(|row| row.iter().sum())
                     .collect()
             }
-        }
+        };
+        accumulate(grads.get_or_alloc_mut(&self.layer.bias)?, &bias_grad);
+        Ok(())
     }
 
     /// Adds the input's gradient (`g Wᵀ`, or `W g` for every block) to `input_grad`.
@@ -492,12 +457,43 @@ impl HostDense {
     }
 }
 
-/// Checks that a layer norm's gain and offset have one value per channel.
-fn check_norm(gamma: &Vector<Cpu>, beta: &Vector<Cpu>, width: usize) -> Result<(), CpuError> {
-    if gamma.shape().0 == width && beta.shape().0 == width {
-        Ok(())
-    } else {
-        Err(CpuError::WrongNumElements)
+/// A layer norm's gain and offset on the host, with the norm itself (its parameters' handles).
+struct HostNorm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    norm: LayerNorm<Cpu>,
+}
+
+impl HostNorm {
+    /// The norm of rows of `width`, or an error when its gain and offset have another length.
+    fn of(norm: &LayerNorm<Cpu>, width: usize) -> Result<Self, CpuError> {
+        if norm.gamma.shape().0 != width || norm.beta.shape().0 != width {
+            return Err(CpuError::WrongNumElements);
+        }
+        Ok(HostNorm {
+            gamma: host(&norm.gamma)?,
+            beta: host(&norm.beta)?,
+            norm: norm.clone(),
+        })
+    }
+
+    fn forward(&self, x: &[f32], eps: f32) -> Normalised {
+        Normalised::new(x, self.gamma.len(), &self.gamma, &self.beta, eps)
+    }
+
+    /// The backward pass from `g`, the output's gradient: adds γ's and β's gradients to `grads` and
+    /// returns the input's.
+    fn backward(
+        &self,
+        g: Vec<f32>,
+        xhat: &[f32],
+        rstd: &[f32],
+        grads: &mut Gradients<f32, Cpu>,
+    ) -> Result<Vec<f32>, CpuError> {
+        let (gx, g_gamma, g_beta) = norm_backward(g, xhat, rstd, &self.gamma);
+        accumulate(grads.get_or_alloc_mut(&self.norm.gamma)?, &g_gamma);
+        accumulate(grads.get_or_alloc_mut(&self.norm.beta)?, &g_beta);
+        Ok(gx)
     }
 }
 

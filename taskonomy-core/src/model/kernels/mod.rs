@@ -142,7 +142,7 @@ pub mod composed {
     use super::*;
 
     /// `x + bias` for every row of `x` (`(rows, channels)`), then ReLU when `relu`.
-    pub fn bias_act<D: Device<f32>, T: Tape<f32, D>>(
+    fn bias_act<D: Device<f32>, T: Tape<f32, D>>(
         x: Act<D, T>,
         bias: &Vector<D>,
         relu: bool,
@@ -256,7 +256,7 @@ pub mod composed {
 
     /// Swaps the token and channel axes of `images` images: `(images × tokens, channels)` rows become
     /// `(images × channels, tokens)` rows, so that mixing across tokens is one matrix product.
-    pub fn swap_tokens<D: Device<f32>, T: Tape<f32, D>>(
+    fn swap_tokens<D: Device<f32>, T: Tape<f32, D>>(
         x: Act<D, T>,
         images: usize,
     ) -> Result<Act<D, T>, D::Err> {
