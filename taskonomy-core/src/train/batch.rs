@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::data::{Images, Labels, Split, TaskSamples};
 use crate::data::rng::Rng;
 use crate::model::loss::Block;
-use crate::model::{patch_order, patchify, Arch, ModelError, OutputLayout, Target};
+use crate::model::{patch_order, patchify, Arch, Kernels, ModelError, OutputLayout, Target};
 use crate::spec::{LossKind, OutputKind, TaskSpec};
 
 /// Positions sampled per image for the contrastive loss (all pixels when the image has fewer).
@@ -265,6 +265,20 @@ pub trait InputSource: Sync {
     }
     /// The rows of the samples at `indices`, row-major.
     fn rows(&self, indices: &[usize]) -> Vec<f32>;
+}
+
+/// The input rows of the samples at `indices` on `dev`: `(samples × rows per sample) × width`, the
+/// counterpart of [`HostTargets::batch`].
+pub fn input_batch<D: Kernels>(
+    dev: &D,
+    inputs: &dyn InputSource,
+    indices: &[usize],
+) -> Result<Tensor<(usize, usize), f32, D>, ModelError> {
+    dev.try_tensor_from_vec(
+        inputs.rows(indices),
+        (indices.len() * inputs.rows_per_sample(), inputs.width()),
+    )
+    .map_err(ModelError::device)
 }
 
 /// Pixels cut into patch tokens, `[-1, 1]`-scaled: the input of a network trained from pixels.

@@ -4,7 +4,7 @@ use dfdx::prelude::*;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::batch::{output_block, HostTargets, InputSource};
+use super::batch::{input_batch, output_block, HostTargets, InputSource};
 use super::TrainError;
 use crate::data::rng::Rng;
 use crate::model::layers::Act;
@@ -180,13 +180,7 @@ impl<D: Kernels> ShardWork<'_, D> {
     /// The loss share and gradients of the samples at `part`.
     pub fn gradients(&self, part: &[usize]) -> ShardResult<D> {
         let b = part.len();
-        let rows = self
-            .dev
-            .try_tensor_from_vec(
-                self.inputs.rows(part),
-                (b * self.inputs.rows_per_sample(), self.inputs.width()),
-            )
-            .map_err(ModelError::device)?;
+        let rows = input_batch(self.dev, self.inputs, part)?;
         let target = self.targets.batch(self.dev, part)?;
         let out = self.model.predict(rows.traced(Gradients::leaky()), b)?;
         let block = output_block(out, b, self.spec.layout, self.spec.image_size)?;
@@ -321,12 +315,7 @@ pub fn evaluate<D: Kernels, M: Predict<D>>(
     let mut losses = Vec::with_capacity(all.len());
     for indices in all.chunks(batch_size.max(1)) {
         let b = indices.len();
-        let rows = dev
-            .try_tensor_from_vec(
-                inputs.rows(indices),
-                (b * inputs.rows_per_sample(), inputs.width()),
-            )
-            .map_err(ModelError::device)?;
+        let rows = input_batch(dev, inputs, indices)?;
         let target = targets.batch(dev, indices)?;
         let out = model.predict(rows, b)?;
         let block = output_block(out, b, spec.layout, spec.image_size)?;
@@ -347,12 +336,7 @@ pub fn infer<D: Kernels>(
     let mut out = Vec::new();
     for indices in all.chunks(batch_size.max(1)) {
         let b = indices.len();
-        let rows = dev
-            .try_tensor_from_vec(
-                inputs.rows(indices),
-                (b * inputs.rows_per_sample(), inputs.width()),
-            )
-            .map_err(ModelError::device)?;
+        let rows = input_batch(dev, inputs, indices)?;
         out.extend(run(rows, b)?.as_vec());
     }
     Ok(out)
