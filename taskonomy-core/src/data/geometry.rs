@@ -165,18 +165,18 @@ fn face_uv(p: Vec3, axis: usize) -> [f64; 2] {
     }
 }
 
+/// The unit normal of a face perpendicular to `axis` that faces a ray whose direction has component `d`
+/// along it (the normal points against the ray).
+fn facing_normal(axis: usize, d: f64) -> Vec3 {
+    Vec3::along(axis, if d > 0.0 { -1.0 } else { 1.0 })
+}
+
 /// Where a ray that starts inside the axis-aligned box `[min, max]` leaves it, seen from inside: the normal
 /// points back into the box. Used for the room and for the recesses of doors and windows.
 pub fn interior_exit(ray: &Ray, min: Vec3, max: Vec3) -> SurfaceHit {
     let (_, (t, axis)) = slabs_with_axes(ray, min, max);
     let d = ray.dir.get(axis);
-    let sign = if d > 0.0 { -1.0 } else { 1.0 };
-    let mut normal = Vec3::ZERO;
-    match axis {
-        0 => normal.x = sign,
-        1 => normal.y = sign,
-        _ => normal.z = sign,
-    }
+    let normal = facing_normal(axis, d);
     let p = ray.at(t);
     // Faces numbered −x,+x,−y,+y,−z,+z by where they are; the face at +x has normal −x.
     let face = (2 * axis + usize::from(d > 0.0)) as u8;
@@ -368,18 +368,11 @@ fn intersect_cuboid(
     if t0 > t1 || t0 <= EPSILON || t0 >= t_max {
         return None;
     }
-    let d = local.dir.get(axis);
-    let sign = if d > 0.0 { -1.0 } else { 1.0 };
-    let mut n = Vec3::ZERO;
-    match axis {
-        0 => n.x = sign,
-        1 => n.y = sign,
-        _ => n.z = sign,
-    }
+    let n = facing_normal(axis, local.dir.get(axis));
     let p = local.at(t0);
     // Offset the texture by the box centre so that identical boxes do not show identical patterns.
     let uv = face_uv(p + center, axis);
-    let face = (2 * axis + usize::from(sign > 0.0)) as u8;
+    let face = (2 * axis + usize::from(n.get(axis) > 0.0)) as u8;
     Some(SurfaceHit {
         t: t0,
         normal: turn(n, c, s),

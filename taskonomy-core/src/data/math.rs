@@ -84,6 +84,17 @@ impl Vec3 {
         }
     }
 
+    /// The vector of length `value` along coordinate axis `i` (0, 1 or 2): `get`'s inverse.
+    pub fn along(i: usize, value: f64) -> Vec3 {
+        let mut v = Vec3::ZERO;
+        match i {
+            0 => v.x = value,
+            1 => v.y = value,
+            _ => v.z = value,
+        }
+        v
+    }
+
     /// Component-wise absolute value.
     pub fn abs(self) -> Vec3 {
         Vec3::new(self.x.abs(), self.y.abs(), self.z.abs())
