@@ -89,6 +89,26 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError
 /// folder, flushed to disk, renamed over `path`, then the folder flushed so the rename itself survives a
 /// crash.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    replace_file(path, bytes, Flush::ToDisk).map_err(|source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Whether [`replace_file`] waits for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// Flush the file and its folder before returning: the write survives a crash of the machine, not just
+    /// of the process. What a run's artifacts need (hours of training behind them).
+    ToDisk,
+    /// Leave flushing to the system: the rename still makes the file complete or absent for every reader.
+    /// For files that can be generated again, thousands at a time (a dataset's images).
+    Lazily,
+}
+
+/// Writes `bytes` to a temporary file beside `path` (named by the process, so two writers never share
+/// one) and renames it over `path`; on failure the temporary file is removed.
+pub(crate) fn replace_file(path: &Path, bytes: &[u8], flush: Flush) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -98,21 +118,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let write = || -> std::io::Result<()> {
         let mut file = fs::File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if flush == Flush::ToDisk {
+            file.sync_all()?;
+        }
         drop(file);
         fs::rename(&temp, path)?;
         // Directories cannot be opened for syncing on every platform; the rename is already done.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
+        if flush == Flush::ToDisk {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
         }
         Ok(())
     };
-    write().map_err(|source| {
+    write().inspect_err(|_| {
         let _ = fs::remove_file(&temp);
-        StoreError::Io {
-            path: path.to_owned(),
-            source,
-        }
     })
 }
 

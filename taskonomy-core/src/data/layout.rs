@@ -5,7 +5,7 @@
 //! `float32` or `float64`, point-info files with more fields than we write); writing produces exactly the
 //! encodings documented on [`Domain`].
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -448,7 +448,8 @@ pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, creating folders, so a crash never
-/// leaves a half-written file under the final name.
+/// leaves a half-written file under the final name. Not flushed to disk one by one (unlike a run's
+/// artifacts): a dataset is thousands of files, and rendering them again is cheap.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
@@ -457,17 +458,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    file.write_all(bytes).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::store::replace_file(path, bytes, crate::store::Flush::Lazily).map_err(io)
 }
 
 /// Decodes one file of `domain` into its tensor values in physical units (see [`Domain::shape`]):
