@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::rng::{hash_str, Rng};
 use crate::plan::{Plan, PlanError, Problem};
-use crate::transfers::Transfers;
+use crate::transfers::{Transfers, SELF};
 
 /// The two win-rate tables a taxonomy is scored with (same format as the paper's released files).
 #[derive(Clone, Debug)]
@@ -89,7 +89,7 @@ pub fn evaluate(plan: &Plan, wins: &WinRates, label: &str) -> Result<Evaluation,
     let mut targets = Vec::with_capacity(plan.transfers.len());
     for (target, assignment) in &plan.transfers {
         let lookup_sources: Vec<&str> = if assignment.supervised {
-            vec!["self"]
+            vec![SELF]
         } else {
             assignment.sources.iter().map(String::as_str).collect()
         };

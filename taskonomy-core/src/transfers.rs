@@ -36,10 +36,17 @@ use crate::spec::Dictionary;
 /// The header every table starts with.
 pub const HEADER: &str = "sources,target,order,value";
 
+/// The pseudo-source of the target's own fully supervised network (the reference of Quality).
+pub const SELF: &str = "self";
+/// The pseudo-source of a randomly initialised, frozen encoder (the floor every real source must beat).
+pub const RANDOM: &str = "random";
+/// The pseudo-source of a network trained from scratch on the transfer data (the reference of Gain; the
+/// paper's "pixels").
+pub const PIXELS: &str = "pixels";
+
 /// Baselines that appear in the `sources` column but are not tasks, so can never be chosen as sources of
-/// a taxonomy: the target's own fully supervised network (`self`), an untrained encoder (`random`) and a
-/// network trained from scratch on the transfer data (`pixels`).
-pub const PSEUDO_SOURCES: [&str; 3] = ["self", "random", "pixels"];
+/// a taxonomy.
+pub const PSEUDO_SOURCES: [&str; 3] = [SELF, RANDOM, PIXELS];
 
 /// Whether `name` is one of the [`PSEUDO_SOURCES`].
 pub fn is_pseudo_source(name: &str) -> bool {
@@ -171,19 +178,7 @@ impl Transfers {
                 Err(message) => problems.push(RowProblem { line, message }),
             }
         }
-        problems.extend(check_rows(&rows));
-        if problems.is_empty() {
-            Ok(Transfers {
-                origin: origin.to_owned(),
-                rows,
-            })
-        } else {
-            problems.sort_by_key(|p| p.line);
-            Err(TransfersError::Invalid {
-                origin: origin.to_owned(),
-                problems,
-            })
-        }
+        Self::validated(origin, rows, problems)
     }
 
     /// Builds a table from rows in memory, with the same checks as [`Transfers::parse`]. Each row's
@@ -205,6 +200,16 @@ impl Transfers {
                 row
             })
             .collect();
+        Self::validated(origin, rows, problems)
+    }
+
+    /// The table of `rows` if neither they nor the table as a whole have a problem; otherwise every
+    /// problem found (`problems`, those of single rows, and [`check_rows`]'s), in line order.
+    fn validated(
+        origin: &str,
+        rows: Vec<Transfer>,
+        mut problems: Vec<RowProblem>,
+    ) -> Result<Self, TransfersError> {
         problems.extend(check_rows(&rows));
         if problems.is_empty() {
             Ok(Transfers {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use taskonomy_spec::closest_match;
 
 use super::{Assignment, OptionProblem, OwnSupervision, Plan, PlanError, PlanOptions, SolveStats};
-use crate::transfers::{is_pseudo_source, Transfers};
+use crate::transfers::{is_pseudo_source, Transfers, SELF};
 
 /// One transfer edge `({s₁, …, sₘ}, t)` of a target, its sources as bits.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,7 +121,7 @@ impl Problem {
             let Some(target_edges) = edges.get_mut(row.target.as_str()) else {
                 continue;
             };
-            if row.sources.len() == 1 && row.sources[0] == "self" {
+            if row.sources.len() == 1 && row.sources[0] == SELF {
                 self_row.insert(&row.target, row.value);
             }
             let usable = row.order() <= options.max_order

@@ -3,11 +3,11 @@
 
 use crate::model::Kernels;
 
-use super::step2::{index_artifact, reps_keys, TransferRecord, PIXELS, SELF};
-use super::{Context, TaskSet, TestLosses, TrainError};
+use super::step2::{index_artifact, reps_keys, TransferRecord};
+use super::{images_scored, Context, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::store::write_atomic;
-use crate::transfers::{Transfer, Transfers};
+use crate::transfers::{Transfer, Transfers, PIXELS, SELF};
 
 /// The three tables of a run, in the paper's format (`sources,target,order,value`).
 #[derive(Clone, Debug, PartialEq)]
@@ -72,14 +72,10 @@ pub fn measure<D: Kernels>(
             "run `taskonomy train` with the same run folder first",
         )?;
         measured.push((vec![SELF.to_owned()], TestLosses::read(&own)?.losses));
-        let images = measured[0].1.len();
-        if let Some((sources, l)) = measured.iter().find(|(_, l)| l.len() != images) {
-            return Err(TrainError::Config(format!(
-                "`{}` → {target} was scored on {} test images, others on {images}; rerun step II",
-                sources.join("+"),
-                l.len()
-            )));
-        }
+        let images = images_scored(
+            target,
+            measured.iter().map(|(s, l)| (s.join("+"), l.as_slice())),
+        )?;
 
         // The tournament of the affinities: every transfer, `self` and `random` (not `pixels`, as in the
         // paper's released affinities).

@@ -276,6 +276,29 @@ impl TestLosses {
     }
 }
 
+/// The number of test images every network in `scored` (label, per-image losses) was scored on, for a
+/// tournament into `target`; an error if they differ (an artifact left by a run with another test split
+/// cannot be compared image by image).
+fn images_scored<'a>(
+    target: &str,
+    scored: impl IntoIterator<Item = (String, &'a [f32])>,
+) -> Result<usize, TrainError> {
+    let mut images = None;
+    for (label, losses) in scored {
+        match images {
+            None => images = Some(losses.len()),
+            Some(n) if n != losses.len() => {
+                return Err(TrainError::Config(format!(
+                "`{label}` → {target} was scored on {} test images, others on {n}; rerun step II",
+                losses.len()
+            )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(images.unwrap_or(0))
+}
+
 /// The mean of per-image losses (0 for none).
 fn mean_loss(losses: &[f32]) -> f64 {
     losses.iter().map(|&l| f64::from(l)).sum::<f64>() / losses.len().max(1) as f64
@@ -313,4 +336,28 @@ pub fn curve_svg(title: &str, curve: &Curve, test_mean: f64) -> String {
         .series("train", train, false)
         .series("test (mean)", vec![(last, test_mean)], true)
         .to_svg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_scored_on_the_same_images_can_meet_in_a_tournament() {
+        let (a, b) = ([0.1, 0.2, 0.3], [0.3, 0.2, 0.1]);
+        let scored = [("depth".to_owned(), &a[..]), ("edges".to_owned(), &b[..])];
+        assert_eq!(images_scored("normals", scored).unwrap(), 3);
+        assert_eq!(images_scored("normals", []).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_network_scored_on_other_images_is_named() {
+        let (a, b) = ([0.1, 0.2, 0.3], [0.3, 0.2]);
+        let scored = [("depth".to_owned(), &a[..]), ("edges".to_owned(), &b[..])];
+        let error = images_scored("normals", scored).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "`edges` → normals was scored on 2 test images, others on 3; rerun step II"
+        );
+    }
 }

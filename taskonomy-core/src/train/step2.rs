@@ -10,19 +10,14 @@ use super::data::{Images, TaskSamples};
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
 use super::step1::{label_scale, load_task_network, test_targets};
 use super::{
-    save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+    images_scored, save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses,
+    TrainError, STAGE_VERSION,
 };
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::model::{Arch, Encoder, Head, Kernels, Network, OutputLayout};
 use crate::spec::TaskSpec;
 use crate::store::{f32_bytes, read_f32, Artifact};
-
-/// The pseudo-source name of the randomly initialised encoder.
-pub const RANDOM: &str = "random";
-/// The pseudo-source name of the network trained from scratch on the transfer split.
-pub const PIXELS: &str = "pixels";
-/// The pseudo-source name of the target's own network.
-pub const SELF: &str = "self";
+use crate::transfers::{PIXELS, RANDOM};
 
 /// One measured transfer (or baseline) into a target, as listed in the target's index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -382,7 +377,13 @@ pub(super) fn rank_sources<D>(
         .iter()
         .map(|r| TestLosses::read(&ctx.run.transfer(spec.name, &r.label(), &r.key)))
         .collect::<Result<_, _>>()?;
-    let images = losses[0].losses.len();
+    let images = images_scored(
+        spec.name,
+        first
+            .iter()
+            .zip(&losses)
+            .map(|(r, l)| (r.label(), l.losses.as_slice())),
+    )?;
     let matrix = DMatrix::from_fn(first.len(), images, |i, j| f64::from(losses[i].losses[j]));
     let affinities = from_losses(&matrix, &PowerIteration::default())?;
     let mut order: Vec<usize> = (0..first.len()).collect();
@@ -524,7 +525,7 @@ fn scratch<D: Kernels>(
     let settings = ctx.settings;
     let arch = &settings.arch;
     let key = crate::store::key_of(&ReadoutKey {
-        stage: "pixels",
+        stage: PIXELS,
         version: STAGE_VERSION,
         target: TaskKey::of(data.spec),
         sources: Vec::new(),
@@ -566,7 +567,7 @@ fn scratch<D: Kernels>(
         arch,
         data.spec.views,
         data.loss.layout,
-        seed_for(ctx.seed, "pixels", &[data.spec.name]),
+        seed_for(ctx.seed, PIXELS, &[data.spec.name]),
     )?;
     train_and_score(
         ctx,
