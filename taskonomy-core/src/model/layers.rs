@@ -10,7 +10,7 @@
 use dfdx::prelude::*;
 
 use super::kernels::{Kernels, Mixing};
-use super::params::{join, Matrix, ParamMut, ParamRef, Parameters, Vector};
+use super::params::{parameters, Matrix, Vector};
 use crate::data::rng::Rng;
 
 /// Activations: `(rows, channels)`, rows are `batch × tokens`, token-major within an image.
@@ -74,16 +74,7 @@ impl<D: Kernels> Dense<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for Dense<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        f(join(prefix, "weight"), ParamRef::Matrix(&self.weight));
-        f(join(prefix, "bias"), ParamRef::Vector(&self.bias));
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        f(join(prefix, "weight"), ParamMut::Matrix(&mut self.weight));
-        f(join(prefix, "bias"), ParamMut::Vector(&mut self.bias));
-    }
-}
+parameters!(Dense { weight, bias });
 
 /// Layer norm over the channels of every row, with a learned gain and offset.
 #[derive(Clone, Debug)]
@@ -109,16 +100,7 @@ impl<D: Kernels> LayerNorm<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for LayerNorm<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        f(join(prefix, "gamma"), ParamRef::Vector(&self.gamma));
-        f(join(prefix, "beta"), ParamRef::Vector(&self.beta));
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        f(join(prefix, "gamma"), ParamMut::Vector(&mut self.gamma));
-        f(join(prefix, "beta"), ParamMut::Vector(&mut self.beta));
-    }
-}
+parameters!(LayerNorm { gamma, beta });
 
 /// A two-layer MLP: `Dense → ReLU → Dense`, applied across the tokens or the channels of activations
 /// ([`Mixing`]).
@@ -140,16 +122,7 @@ impl<D: Kernels> Mlp<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for Mlp<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        self.hidden.visit(&join(prefix, "hidden"), f);
-        self.out.visit(&join(prefix, "out"), f);
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        self.hidden.visit_mut(&join(prefix, "hidden"), f);
-        self.out.visit_mut(&join(prefix, "out"), f);
-    }
-}
+parameters!(Mlp { hidden, out });
 
 /// One Mixer block (pre-norm): `x + TokenMlp(LN(x))`, then `x + ChannelMlp(LN(x))`.
 #[derive(Clone, Debug)]
@@ -198,18 +171,9 @@ impl<D: Kernels> MixerBlock<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for MixerBlock<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        self.token_norm.visit(&join(prefix, "token_norm"), f);
-        self.tokens.visit(&join(prefix, "tokens"), f);
-        self.channel_norm.visit(&join(prefix, "channel_norm"), f);
-        self.channels.visit(&join(prefix, "channels"), f);
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        self.token_norm.visit_mut(&join(prefix, "token_norm"), f);
-        self.tokens.visit_mut(&join(prefix, "tokens"), f);
-        self.channel_norm
-            .visit_mut(&join(prefix, "channel_norm"), f);
-        self.channels.visit_mut(&join(prefix, "channels"), f);
-    }
-}
+parameters!(MixerBlock {
+    token_norm,
+    tokens,
+    channel_norm,
+    channels
+});

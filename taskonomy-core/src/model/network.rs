@@ -4,7 +4,7 @@ use dfdx::prelude::*;
 
 use super::kernels::Kernels;
 use super::layers::{Act, Dense, LayerNorm, MixerBlock};
-use super::params::{join, Matrix, ParamMut, ParamRef, Parameters};
+use super::params::{parameters, Matrix};
 use super::{Arch, ModelError, OutputLayout};
 use crate::data::rng::{derive_seed, Rng};
 use crate::spec::{DecoderShape, TaskSpec};
@@ -111,25 +111,13 @@ fn check_rows(what: &str, found: usize, expected: usize) -> Result<(), ModelErro
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for Encoder<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        self.embed.visit(&join(prefix, "embed"), f);
-        f(join(prefix, "position"), ParamRef::Matrix(&self.position));
-        self.blocks.visit(&join(prefix, "blocks"), f);
-        self.norm.visit(&join(prefix, "norm"), f);
-        self.project.visit(&join(prefix, "project"), f);
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        self.embed.visit_mut(&join(prefix, "embed"), f);
-        f(
-            join(prefix, "position"),
-            ParamMut::Matrix(&mut self.position),
-        );
-        self.blocks.visit_mut(&join(prefix, "blocks"), f);
-        self.norm.visit_mut(&join(prefix, "norm"), f);
-        self.project.visit_mut(&join(prefix, "project"), f);
-    }
-}
+parameters!(Encoder {
+    embed,
+    position,
+    blocks,
+    norm,
+    project
+});
 
 /// A head from representations to a task's output: an input layer (which also merges views and
 /// sources, concatenated along channels), optional Mixer blocks, and an output layer that either decodes
@@ -273,20 +261,12 @@ impl<D: Kernels> Head<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for Head<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        self.input.visit(&join(prefix, "input"), f);
-        self.blocks.visit(&join(prefix, "blocks"), f);
-        self.norm.visit(&join(prefix, "norm"), f);
-        self.output.visit(&join(prefix, "output"), f);
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        self.input.visit_mut(&join(prefix, "input"), f);
-        self.blocks.visit_mut(&join(prefix, "blocks"), f);
-        self.norm.visit_mut(&join(prefix, "norm"), f);
-        self.output.visit_mut(&join(prefix, "output"), f);
-    }
-}
+parameters!(Head {
+    input,
+    blocks,
+    norm,
+    output
+});
 
 /// Concatenates the representations of the `views` views of each sample along channels:
 /// `(batch × views × tokens, width)` (views of a sample adjacent) → `(batch × tokens, views × width)`.
@@ -391,13 +371,4 @@ impl<D: Kernels> Network<D> {
     }
 }
 
-impl<D: Device<f32>> Parameters<D> for Network<D> {
-    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
-        self.encoder.visit(&join(prefix, "encoder"), f);
-        self.head.visit(&join(prefix, "head"), f);
-    }
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
-        self.encoder.visit_mut(&join(prefix, "encoder"), f);
-        self.head.visit_mut(&join(prefix, "head"), f);
-    }
-}
+parameters!(Network { encoder, head });

@@ -76,6 +76,59 @@ pub fn join(prefix: &str, name: &str) -> String {
     }
 }
 
+/// A vector is one parameter, named by the path that leads to it.
+impl<D: Device<f32>> Parameters<D> for Vector<D> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
+        f(prefix.to_owned(), ParamRef::Vector(self));
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
+        f(prefix.to_owned(), ParamMut::Vector(self));
+    }
+}
+
+/// A matrix is one parameter, named by the path that leads to it.
+impl<D: Device<f32>> Parameters<D> for Matrix<D> {
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
+        f(prefix.to_owned(), ParamRef::Matrix(self));
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(String, ParamMut<'_, D>)) {
+        f(prefix.to_owned(), ParamMut::Matrix(self));
+    }
+}
+
+/// Implements [`Parameters`] for a layer or network generic over its device: visits the listed fields in
+/// the order given, each under its own name (`parameters!(Dense { weight, bias })` names `weight` and
+/// `bias`; nested layers add their fields' names after a dot). Fields that are not parameters (sizes,
+/// flags) are simply not listed. The order is part of the weight files and the optimiser's state, so it
+/// is written once here instead of twice by hand (`visit` and `visit_mut`).
+macro_rules! parameters {
+    ($layer:ident { $($field:ident),+ $(,)? }) => {
+        impl<D: dfdx::prelude::Device<f32>> $crate::model::params::Parameters<D> for $layer<D> {
+            fn visit<'a>(
+                &'a self,
+                prefix: &str,
+                f: &mut dyn FnMut(String, $crate::model::params::ParamRef<'a, D>),
+            ) {
+                $(
+                    let name = $crate::model::params::join(prefix, stringify!($field));
+                    $crate::model::params::Parameters::visit(&self.$field, &name, f);
+                )+
+            }
+            fn visit_mut(
+                &mut self,
+                prefix: &str,
+                f: &mut dyn FnMut(String, $crate::model::params::ParamMut<'_, D>),
+            ) {
+                $(
+                    let name = $crate::model::params::join(prefix, stringify!($field));
+                    $crate::model::params::Parameters::visit_mut(&mut self.$field, &name, f);
+                )+
+            }
+        }
+    };
+}
+pub(crate) use parameters;
+
 impl<D: Device<f32>, P: Parameters<D>> Parameters<D> for Vec<P> {
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(String, ParamRef<'a, D>)) {
         for (i, p) in self.iter().enumerate() {
