@@ -92,12 +92,7 @@ impl BarChart {
         let width = (right + legend_width + 10.0).max(360.0);
         let height = bottom + label_height + 24.0;
         let mut svg = Svg::new(width, height);
-        svg.text(
-            (left + right) / 2.0,
-            24.0,
-            &self.title,
-            TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
-        );
+        svg.text((left + right) / 2.0, 24.0, &self.title, TextStyle::title());
 
         let high = self.range.map(|r| r.1).unwrap_or_else(|| {
             self.groups

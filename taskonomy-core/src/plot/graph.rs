@@ -112,12 +112,7 @@ impl TaxonomyGraph {
         let rows = targets.len().max(self.sources.len()).max(1) as f64;
         let height = top + rows * row + 30.0;
         let mut svg = Svg::new(width, height);
-        svg.text(
-            width / 2.0,
-            24.0,
-            &self.title,
-            TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
-        );
+        svg.text(width / 2.0, 24.0, &self.title, TextStyle::title());
         if !self.subtitle.is_empty() {
             svg.text(
                 width / 2.0,

@@ -151,12 +151,7 @@ impl HeatMap {
             .max(text_width(&self.title, 15.0) + 40.0);
         let height = top + grid_height + 20.0;
         let mut svg = Svg::new(width, height);
-        svg.text(
-            width / 2.0,
-            22.0,
-            &self.title,
-            TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
-        );
+        svg.text(width / 2.0, 22.0, &self.title, TextStyle::title());
         let (row_axis, column_axis) = &self.axis_labels;
         if !column_axis.is_empty() {
             svg.text(

@@ -129,12 +129,7 @@ impl LineChart {
             Scale::linear(y_extent, (bottom, top))
         };
 
-        svg.text(
-            width / 2.0,
-            24.0,
-            &self.title,
-            TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
-        );
+        svg.text(width / 2.0, 24.0, &self.title, TextStyle::title());
         y_grid(&mut svg, &y, left, right, 5);
         x_ticks(&mut svg, &x, bottom, 6, 11.0);
         svg.line((left, bottom), (right, bottom), Color::INK, 1.0);

@@ -53,6 +53,11 @@ impl TextStyle {
         }
     }
 
+    /// A figure's title: bold, centred, larger than every other text.
+    pub const fn title() -> Self {
+        TextStyle::new(15.0).anchor(Anchor::Middle).bold()
+    }
+
     /// The same style with another anchor.
     pub const fn anchor(mut self, anchor: Anchor) -> Self {
         self.anchor = anchor;

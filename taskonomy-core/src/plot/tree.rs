@@ -3,7 +3,7 @@
 use super::axes::{caption, x_ticks};
 use super::color::Color;
 use super::scale::Scale;
-use super::svg::{text_width, Anchor, Svg, TextStyle};
+use super::svg::{text_width, Svg, TextStyle};
 use crate::similarity::Linkage;
 
 /// A horizontal dendrogram: leaves on the right, one per row, merges further left the more distant the
@@ -55,12 +55,7 @@ impl<'a> Dendrogram<'a> {
         let width = right + label_width + 24.0;
         let height = top + row * n.max(1) as f64 + 50.0;
         let mut svg = Svg::new(width, height);
-        svg.text(
-            width / 2.0,
-            24.0,
-            &self.title,
-            TextStyle::new(15.0).anchor(Anchor::Middle).bold(),
-        );
+        svg.text(width / 2.0, 24.0, &self.title, TextStyle::title());
         let max_distance = self
             .linkage
             .merges
