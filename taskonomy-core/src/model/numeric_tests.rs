@@ -271,6 +271,61 @@ fn weights_round_trip_through_safetensors() {
 }
 
 #[test]
+fn parameters_are_named_by_their_path_in_declaration_order() {
+    let dev = Cpu::default();
+    let layout = OutputLayout::PerImage { outputs: 3 };
+    let mut net = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 1).unwrap();
+    let mut names = Vec::new();
+    net.visit("", &mut |name, _| names.push(name));
+    // The names and order of the weight files: encoder then head, each layer's fields as declared.
+    let block = |prefix: &str| {
+        [
+            "token_norm.gamma",
+            "token_norm.beta",
+            "tokens.hidden.weight",
+            "tokens.hidden.bias",
+            "tokens.out.weight",
+            "tokens.out.bias",
+            "channel_norm.gamma",
+            "channel_norm.beta",
+            "channels.hidden.weight",
+            "channels.hidden.bias",
+            "channels.out.weight",
+            "channels.out.bias",
+        ]
+        .map(|field| format!("{prefix}.{field}"))
+    };
+    let named = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+    let expected: Vec<String> = named(&[
+        "encoder.embed.weight",
+        "encoder.embed.bias",
+        "encoder.position",
+    ])
+    .into_iter()
+    .chain(block("encoder.blocks.0"))
+    .chain(named(&[
+        "encoder.norm.gamma",
+        "encoder.norm.beta",
+        "encoder.project.weight",
+        "encoder.project.bias",
+        "head.input.weight",
+        "head.input.bias",
+    ]))
+    .chain(block("head.blocks.0"))
+    .chain(named(&[
+        "head.norm.gamma",
+        "head.norm.beta",
+        "head.output.weight",
+        "head.output.bias",
+    ]))
+    .collect();
+    assert_eq!(names, expected);
+    let mut names_mut = Vec::new();
+    net.visit_mut("", &mut |name, _| names_mut.push(name));
+    assert_eq!(names_mut, names);
+}
+
+#[test]
 fn networks_are_deterministic_in_their_seed() {
     let dev = Cpu::default();
     let layout = OutputLayout::PerPixel { channels: 2 };
