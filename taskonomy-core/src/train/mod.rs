@@ -285,15 +285,12 @@ fn images_scored<'a>(
 ) -> Result<usize, TrainError> {
     let mut images = None;
     for (label, losses) in scored {
-        match images {
-            None => images = Some(losses.len()),
-            Some(n) if n != losses.len() => {
-                return Err(TrainError::Config(format!(
+        let n = *images.get_or_insert(losses.len());
+        if losses.len() != n {
+            return Err(TrainError::Config(format!(
                 "`{label}` → {target} was scored on {} test images, others on {n}; rerun step II",
                 losses.len()
-            )))
-            }
-            Some(_) => {}
+            )));
         }
     }
     Ok(images.unwrap_or(0))
