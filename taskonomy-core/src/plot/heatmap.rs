@@ -148,7 +148,7 @@ impl HeatMap {
         // The last column's label leans right past the grid; leave room for it.
         let width = (bar_x + 70.0)
             .max(left + grid_width + column_label_height + 10.0)
-            .max(text_width(&self.title, 15.0) + 40.0);
+            .max(text_width(&self.title, TextStyle::title().size) + 40.0);
         let height = top + grid_height + 20.0;
         let mut svg = Svg::new(width, height);
         svg.text(width / 2.0, 22.0, &self.title, TextStyle::title());
