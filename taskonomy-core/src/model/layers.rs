@@ -96,7 +96,7 @@ impl<D: Kernels> LayerNorm<D> {
 
     /// Normalises every row of `x` to zero mean and unit variance, then scales and shifts.
     pub fn forward<T: Tape<f32, D>>(&self, x: Act<D, T>) -> Result<Act<D, T>, D::Err> {
-        D::layer_norm(x, &self.gamma, &self.beta, LAYER_NORM_EPS)
+        D::layer_norm(x, self, LAYER_NORM_EPS)
     }
 }
 

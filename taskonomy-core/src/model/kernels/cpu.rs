@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::gemm::{matmul, Strided};
 use super::{Block3, Distance, Kernels, Mixing};
 use crate::model::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
-use crate::model::params::{Matrix, Vector};
+use crate::model::params::Matrix;
 use crate::train::fit::{ShardResult, ShardWork};
 
 /// Below this many elements a loop runs on one thread (splitting costs more than it saves).
@@ -190,16 +190,11 @@ impl Kernels for Cpu {
 
     fn layer_norm<T: Tape<f32, Self>>(
         x: Act<Self, T>,
-        gamma: &Vector<Self>,
-        beta: &Vector<Self>,
+        norm: &LayerNorm<Self>,
         eps: f32,
     ) -> Result<Act<Self, T>, Self::Err> {
         let (rows, width) = *x.shape();
-        let norm = LayerNorm {
-            gamma: gamma.clone(),
-            beta: beta.clone(),
-        };
-        let norm = HostNorm::of(&norm, width)?;
+        let norm = HostNorm::of(norm, width)?;
         let (x, mut tape) = x.split_tape();
         let Normalised { out, xhat, rstd } = norm.forward(&host(&x)?, eps);
         let out = x.device().try_tensor_from_vec(out, (rows, width))?;
@@ -710,7 +705,7 @@ mod tests {
     use super::super::composed;
     use super::*;
     use crate::data::rng::Rng;
-    use crate::model::params::{ParamRef, Parameters};
+    use crate::model::params::{ParamRef, Parameters, Vector};
 
     fn random(dev: &Cpu, shape: (usize, usize), seed: u64) -> Act<Cpu, NoneTape> {
         let mut rng = Rng::new(seed, &[]);
@@ -854,9 +849,9 @@ mod tests {
                 &refs(&[&norm]),
                 Box::new(|x, fused| {
                     if fused {
-                        Cpu::layer_norm(x, &norm.gamma, &norm.beta, 1e-5).unwrap()
+                        Cpu::layer_norm(x, &norm, 1e-5).unwrap()
                     } else {
-                        composed::layer_norm(x, &norm.gamma, &norm.beta, 1e-5).unwrap()
+                        composed::layer_norm(x, &norm, 1e-5).unwrap()
                     }
                 }),
                 true,

@@ -117,14 +117,13 @@ pub trait Kernels: Device<f32> {
         composed::residual_mlp(x, norm, mlp, mixing)
     }
 
-    /// Layer norm over the channels of every row, then `× gamma + beta`.
+    /// Layer norm over the channels of every row, then `× γ + β` (the norm's gain and offset).
     fn layer_norm<T: Tape<f32, Self>>(
         x: Act<Self, T>,
-        gamma: &Vector<Self>,
-        beta: &Vector<Self>,
+        norm: &LayerNorm<Self>,
         eps: f32,
     ) -> Result<Act<Self, T>, Self::Err> {
-        composed::layer_norm(x, gamma, beta, eps)
+        composed::layer_norm(x, norm, eps)
     }
 
     /// The mean distance between `pred` and `y` over each image's positions and channels: `(batch,)`.
@@ -197,7 +196,7 @@ pub mod composed {
         mlp: &Mlp<D>,
         mixing: Mixing,
     ) -> Result<Act<D, T>, D::Err> {
-        let normed = layer_norm(x.with_empty_tape(), &norm.gamma, &norm.beta, LAYER_NORM_EPS)?;
+        let normed = layer_norm(x.with_empty_tape(), norm, LAYER_NORM_EPS)?;
         let apply = |rows| linear(linear(rows, &mlp.hidden, true)?, &mlp.out, false);
         let mixed = match mixing {
             Mixing::Channels => apply(normed)?,
@@ -209,16 +208,17 @@ pub mod composed {
     /// See [`Kernels::layer_norm`].
     pub fn layer_norm<D: Device<f32>, T: Tape<f32, D>>(
         x: Act<D, T>,
-        gamma: &Vector<D>,
-        beta: &Vector<D>,
+        norm: &LayerNorm<D>,
         eps: f32,
     ) -> Result<Act<D, T>, D::Err> {
         let shape = *x.shape();
         let x = x.try_normalize::<Axis<1>>(eps)?;
-        let g = gamma
+        let g = norm
+            .gamma
             .retaped::<T>()
             .try_broadcast_like::<_, Axis<0>>(&shape)?;
-        let b = beta
+        let b = norm
+            .beta
             .retaped::<T>()
             .try_broadcast_like::<_, Axis<0>>(&shape)?;
         x.try_mul(g)?.try_add(b)
