@@ -385,56 +385,74 @@ pub fn encode_npy(values: &[f32]) -> Vec<u8> {
     out
 }
 
-/// Reads a C-ordered little-endian `float32` or `float64` `.npy` of any shape as a flat `Vec<f32>`.
+/// Reads a C-ordered little-endian `float32` or `float64` `.npy` (format version 1.0, 2.0 or 3.0) of any
+/// shape as a flat `Vec<f32>`. The header is parsed as the dictionary NumPy writes, and the data must be
+/// exactly as long as its shape and dtype say, so nothing is allocated on the header's word alone.
 pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
-    let bad = |found: &str| Error::Format {
+    let bad = |found: String| Error::Format {
         path: path.to_path_buf(),
         expected: "a little-endian float32/float64 .npy array".into(),
-        found: found.into(),
+        found,
     };
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(bad("no .npy magic"));
-    }
-    let (len, start) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
+    let truncated = || bad("a truncated header".into());
+    let rest = bytes
+        .strip_prefix(b"\x93NUMPY")
+        .ok_or_else(|| bad("no .npy magic".into()))?;
+    // Version 1.0 gives the header's length in 2 bytes, 2.0 and 3.0 (UTF-8 headers) in 4.
+    let (len, rest) = match rest {
+        [1, 0, a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+        [2 | 3, 0, a, b, c, d, rest @ ..] => (
+            usize::try_from(u32::from_le_bytes([*a, *b, *c, *d])).map_err(|_| truncated())?,
+            rest,
         ),
-        _ => return Err(bad("an unknown .npy version")),
+        [1..=3, 0, ..] => return Err(truncated()),
+        [major, minor, ..] => return Err(bad(format!("format version {major}.{minor}"))),
+        _ => return Err(truncated()),
     };
-    let header = bytes
-        .get(start..start + len)
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or_else(|| bad("a truncated header"))?;
-    if header.contains("'fortran_order': True") {
-        return Err(bad("a Fortran-ordered array"));
+    let (header, data) = rest.split_at_checked(len).ok_or_else(|| {
+        bad(format!(
+            "a header of {len} bytes in a file of {} bytes",
+            bytes.len()
+        ))
+    })?;
+    let header = std::str::from_utf8(header)
+        .map_err(|_| bad("a header that is not UTF-8 text".into()))?
+        .trim();
+    let header = parse_npy_header(header)
+        .ok_or_else(|| bad(format!("the header `{}`", excerpt(header, 120))))?;
+    if header.fortran_order {
+        return Err(bad("a Fortran-ordered array".into()));
     }
-    let width = if header.contains("'<f4'") {
-        4
-    } else if header.contains("'<f8'") {
-        8
-    } else {
-        return Err(bad(&format!("header {}", header.trim())));
+    let width = match header.descr {
+        "<f4" => 4,
+        "<f8" => 8,
+        ">f4" | ">f8" => return Err(bad(format!("big-endian dtype `{}`", header.descr))),
+        other => return Err(bad(format!("dtype `{}`", excerpt(other, 40)))),
     };
-    let shape = header
-        .split("'shape':")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| bad("no shape"))?;
-    let count = shape
-        .trim_start_matches([' ', '('])
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .try_fold(1usize, |acc, s| s.parse::<usize>().ok().map(|d| acc * d))
-        .ok_or_else(|| bad(&format!("shape {shape})")))?;
-    let data = &bytes[start + len..];
-    if data.len() != count * width {
-        return Err(bad(&format!(
-            "{} data bytes for {count} values",
-            data.len()
-        )));
+    let shape = || {
+        let dims: Vec<String> = header.shape.iter().map(usize::to_string).collect();
+        dims.join("×")
+    };
+    let len = header
+        .shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .and_then(|n| n.checked_mul(width).map(|bytes| (n, bytes)));
+    match len {
+        Some((_, bytes)) if bytes == data.len() => {}
+        Some((n, _)) => {
+            return Err(bad(format!(
+                "{} data bytes for the {n} values of shape {}",
+                data.len(),
+                shape()
+            )))
+        }
+        None => {
+            return Err(bad(format!(
+                "shape {}, more values than can be addressed",
+                shape()
+            )))
+        }
     }
     Ok(if width == 4 {
         data.chunks_exact(4)
@@ -445,6 +463,95 @@ pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
             .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
             .collect()
     })
+}
+
+/// The three keys of a `.npy` header.
+struct NpyHeader<'a> {
+    descr: &'a str,
+    fortran_order: bool,
+    shape: Vec<usize>,
+}
+
+/// Parses the Python dictionary literal NumPy writes as a header,
+/// `{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }`, with exactly its three keys (as NumPy's own
+/// reader demands) in any order; `None` if it is anything else. Dimensions may carry the `L` suffix of
+/// files written by Python 2.
+fn parse_npy_header(text: &str) -> Option<NpyHeader<'_>> {
+    /// A string in single or double quotes (dtype strings and keys never contain quotes) and what follows.
+    fn quoted(text: &str) -> Option<(&str, &str)> {
+        let quote = text.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+        text[1..].split_once(quote)
+    }
+    let mut rest = text.strip_prefix('{')?;
+    let (mut descr, mut fortran_order, mut shape) = (None, None, None);
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix('}') {
+            if !after.trim().is_empty() {
+                return None;
+            }
+            break;
+        }
+        let (key, after) = quoted(rest)?;
+        rest = after.trim_start().strip_prefix(':')?.trim_start();
+        let first = match key {
+            "descr" => {
+                let (value, after) = quoted(rest)?;
+                rest = after;
+                descr.replace(value).is_none()
+            }
+            "fortran_order" => {
+                let (value, after) = if let Some(after) = rest.strip_prefix("True") {
+                    (true, after)
+                } else {
+                    (false, rest.strip_prefix("False")?)
+                };
+                rest = after;
+                fortran_order.replace(value).is_none()
+            }
+            "shape" => {
+                let (inside, after) = rest.strip_prefix('(')?.split_once(')')?;
+                rest = after;
+                // `()` is a scalar's shape, and a 1-tuple is written `(3,)`.
+                let inside = inside.trim();
+                let dims = match inside.strip_suffix(',').unwrap_or(inside) {
+                    "" if inside.is_empty() => Vec::new(),
+                    items => items
+                        .split(',')
+                        .map(|d| {
+                            let d = d.trim();
+                            d.strip_suffix('L').unwrap_or(d).parse::<usize>().ok()
+                        })
+                        .collect::<Option<Vec<usize>>>()?,
+                };
+                shape.replace(dims).is_none()
+            }
+            _ => return None,
+        };
+        if !first {
+            return None;
+        }
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after;
+        } else if !rest.starts_with('}') {
+            return None;
+        }
+    }
+    Some(NpyHeader {
+        descr: descr?,
+        fortran_order: fortran_order?,
+        shape: shape?,
+    })
+}
+
+/// The first `max` characters of `text`, with `…` if there were more: hostile files can hold megabytes
+/// where a short header belongs, and an error message quotes only what identifies it.
+fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, creating folders, so a crash never
@@ -597,6 +704,114 @@ mod tests {
             .to_string();
         assert!(err.contains("x.npy"), "{err}");
         assert!(decode_npy(b"not numpy", Path::new("y.npy")).is_err());
+    }
+
+    /// An `.npy` file of format `version` with `header` as its header text, followed by `data`.
+    fn npy_file(version: u8, header: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = b"\x93NUMPY".to_vec();
+        out.extend_from_slice(&[version, 0]);
+        if version == 1 {
+            out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        }
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn npy_error(bytes: &[u8]) -> String {
+        let err = decode_npy(bytes, Path::new("z.npy"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("z.npy: "), "{err}");
+        err
+    }
+
+    #[test]
+    fn npy_shape_whose_size_overflows_is_an_error() {
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }";
+        let err = npy_error(&npy_file(1, header, &[0; 8]));
+        assert!(err.contains("99999999999×99999999999"), "{err}");
+        // A product that fits but whose byte count does not.
+        let header = format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+            usize::MAX / 4
+        );
+        npy_error(&npy_file(1, &header, &[0; 8]));
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }";
+        npy_error(&npy_file(1, header, &[0; 8]));
+    }
+
+    #[test]
+    fn npy_reads_every_format_version_and_header_spelling() {
+        let data: Vec<u8> = [1.5f64, -2.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        for version in [1, 2, 3] {
+            let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n";
+            let v = decode_npy(&npy_file(version, header, &data), Path::new("v.npy")).unwrap();
+            assert_eq!(v, [1.5, -2.0]);
+        }
+        // Key order, double quotes, Python 2's long integers and a 2-D shape are all NumPy's.
+        let header = r#"{"shape": (1L, 2L), "fortran_order": False, "descr": "<f8"}"#;
+        assert_eq!(
+            decode_npy(&npy_file(1, header, &data), Path::new("p.npy")).unwrap(),
+            [1.5, -2.0]
+        );
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': ()}";
+        assert_eq!(
+            decode_npy(
+                &npy_file(1, header, &7.0f32.to_le_bytes()),
+                Path::new("s.npy")
+            )
+            .unwrap(),
+            [7.0]
+        );
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (0,)}";
+        assert!(decode_npy(&npy_file(1, header, &[]), Path::new("e.npy"))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn npy_files_this_reader_cannot_take_are_errors_saying_why() {
+        let data = [0u8; 8];
+        let err = npy_error(&npy_file(4, "{}", &data));
+        assert!(err.contains("version 4.0"), "{err}");
+        assert!(npy_error(&npy_file(1, "{}", &data)).contains("header"));
+        let err = npy_error(b"\x93NUMPY\x02\x00\x10");
+        assert!(err.contains("truncated"), "{err}");
+        let mut long = npy_file(2, "{}", &data);
+        long[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(npy_error(&long).contains("4294967295 bytes"));
+        let mut latin1 = npy_file(1, "{'descr': '<f4'}", &data);
+        latin1[11] = 0xff;
+        let err = npy_error(&latin1);
+        assert!(err.contains("UTF-8"), "{err}");
+        let header = "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }";
+        assert!(npy_error(&npy_file(1, header, &data)).contains("big-endian dtype `>f4`"));
+        let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }";
+        assert!(npy_error(&npy_file(1, header, &data)).contains("dtype `<i8`"));
+        let header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }";
+        assert!(npy_error(&npy_file(1, header, &data)).contains("Fortran"));
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }";
+        assert!(npy_error(&npy_file(1, header, &data)).contains("8 data bytes for the 3 values"));
+        // Keys NumPy does not write, or writes once, and text after the dictionary.
+        for header in [
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}",
+            "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}",
+            "{'descr': '<f4', 'fortran_order': False}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} trailing",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (,)}",
+            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}",
+        ] {
+            let err = npy_error(&npy_file(1, header, &data));
+            assert!(err.contains("the header"), "{header}: {err}");
+        }
     }
 
     #[test]
