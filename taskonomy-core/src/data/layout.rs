@@ -324,36 +324,67 @@ pub fn encode_png(
     Ok(out)
 }
 
+/// The most bytes one PNG may decode to: 64 MiB, eight times a 1024×1024 RGBA image at 16 bits (Taskonomy's
+/// images are 512×512). The header says how large the image is before any pixel is read, and a hostile or
+/// corrupt one can claim 2³¹ × 2³¹; the decoder's own buffers (rows, chunks) are held to the same budget.
+const PNG_MAX_BYTES: usize = 64 << 20;
+
 /// Decodes PNG bytes (palette and low bit depths expanded to 8 bits); `path` names the file in errors.
+/// Images that would decode to more than [`PNG_MAX_BYTES`] are refused before anything is allocated.
 pub fn decode_png(bytes: &[u8], path: &Path) -> Result<DecodedPng, Error> {
     let err = |source: png::DecodingError| Error::Png {
         path: path.to_path_buf(),
         source,
     };
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND);
-    let mut reader = decoder.read_info().map_err(err)?;
-    let size = reader.output_buffer_size().ok_or_else(|| Error::Format {
+    let too_large = |found: String| Error::Format {
         path: path.to_path_buf(),
-        expected: "a PNG small enough to decode".into(),
-        found: "an image too large for memory".into(),
-    })?;
+        expected: format!("a PNG that decodes in at most {} MiB", PNG_MAX_BYTES >> 20),
+        found,
+    };
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: PNG_MAX_BYTES,
+        },
+    );
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let (width, height) = decoder.read_header_info().map_err(err)?.size();
+    let decoding = |e: png::DecodingError| match e {
+        png::DecodingError::LimitsExceeded => {
+            too_large(format!("a {width}×{height} image that needs more"))
+        }
+        e => err(e),
+    };
+    let mut reader = decoder.read_info().map_err(decoding)?;
+    // The limits above cover the decoder's buffers, not the output buffer, which is ours to allocate.
+    let size = reader
+        .output_buffer_size()
+        .filter(|&size| size <= PNG_MAX_BYTES)
+        .ok_or_else(|| too_large(format!("a {width}×{height} image that needs more")))?;
     let mut buf = vec![0u8; size];
-    let info = reader.next_frame(&mut buf).map_err(err)?;
+    let info = reader.next_frame(&mut buf).map_err(decoding)?;
     let channels = info.color_type.samples();
     let bit_depth = if info.bit_depth == png::BitDepth::Sixteen {
         16
     } else {
         8
     };
-    let n = info.width as usize * info.height as usize * channels;
+    let frame = (info.width as usize)
+        .checked_mul(info.height as usize)
+        .and_then(|pixels| pixels.checked_mul(channels * usize::from(bit_depth / 8)))
+        .and_then(|len| buf.get(..len))
+        .ok_or_else(|| Error::Format {
+            path: path.to_path_buf(),
+            expected: format!("a frame of at most {width}×{height} pixels"),
+            found: format!("a {}×{} frame", info.width, info.height),
+        })?;
     let samples = if bit_depth == 16 {
-        buf[..2 * n]
+        frame
             .chunks_exact(2)
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
             .collect()
     } else {
-        buf[..n].iter().map(|&b| u16::from(b)).collect()
+        frame.iter().map(|&b| u16::from(b)).collect()
     };
     Ok(DecodedPng {
         width: info.width as usize,
@@ -812,6 +843,35 @@ mod tests {
             let err = npy_error(&npy_file(1, header, &data));
             assert!(err.contains("the header"), "{header}: {err}");
         }
+    }
+
+    /// A PNG whose header claims `width × height` RGB pixels, followed by an empty `IDAT` chunk: a decoder
+    /// knows the size before it reads any pixel.
+    fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_chunk(png::chunk::IDAT, &[]).unwrap();
+        drop(writer);
+        out
+    }
+
+    #[test]
+    fn png_claiming_a_gigantic_size_is_refused_before_allocating() {
+        for (w, h) in [(100_000, 100_000), (1 << 30, 1 << 30), (i32::MAX as u32, 1)] {
+            let err = decode_png(&png_claiming(w, h), Path::new("huge.png"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("huge.png: "), "{err}");
+            assert!(err.contains(&format!("{w}×{h}")), "{err}");
+            assert!(err.contains("at most 64 MiB"), "{err}");
+        }
+        // Within the budget the size is fine and the missing pixels are the error.
+        let err = decode_png(&png_claiming(1024, 1024), Path::new("short.png"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("short.png: expected a PNG image"), "{err}");
     }
 
     #[test]
