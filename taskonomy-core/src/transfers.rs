@@ -153,6 +153,8 @@ impl Transfers {
     pub fn parse(text: &str, origin: &str) -> Result<Self, TransfersError> {
         let mut problems = Vec::new();
         let mut rows = Vec::new();
+        // Spreadsheets save CSV with a byte-order mark, which is invisible in the header error it causes.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text
             .lines()
             .enumerate()
@@ -491,6 +493,13 @@ mod tests {
         );
         let err = Transfers::parse("a,t,1,0.5\n", "h.csv").unwrap_err();
         assert!(err.to_string().contains("h.csv:1: expected the header"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_skipped() {
+        let table =
+            Transfers::parse("\u{feff}sources,target,order,value\na,t,1,0.5\n", "bom.csv").unwrap();
+        assert_eq!(table.rows()[0].line, 2);
     }
 
     #[test]
