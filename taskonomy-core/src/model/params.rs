@@ -263,22 +263,24 @@ pub fn save_safetensors<D: Device<f32>>(
 }
 
 /// Loads every parameter of `model` from safetensors bytes; `origin` names the bytes in errors. Every
-/// parameter must be present with its exact shape.
+/// parameter must be present with its exact shape, as `F32`; the file is checked whole before any value is
+/// copied, so a file that does not fit leaves the model as it was.
 pub fn from_safetensors<D: Device<f32>>(
     model: &mut impl Parameters<D>,
     bytes: &[u8],
     origin: &str,
 ) -> Result<(), ModelError> {
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| ModelError::Weights {
+    let weights = |message: String| ModelError::Weights {
         what: origin.into(),
-        message: format!("expected a safetensors file: {e}"),
-    })?;
+        message,
+    };
+    check_data_ends(bytes).map_err(weights)?;
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| weights(format!("expected a safetensors file: {e}")))?;
     let mut problems = Vec::new();
-    model.visit_mut("", &mut |name, p| {
-        let expected: Vec<usize> = match &p {
-            ParamMut::Vector(t) => vec![t.shape().0],
-            ParamMut::Matrix(t) => vec![t.shape().0, t.shape().1],
-        };
+    let mut loaded = Vec::new();
+    model.visit("", &mut |name, p| {
+        let expected = p.dims();
         let view = match file.tensor(&name) {
             Ok(view) => view,
             Err(_) => {
@@ -286,7 +288,12 @@ pub fn from_safetensors<D: Device<f32>>(
                 return;
             }
         };
-        if view.dtype() != safetensors::Dtype::F32 || view.shape() != expected.as_slice() {
+        // The data length is safetensors' to check, but copying a wrong one into a tensor would panic.
+        let len = 4 * expected.iter().product::<usize>();
+        if view.dtype() != safetensors::Dtype::F32
+            || view.shape() != expected.as_slice()
+            || view.data().len() != len
+        {
             problems.push(format!(
                 "tensor `{name}`: expected F32 {expected:?}, found {:?} {:?}",
                 view.dtype(),
@@ -294,23 +301,55 @@ pub fn from_safetensors<D: Device<f32>>(
             ));
             return;
         }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        match p {
-            ParamMut::Vector(t) => t.copy_from(&values),
-            ParamMut::Matrix(t) => t.copy_from(&values),
-        }
+        loaded.push(
+            view.data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect::<Vec<f32>>(),
+        );
     });
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ModelError::Weights {
-            what: origin.into(),
-            message: problems.join("; "),
-        })
+    if !problems.is_empty() {
+        return Err(weights(problems.join("; ")));
+    }
+    // `visit_mut` walks the parameters in `visit`'s order, which the weight files' format depends on.
+    let mut loaded = loaded.into_iter();
+    model.visit_mut("", &mut |_, p| match (p, loaded.next()) {
+        (ParamMut::Vector(t), Some(values)) => t.copy_from(&values),
+        (ParamMut::Matrix(t), Some(values)) => t.copy_from(&values),
+        (_, None) => {}
+    });
+    Ok(())
+}
+
+/// Refuses a header whose tensors end past the end of the file. safetensors 0.8 compares the last tensor's
+/// end plus the header's length with the file's length unchecked, which overflows (a panic where overflow
+/// checks are on, as in debug and test builds) for offsets near `usize::MAX`. Everything else wrong with
+/// the file is left to safetensors to report.
+fn check_data_ends(bytes: &[u8]) -> Result<(), String> {
+    let Some((len, rest)) = bytes.split_first_chunk::<8>() else {
+        return Ok(());
+    };
+    let Some(header) = usize::try_from(u64::from_le_bytes(*len))
+        .ok()
+        .and_then(|len| rest.get(..len))
+    else {
+        return Ok(());
+    };
+    let data = rest.len() - header.len();
+    let Ok(metadata) = serde_json::from_slice::<safetensors::tensor::Metadata>(header) else {
+        return Ok(());
+    };
+    match metadata
+        .tensors()
+        .into_iter()
+        .max_by_key(|(_, info)| info.data_offsets.1)
+        .filter(|(_, info)| info.data_offsets.1 > data)
+    {
+        Some((name, info)) => Err(format!(
+            "expected a safetensors file: tensor `{name}` ends at byte {} of {data} data bytes",
+            info.data_offsets.1
+        )),
+        None => Ok(()),
     }
 }
 
