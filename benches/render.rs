@@ -1,13 +1,18 @@
-//! Images per second of the synthetic renderer with every label, at 64×64 and 128×128: ray casting
-//! (rays × primitives, with shadow rays) and label post-processing (Canny, Harris ×2, two graph
-//! segmentations, occlusion edges). Views render in parallel, as `taskonomy render` does; no disk I/O.
+//! Images per second of the synthetic renderer with every label of the standard dictionary, at 64×64 and
+//! 128×128: ray casting (rays × primitives, with shadow rays) and the label functions of the rendered
+//! tasks (Canny, Harris ×2, two graph segmentations, occlusion edges, ...). Views render in parallel, as
+//! `taskonomy render` does; no disk I/O.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
-use taskonomy_core::data::camera::{plan_views, PlannedView, ViewConfig};
-use taskonomy_core::data::labels::ViewLabels;
-use taskonomy_core::data::render::{render, RenderOptions};
-use taskonomy_core::data::scene::Scene;
+use taskonomy::data::camera::{plan_views, PlannedView, ViewConfig};
+use taskonomy::data::labels::LabelSource;
+use taskonomy::data::render::{render, Frame, RenderOptions};
+use taskonomy::data::scene::Scene;
+use taskonomy::data::synthetic::point_info;
+use taskonomy::data::view::SceneView;
+use taskonomy::spec::TaskSet;
+use taskonomy::tasks::Taskonomy;
 
 // The allocator of the `taskonomy` binary, so that the figure is the one `taskonomy render` gets: it
 // keeps freed pages, where the system allocator maps and unmaps every label buffer of 128 KiB or more.
@@ -31,7 +36,23 @@ fn views(size: usize) -> Vec<(Scene, PlannedView)> {
         .collect()
 }
 
+/// Every rendered label of the standard dictionary for one view; returns the number of values.
+fn all_labels(tasks: &TaskSet, scene: &Scene, planned: &PlannedView, frame: &Frame) -> usize {
+    let info = point_info(scene, planned);
+    let view = SceneView::new(scene, planned, frame, &info);
+    tasks
+        .tasks
+        .iter()
+        .filter_map(|task| match task.labels {
+            LabelSource::Rendered { label, .. } => Some(label(&view).expect("a label")),
+            _ => None,
+        })
+        .map(|labels| labels.per_sample(view.size()))
+        .sum()
+}
+
 fn bench_render(c: &mut Criterion) {
+    let tasks = TaskSet::of::<Taskonomy>();
     let mut group = c.benchmark_group("render_all_labels");
     group.sample_size(10);
     for size in [64usize, 128] {
@@ -43,8 +64,7 @@ fn bench_render(c: &mut Criterion) {
                     .par_iter()
                     .map(|(scene, v)| {
                         let frame = render(scene, &v.camera, &RenderOptions::default());
-                        let labels = ViewLabels::compute(scene, &frame);
-                        labels.edge_texture.len()
+                        all_labels(&tasks, scene, v, &frame)
                     })
                     .sum::<usize>()
             })
@@ -62,7 +82,10 @@ fn bench_stages(c: &mut Criterion) {
         b.iter(|| render(scene, &v.camera, &RenderOptions::default()))
     });
     let frame = render(scene, &v.camera, &RenderOptions::default());
-    group.bench_function("labels", |b| b.iter(|| ViewLabels::compute(scene, &frame)));
+    let tasks = TaskSet::of::<Taskonomy>();
+    group.bench_function("labels", |b| {
+        b.iter(|| all_labels(&tasks, scene, v, &frame))
+    });
     group.finish();
 }
 

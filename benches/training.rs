@@ -1,6 +1,8 @@
 //! Training throughput on the CPU, in images per second, at 64×64 with batches of 32: one optimiser
 //! step of a task network (encoder + decoder, from pixels) and one step of a readout (from cached
-//! representations), then the same two networks in PyTorch, side by side in the same run.
+//! representations), then the same two networks in PyTorch, side by side in the same run. Also the
+//! cost of reading a batch from disk (images decoded, labels decoded or derived, patches cut), which a
+//! training step overlaps with the previous step's arithmetic.
 //!
 //! The networks are the `small` preset's at 64×64 (8×8 patches, 64 tokens). The PyTorch twin is
 //! `benches/pytorch/mixer.py`; its comparison is skipped, with a note, when `python3` cannot import
@@ -14,13 +16,18 @@ use std::process::Command;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
+use taskonomy::data::dataset::{Dataset, Split};
+use taskonomy::data::synthetic::{render_dataset, SynthConfig};
 use taskonomy::decoder::DecoderShape;
 use taskonomy::model::device::{self, Cpu};
 use taskonomy::model::{Adam, Arch, Head, Network, OutputLayout};
-use taskonomy::spec::LossKind;
-use taskonomy::train::batch::{HostTargets, PixelInputs, RepInputs};
+use taskonomy::spec::{LossKind, TaskSet};
+use taskonomy::tasks::Taskonomy;
+use taskonomy::train::batch::{
+    BatchSource, HostBatch, HostTargets, PixelBatches, PixelInput, RepBatches, TargetPrep,
+};
 use taskonomy::train::fit::{train_step, LossSpec, Predict};
-use taskonomy::train::Preset;
+use taskonomy::train::{Preset, Progress, RunData, SplitSizes};
 
 // The allocator keeps freed pages for the next step's buffers (see `model::device::cpu`).
 #[global_allocator]
@@ -53,21 +60,23 @@ struct Setup<M> {
     spec: LossSpec,
 }
 
-fn task_setup(arch: &Arch) -> (Setup<Network<Cpu>>, PixelInputs) {
+/// A batch of `BATCH` images' patch tokens with the setup's targets.
+fn task_setup(arch: &Arch) -> (Setup<Network<Cpu>>, HostBatch) {
     let dev = device::cpu();
     let layout = OutputLayout::PerPixel { channels: 3 };
     let model = Network::task(&dev, arch, 1, layout, DecoderShape::PRESET, 1).expect("network");
     let optimiser = Adam::new(&model, &dev, 1e-3).expect("optimiser");
     let pixels = arch.image_size * arch.image_size;
-    let inputs = PixelInputs {
-        tokens: values(BATCH * arch.tokens() * arch.patch_values(), 2),
-        rows_per_sample: arch.tokens(),
-        width: arch.patch_values(),
-    };
     let targets = HostTargets::Values {
         positions: pixels,
         channels: 3,
         values: values(BATCH * pixels * 3, 3),
+    };
+    let inputs = HostBatch {
+        rows: values(BATCH * arch.tokens() * arch.patch_values(), 2),
+        rows_per_sample: arch.tokens(),
+        width: arch.patch_values(),
+        targets: Some(targets.clone()),
     };
     let spec = LossSpec {
         loss: LossKind::L1,
@@ -86,12 +95,17 @@ fn task_setup(arch: &Arch) -> (Setup<Network<Cpu>>, PixelInputs) {
     )
 }
 
-fn readout_setup(arch: &Arch) -> (Setup<Head<Cpu>>, Vec<f32>, Vec<Vec<usize>>) {
+/// A readout and a batch of `BATCH` images' cached representations, gathered as step II gathers them.
+fn readout_setup(arch: &Arch) -> (Setup<Head<Cpu>>, HostBatch) {
     let (task, _) = task_setup(arch);
     let model = Head::readout(&task.dev, arch, arch.bottleneck, task.spec.layout, 4).expect("head");
     let optimiser = Adam::new(&model, &task.dev, 1e-3).expect("optimiser");
     let reps = values(BATCH * arch.tokens() * arch.bottleneck, 5);
-    let views = (0..BATCH).map(|i| vec![i]).collect();
+    let views: Vec<Vec<usize>> = (0..BATCH).map(|i| vec![i]).collect();
+    let indices: Vec<usize> = (0..BATCH).collect();
+    let batch = RepBatches::new(vec![&reps], &views, arch, Some(&task.targets))
+        .batch(&indices)
+        .expect("a batch of representations");
     (
         Setup {
             dev: task.dev,
@@ -100,24 +114,17 @@ fn readout_setup(arch: &Arch) -> (Setup<Head<Cpu>>, Vec<f32>, Vec<Vec<usize>>) {
             targets: task.targets,
             spec: task.spec,
         },
-        reps,
-        views,
+        batch,
     )
 }
 
-fn step<M: Predict<Cpu>>(
-    s: &mut Setup<M>,
-    inputs: &dyn taskonomy::train::batch::InputSource,
-) -> f32 {
-    let indices: Vec<usize> = (0..BATCH).collect();
+fn step<M: Predict<Cpu>>(s: &mut Setup<M>, batch: &HostBatch) -> f32 {
     train_step(
         &s.dev,
         &mut s.model,
         &mut s.optimiser,
-        inputs,
-        &s.targets,
+        batch,
         s.spec,
-        &indices,
         SHARDS,
     )
     .expect("training step")
@@ -147,15 +154,54 @@ fn criterion_benches(c: &mut Criterion) {
     group.sample_size(20);
     let (mut task, inputs) = task_setup(&arch);
     group.bench_function("task_network", |b| b.iter(|| step(&mut task, &inputs)));
-    let (mut readout, reps, views) = readout_setup(&arch);
-    let inputs = RepInputs {
-        reps: vec![&reps],
-        views: &views,
-        tokens: arch.tokens(),
-        rep_width: arch.bottleneck,
-    };
+    let (mut readout, inputs) = readout_setup(&arch);
     group.bench_function("readout", |b| b.iter(|| step(&mut readout, &inputs)));
     group.finish();
+    read_batches(c);
+}
+
+/// Reading a batch of 32 samples from a rendered dataset, at the `small` preset's 32×32: a task whose
+/// labels are a 16-bit PNG (depth), one derived from the image at load time (colorization), one computed
+/// from the point-info records of two views (fixated pose).
+fn read_batches(c: &mut Criterion) {
+    let root = std::env::temp_dir().join(format!("taskonomy-bench-read-{}", std::process::id()));
+    let tasks = TaskSet::of::<Taskonomy>()
+        .only(&["depth", "colorization", "fixated_pose"])
+        .expect("standard tasks");
+    render_dataset(&SynthConfig::new(8, 32, 1), &tasks.tasks, &root, &|_| {}).expect("render");
+    let dataset = Dataset::open(&root).expect("dataset");
+    let sizes = SplitSizes {
+        train: 256,
+        transfer: 32,
+        test: 32,
+    };
+    let (data, tasks) =
+        RunData::open(dataset, &tasks, sizes, 1, &Progress::hidden()).expect("samples");
+    let arch = Preset::Small.settings().arch;
+    let mut group = c.benchmark_group("read_batch_32px_batch32");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    for task in &tasks.tasks {
+        let samples = data.samples(task.spec.name, Split::Train).expect("samples");
+        let batches = PixelBatches {
+            data: &data,
+            task,
+            split: Split::Train,
+            samples,
+            input: PixelInput::Task,
+            targets: TargetPrep {
+                task: &task.spec,
+                arch: &arch,
+                scale: None,
+                seed: 1,
+            },
+        };
+        let indices: Vec<usize> = (0..BATCH).collect();
+        group.bench_function(task.spec.name, |b| {
+            b.iter(|| batches.batch(&indices).expect("a batch"))
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// The PyTorch twin's numbers, or why there are none.
@@ -199,13 +245,7 @@ fn pytorch(arch: &Arch) -> Result<serde_json::Value, String> {
 fn side_by_side() {
     let arch = arch();
     let (mut task, inputs) = task_setup(&arch);
-    let (mut readout, reps, views) = readout_setup(&arch);
-    let rep_inputs = RepInputs {
-        reps: vec![&reps],
-        views: &views,
-        tokens: arch.tokens(),
-        rep_width: arch.bottleneck,
-    };
+    let (mut readout, rep_inputs) = readout_setup(&arch);
     let mut ours = (0.0f64, 0.0f64);
     let mut theirs: Result<(f64, f64, String), String> = Err(String::new());
     for _ in 0..2 {

@@ -27,7 +27,16 @@ fn json_lists_the_26_tasks_with_their_paper_aliases() {
     let egomotion = tasks.iter().find(|t| t["name"] == "egomotion").unwrap();
     assert_eq!(egomotion["views"], 3);
     assert_eq!(egomotion["aliases"], serde_json::json!(["ego_motion"]));
+    // Where each task's labels come from, and how its folder stores them.
+    assert_eq!(normals["labels"], "rendered");
+    assert_eq!(
+        normals["domain_encoding"],
+        "Png8(scale = 0.00784313725490196, offset = -1)"
+    );
+    assert_eq!(egomotion["labels"], "from point info");
     let jigsaw = tasks.iter().find(|t| t["name"] == "jigsaw").unwrap();
+    assert_eq!(jigsaw["labels"], "from rgb");
+    assert_eq!(jigsaw["domain_encoding"], serde_json::Value::Null);
     assert_eq!(
         (jigsaw["source"].as_bool(), jigsaw["target"].as_bool()),
         (Some(true), Some(false))

@@ -1,4 +1,5 @@
-//! `taskonomy render` writes the Taskonomy layout and reports what it did.
+//! `taskonomy render` writes the Taskonomy layout, with the labels of every task that renders them, and
+//! reports what it did; `taskonomy show` draws one view with every task's label.
 
 use std::process::Command;
 
@@ -21,7 +22,8 @@ fn render_writes_every_domain_and_prints_a_summary() {
     );
     assert!(
         stdout.contains("5 images")
-            && stdout.contains("75 label files")
+            && stdout.contains("75 other files")
+            && stdout.contains("the labels of 14 task(s)")
             && stdout.contains("images/s"),
         "{stdout}"
     );
@@ -37,6 +39,14 @@ fn render_writes_every_domain_and_prints_a_summary() {
         .is_file());
     assert!(building
         .join("point_info/point_0_view_4_domain_point_info.json")
+        .is_file());
+
+    // The folders: the images, the point-info records and one per rendered task.
+    assert!(building
+        .join("principal_curvature/point_0_view_0_domain_principal_curvature.png")
+        .is_file());
+    assert!(building
+        .join("class_scene/point_0_view_0_domain_class_scene.npy")
         .is_file());
 
     // `show` draws a captioned sheet of every label of one view.

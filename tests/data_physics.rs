@@ -1,21 +1,50 @@
 //! The synthetic labels obey the physics they claim: each test recomputes a label from other buffers of
 //! the same render (or from the files written for it) and compares.
 
+use taskonomy_core::data::camera::PlannedView;
 use taskonomy_core::data::geometry::Shape;
 use taskonomy_core::data::labels::geometry::{
-    relative_pose, room_axes_in_camera, vanishing_points, OBJECT_CLASSES,
+    object_distribution, occlusion_edges, relative_pose, room_axes_in_camera, vanishing_points,
+    OBJECT_CLASSES,
 };
-use taskonomy_core::data::labels::ViewLabels;
+use taskonomy_core::data::layout::{PointInfo, ViewKey};
 use taskonomy_core::data::math::{Pose, Vec3};
-use taskonomy_core::data::render::CANONICAL_LIGHT;
+use taskonomy_core::data::render::{Frame, CANONICAL_LIGHT};
 use taskonomy_core::data::scene::Scene;
-use taskonomy_core::data::synthetic::{render_scene, room_box, RenderedView, SynthConfig};
+use taskonomy_core::data::synthetic::{render_scene, room_box, SynthConfig};
+use taskonomy_core::data::view::SceneView;
+
+/// A rendered view with the labels the tests below check.
+struct View {
+    building: String,
+    key: ViewKey,
+    planned: PlannedView,
+    frame: Frame,
+    info: PointInfo,
+    edge_occlusion: Vec<f32>,
+    object_class: Vec<f32>,
+}
 
 /// A few small scenes, enough to meet every kind of surface.
-fn views() -> Vec<RenderedView> {
+fn views() -> Vec<View> {
     let config = SynthConfig::new(3, 32, 5);
     (0..config.scenes)
-        .flat_map(|i| render_scene(&config, i))
+        .flat_map(|i| {
+            let rendered = render_scene(&config, i);
+            rendered
+                .views
+                .iter()
+                .map(|v| View {
+                    building: rendered.scene.building.clone(),
+                    key: v.key,
+                    planned: v.planned,
+                    edge_occlusion: occlusion_edges(&rendered.scene, &v.frame),
+                    object_class: object_distribution(&v.frame.semantic),
+                    frame: v.frame.clone(),
+                    info: v.info.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -65,7 +94,7 @@ fn occlusion_edges_lie_on_the_near_side_of_depth_discontinuities() {
     for v in views() {
         let f = &v.frame;
         let s = f.size;
-        for (i, &edge) in v.labels.edge_occlusion.iter().enumerate() {
+        for (i, &edge) in v.edge_occlusion.iter().enumerate() {
             let (x, y) = (i % s, i / s);
             let neighbours: Vec<usize> = [
                 (x > 0).then(|| i - 1),
@@ -124,7 +153,7 @@ fn curvature_is_the_analytic_curvature_of_the_primitive_hit() {
     let (mut spheres, mut cylinders) = (0, 0);
     for index in 0..config.scenes {
         let scene = Scene::generate(config.seed, index as u64);
-        for v in render_scene(&config, index) {
+        for v in render_scene(&config, index).views {
             let f = &v.frame;
             for i in 0..f.size * f.size {
                 let (primitive, face) = (f.surface[i] / 8, f.surface[i] % 8);
@@ -146,7 +175,7 @@ fn curvature_is_the_analytic_curvature_of_the_primitive_hit() {
                     f.curvature[i],
                     expected.map(|k| k as f32),
                     "{} {:?} pixel {i}",
-                    v.building,
+                    scene.building,
                     v.key
                 );
             }
@@ -164,7 +193,7 @@ fn vanishing_points_are_the_room_axes_and_room_edges_converge_to_them() {
     for index in 0..config.scenes {
         let scene = Scene::generate(config.seed, index as u64);
         let room = room_box(&scene);
-        for v in render_scene(&config, index) {
+        for v in render_scene(&config, index).views {
             let pose = v.info.camera_pose();
             let vp = vanishing_points(&pose, &room);
             let dirs = [
@@ -249,7 +278,7 @@ fn relative_poses_compose() {
 fn semantic_segmentation_agrees_with_object_classification() {
     let mut with_objects = 0;
     for v in views() {
-        let dist = &v.labels.object_class;
+        let dist = &v.object_class;
         assert_eq!(dist.len(), OBJECT_CLASSES);
         let furniture = v.frame.semantic.iter().filter(|&&c| c > 0).count();
         for class in 1..=16u8 {
@@ -301,11 +330,15 @@ fn fixated_views_look_at_their_point_and_nonfixated_ones_see_it_off_centre() {
 }
 
 #[test]
-fn labels_are_computed_from_the_frame_alone() {
+fn labels_are_computed_from_the_scene_regenerated_from_its_seed() {
     let config = SynthConfig::new(1, 32, 5);
-    let v = &render_scene(&config, 0)[0];
+    let rendered = render_scene(&config, 0);
+    let v = &rendered.views[0];
+    let scene = Scene::generate(5, 0);
+    let view = SceneView::new(&scene, &v.planned, &v.frame, &v.info);
     assert_eq!(
-        ViewLabels::compute(&Scene::generate(5, 0), &v.frame),
-        v.labels
+        occlusion_edges(view.scene(), view.frame()),
+        occlusion_edges(&rendered.scene, &v.frame)
     );
+    assert_eq!(view.room(), rendered.view(0).room());
 }

@@ -10,12 +10,12 @@ use std::fmt::{Debug, Display};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use taskonomy::data::dataset::Dataset;
 use taskonomy::data::labels::geometry::RoomBox;
 use taskonomy::data::layout::{
-    decode_npy, decode_png, encode_npy, encode_png, view_path, Domain, PngPixels, PointInfo,
-    VanishingPointsJson, ViewKey,
+    decode_npy, decode_png, encode_npy, encode_png, point_info_path, rgb_path, PngPixels,
+    PointInfo, VanishingPointsJson, ViewKey,
 };
-use taskonomy::data::loader::Dataset;
 use taskonomy::data::rng::Rng;
 use taskonomy::model::device::{cpu, Cpu};
 use taskonomy::model::layers::Dense;
@@ -358,7 +358,7 @@ proptest! {
 const KEY: ViewKey = ViewKey { point: 0, view: 0 };
 
 /// A dataset of one view whose point-info file each case writes; the reader under test is
-/// [`Dataset::point_info`], the one that names the file.
+/// [`Dataset::read_point_info`], the one that names the file.
 struct OneView {
     root: PathBuf,
     dataset: Dataset,
@@ -368,24 +368,22 @@ impl OneView {
     fn new(test: &str) -> OneView {
         let root =
             std::env::temp_dir().join(format!("taskonomy-fuzz-{test}-{}", std::process::id()));
-        let rgb = view_path(&root, "b", Domain::Rgb, KEY);
+        let rgb = rgb_path(&root, "b", KEY);
         std::fs::create_dir_all(rgb.parent().unwrap()).unwrap();
         std::fs::write(&rgb, valid_png(0, 2, 2)).unwrap();
-        let info = view_path(&root, "b", Domain::PointInfo, KEY);
+        let info = point_info_path(&root, "b", KEY);
         std::fs::create_dir_all(info.parent().unwrap()).unwrap();
         let dataset = Dataset::open(&root).unwrap();
         OneView { root, dataset }
     }
 
     fn file_name(&self) -> String {
-        view_path(&self.root, "b", Domain::PointInfo, KEY)
-            .display()
-            .to_string()
+        point_info_path(&self.root, "b", KEY).display().to_string()
     }
 
     fn read(&self, bytes: &[u8]) -> Result<PointInfo, taskonomy::data::Error> {
-        std::fs::write(view_path(&self.root, "b", Domain::PointInfo, KEY), bytes).unwrap();
-        self.dataset.point_info("b", KEY)
+        std::fs::write(point_info_path(&self.root, "b", KEY), bytes).unwrap();
+        self.dataset.read_point_info(0, KEY)
     }
 }
 

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use taskonomy::data::loader;
+use taskonomy::data::dataset::Dataset;
 use taskonomy::data::synthetic::{render_dataset, SynthConfig};
 use taskonomy::model::device;
+use taskonomy::spec::TaskSet;
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    self, load_dataset, measure, train_tasks, transfer, Context, Preset, Progress, SplitSizes,
-    TaskSet,
+    self, measure, train_tasks, transfer, Context, Preset, Progress, RunData, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -24,10 +24,6 @@ fn temp_dir(name: &str) -> PathBuf {
 fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     let root = temp_dir("pipeline");
     let data_dir = root.join("data");
-    let started = std::time::Instant::now();
-    render_dataset(&SynthConfig::new(6, 16, 11), &data_dir, &|_| {}).unwrap();
-    eprintln!("rendered in {:?}", started.elapsed());
-    let dataset = loader::Dataset::open(&data_dir).unwrap();
 
     // One task of every output kind, a multi-view task, and a source-only task.
     let names: Vec<String> = [
@@ -42,6 +38,16 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     .map(|s| s.to_string())
     .collect();
     let tasks = TaskSet::of::<Taskonomy>().only(&names).unwrap();
+    let started = std::time::Instant::now();
+    render_dataset(
+        &SynthConfig::new(6, 16, 11),
+        &tasks.tasks,
+        &data_dir,
+        &|_| {},
+    )
+    .unwrap();
+    eprintln!("rendered in {:?}", started.elapsed());
+    let dataset = Dataset::open(&data_dir).unwrap();
     let mut settings = Preset::Tiny.settings();
     settings.task.steps = 6;
     settings.transfer.steps = 4;
@@ -54,15 +60,9 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     settings.max_order = 2;
     settings.top_k = 2;
     let started = std::time::Instant::now();
-    let data = load_dataset(
-        &dataset,
-        &tasks.specs,
-        settings.samples,
-        3,
-        &Progress::hidden(),
-    )
-    .unwrap();
-    eprintln!("loaded in {:?}", started.elapsed());
+    let (data, tasks) =
+        RunData::open(dataset, &tasks, settings.samples, 3, &Progress::hidden()).unwrap();
+    eprintln!("samples chosen in {:?}", started.elapsed());
     let dev = device::cpu();
     let run = RunFolder::create(root.join("run")).unwrap();
     let ctx = Context {
@@ -76,10 +76,10 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
 
     let started = std::time::Instant::now();
     let trained = train_tasks(&ctx, &tasks).unwrap();
-    assert_eq!(trained.len(), tasks.specs.len());
+    assert_eq!(trained.len(), tasks.tasks.len());
     assert!(trained.iter().all(|r| !r.reused && r.test_mean.is_finite()));
     let records = transfer(&ctx, &tasks).unwrap();
-    let tables = measure(&ctx, &tasks).unwrap();
+    let tables = measure(&ctx.keys(), &tasks).unwrap();
     eprintln!("steps I-III in {:?}", started.elapsed());
 
     // Colorization is a source only; every other task is a target with 6 first-order transfers, random,
@@ -175,7 +175,7 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     .modified()
     .unwrap();
     assert_eq!(before, after, "a finished transfer was redone");
-    let again = measure(&ctx, &tasks).unwrap();
+    let again = measure(&ctx.keys(), &tasks).unwrap();
     assert_eq!(again, tables);
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -20,14 +20,14 @@
 
 use std::collections::BTreeMap;
 
-use taskonomy::data::loader;
+use taskonomy::data::dataset::Dataset;
 use taskonomy::data::synthetic::{render_dataset, SynthConfig};
 use taskonomy::model::device;
-use taskonomy::spec::{Dictionary, LossKind};
+use taskonomy::spec::{Dictionary, LossKind, TaskDef, TaskSet};
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    load_dataset, measure, train_tasks, transfer, Context, Preset, Progress, SplitSizes, TaskSet,
+    measure, train_tasks, transfer, Context, Preset, Progress, RunData, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -49,11 +49,6 @@ fn affinities_into(table: &Transfers, target: &str) -> BTreeMap<String, f64> {
 fn affinities_follow_geometry() {
     let root = std::env::temp_dir().join(format!("taskonomy-science-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let started = std::time::Instant::now();
-    render_dataset(&SynthConfig::new(200, 16, 7), &root.join("data"), &|_| {}).unwrap();
-    eprintln!("rendered in {:.1} s", started.elapsed().as_secs_f64());
-    let dataset = loader::Dataset::open(&root.join("data")).unwrap();
-
     let sources = [
         Taskonomy::Autoencoding,
         Taskonomy::Colorization,
@@ -62,21 +57,34 @@ fn affinities_follow_geometry() {
         Taskonomy::SurfaceNormals,
         Taskonomy::Reshading,
     ];
-    let specs = sources
-        .iter()
-        .map(|t| {
-            let mut spec = *t.spec();
-            if *t == Taskonomy::Edges2D {
-                spec.loss = LossKind::L2;
-            }
-            spec
-        })
-        .collect();
     let tasks = TaskSet {
-        specs,
+        dictionary: Taskonomy::NAME,
+        tasks: sources
+            .iter()
+            .map(|t| {
+                let mut spec = *t.spec();
+                if *t == Taskonomy::Edges2D {
+                    spec.loss = LossKind::L2;
+                }
+                TaskDef {
+                    spec,
+                    labels: t.labels(),
+                }
+            })
+            .collect(),
         sources: sources.iter().map(|t| t.spec().name).collect(),
         targets: vec!["surface_normals", "reshading"],
     };
+    let started = std::time::Instant::now();
+    render_dataset(
+        &SynthConfig::new(200, 16, 7),
+        &tasks.tasks,
+        &root.join("data"),
+        &|_| {},
+    )
+    .unwrap();
+    eprintln!("rendered in {:.1} s", started.elapsed().as_secs_f64());
+    let dataset = Dataset::open(&root.join("data")).unwrap();
 
     let mut settings = Preset::Tiny.settings();
     settings.arch.depth = 2;
@@ -99,14 +107,8 @@ fn affinities_follow_geometry() {
         transfer: 10_000,
         test: 10_000,
     };
-    let data = load_dataset(
-        &dataset,
-        &tasks.specs,
-        settings.samples,
-        3,
-        &Progress::hidden(),
-    )
-    .unwrap();
+    let (data, tasks) =
+        RunData::open(dataset, &tasks, settings.samples, 3, &Progress::hidden()).unwrap();
     let dev = device::cpu();
     let run = RunFolder::create(root.join("run")).unwrap();
     let ctx = Context {
@@ -117,12 +119,12 @@ fn affinities_follow_geometry() {
         seed: 2,
         progress: Progress::hidden(),
     };
-    eprintln!("loaded in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("samples chosen in {:.1} s", started.elapsed().as_secs_f64());
     let networks = train_tasks(&ctx, &tasks).unwrap();
     eprintln!("step I done at {:.1} s", started.elapsed().as_secs_f64());
     transfer(&ctx, &tasks).unwrap();
     eprintln!("step II done at {:.1} s", started.elapsed().as_secs_f64());
-    let tables = measure(&ctx, &tasks).unwrap();
+    let tables = measure(&ctx.keys(), &tasks).unwrap();
 
     let normals = affinities_into(&tables.affinities, "surface_normals");
     let reshading = affinities_into(&tables.affinities, "reshading");

@@ -19,13 +19,14 @@ use std::time::Instant;
 use crate::eval::{
     best_single_source_baseline, evaluate, random_sources_baseline, EvalError, WinRates,
 };
-use crate::model::{DeviceKind, Kernels};
+use crate::model::DeviceKind;
 use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
 use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
 use crate::store::{io_error, write_json, RunFolder, StoreError};
+use crate::train::fit::ShardDevice;
 use crate::train::{
-    measure, train_tasks, transfer, transitive, Context, DataSource, Preset, Progress, RunManifest,
-    Settings, TaskSet, TrainError, TransferRecord, Transitive,
+    measure, train_tasks, transfer, transitive, Context, DataReport, DataSource, Preset, Progress,
+    RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 
@@ -39,9 +40,7 @@ pub struct RunConfig {
     pub preset: Preset,
     /// Sizes and schedules (the preset's, possibly adjusted).
     pub settings: Settings,
-    /// The name of the dictionary the tasks come from.
-    pub dictionary: String,
-    /// The tasks: the dictionary's, possibly restricted.
+    /// The tasks: a dictionary's, possibly restricted.
     pub tasks: TaskSet,
     /// The supervision budgets to plan for, in increasing order.
     pub budgets: Vec<f64>,
@@ -73,6 +72,8 @@ pub struct RunSummary {
     pub budgets: Vec<BudgetResult>,
     /// The transitive paths, when they were measured.
     pub transitive: Option<Transitive>,
+    /// What the data held: samples used and skipped, tasks without labels.
+    pub data: DataReport,
 }
 
 /// Why a run stopped.
@@ -166,7 +167,7 @@ impl Stopwatch<'_> {
 }
 
 /// Runs every stage of [`stages`] on `dev`, calling `on_stage` as each begins.
-pub fn run<D: Kernels>(
+pub fn run<D: ShardDevice>(
     dev: &D,
     config: &RunConfig,
     progress: Progress,
@@ -189,11 +190,15 @@ pub fn run<D: Kernels>(
         config.seed,
         config.device,
         config.dataset.as_deref(),
-        &config.dictionary,
         &config.tasks,
     );
     manifest.write(&run)?;
-    let data = manifest.open_data(&run, &config.tasks, &progress)?;
+    let (data, tasks) = manifest.open_data(&run, &config.tasks, &progress)?;
+    let config = &RunConfig {
+        tasks,
+        ..config.clone()
+    };
+    check_labelled(config)?;
 
     let ctx = Context {
         dev,
@@ -214,7 +219,7 @@ pub fn run<D: Kernels>(
         None
     };
     clock.begin(STEP_III);
-    let tables = measure(&ctx, &config.tasks)?;
+    let tables = measure(&ctx.keys(), &config.tasks)?;
 
     clock.begin(STEP_IV);
     let candidates = candidate_sources(config);
@@ -279,6 +284,7 @@ pub fn run<D: Kernels>(
     let input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
         facts: facts(config, &manifest.data, clock.times.clone()),
+        data: data.report().clone(),
         relative_losses: relative_losses(&transfers)?,
         affinities: tables.affinities.clone(),
         budgets: budgets.clone(),
@@ -294,7 +300,18 @@ pub fn run<D: Kernels>(
         steps: clock.times,
         budgets,
         transitive,
+        data: data.report().clone(),
     })
+}
+
+/// Checks, once the data is open, that the tasks left out for want of labels leave something to do.
+fn check_labelled(config: &RunConfig) -> Result<(), RunError> {
+    if config.tasks.sources.is_empty() || config.tasks.targets.is_empty() {
+        return Err(RunError::Config(
+            "no source or no target has labels in the data (see the warnings above)".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn check(config: &RunConfig) -> Result<(), RunError> {
@@ -330,8 +347,7 @@ fn spec_values(
     value: fn(&crate::spec::TaskSpec) -> f64,
 ) -> BTreeMap<String, f64> {
     tasks
-        .specs
-        .iter()
+        .specs()
         .filter(|s| names.contains(&s.name))
         .map(|s| (s.name.to_owned(), value(s)))
         .collect()
@@ -408,7 +424,7 @@ fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>
     let s = &config.settings;
     let settings = vec![
         ("preset".into(), config.preset.to_string()),
-        ("dictionary".into(), config.dictionary.clone()),
+        ("dictionary".into(), config.tasks.dictionary.to_owned()),
         ("seed".into(), config.seed.to_string()),
         ("device".into(), config.device.to_string()),
         (
@@ -424,7 +440,7 @@ fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>
             "tasks".into(),
             format!(
                 "{} ({} sources, {} targets)",
-                config.tasks.specs.len(),
+                config.tasks.tasks.len(),
                 config.tasks.sources.len(),
                 config.tasks.targets.len()
             ),

@@ -7,7 +7,8 @@
 //! * the task similarity tree (Figure 14);
 //! * Gain and Quality per target and budget, against the baselines, and the objective against budget;
 //! * when measured, transitive transfer (`s → i → t` against `s → t`) as a heat map of win rates;
-//! * the loss curve of every network.
+//! * the loss curve of every network;
+//! * the data: samples used and skipped per task, and the tasks left out for want of labels.
 //!
 //! The page embeds every figure inline, so it can be mailed or archived alone; the SVG files beside it are
 //! the same figures for papers and slides.
@@ -22,7 +23,7 @@ use crate::plot::{
     escape, BarChart, ColorMap, Dendrogram, GraphEdge, HeatMap, LineChart, TaxonomyGraph,
 };
 use crate::similarity::{cluster, ClusterError, Linkage};
-use crate::train::Transitive;
+use crate::train::{DataReport, Transitive};
 use crate::transfers::{is_pseudo_source, Transfers};
 
 /// Facts about the run, stated at the top of the report so that a figure is never separated from how it
@@ -53,6 +54,8 @@ pub struct ReportInput {
     pub title: String,
     /// How the run was made.
     pub facts: RunFacts,
+    /// What the data held: samples used and skipped per task, tasks without labels.
+    pub data: DataReport,
     /// First-order transfers before normalisation: each transfer's mean test loss divided by the best
     /// (lowest) mean loss into the same target, so 1 is the best source and larger is worse.
     pub relative_losses: Transfers,
@@ -110,6 +113,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         .collect();
 
     let mut sections: Vec<(String, Vec<Figure>, String)> = Vec::new();
+    sections.push(("Data".into(), Vec::new(), data_table(&input.data)));
     sections.push((
         "Task affinities".into(),
         vec![
@@ -515,6 +519,46 @@ fn file_stem(name: &str) -> String {
         .collect()
 }
 
+/// Samples per task and split, those skipped, the tasks left out and the first problems met.
+fn data_table(data: &DataReport) -> String {
+    let mut html = format!(
+        "<p>{} samples skipped because a file was missing or corrupt; {} task(s) left out for want of \
+         labels. Data: <code>{}</code>.</p>\n",
+        data.skipped(),
+        data.without_labels.len(),
+        escape(&data.root)
+    );
+    html.push_str(
+        "<table><tr><th>task</th><th>train</th><th>transfer</th><th>test</th><th>skipped</th></tr>\n",
+    );
+    for task in &data.tasks {
+        let [train, transfer, test] = task.samples;
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{train}</td><td>{transfer}</td><td>{test}</td><td>{}</td></tr>",
+            escape(&task.task),
+            task.skipped
+        );
+    }
+    for (task, reason) in &data.without_labels {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td colspan=\"4\">left out: {}</td></tr>",
+            escape(task),
+            escape(reason)
+        );
+    }
+    html.push_str("</table>\n");
+    if !data.problems.is_empty() {
+        html.push_str("<p>The first samples skipped:</p>\n<ul>\n");
+        for problem in &data.problems {
+            let _ = writeln!(html, "<li>{}</li>", escape(&problem.to_string()));
+        }
+        html.push_str("</ul>\n");
+    }
+    html
+}
+
 fn budget_table(budgets: &[BudgetResult]) -> String {
     let mut html = String::from(
         "<table><tr><th>budget</th><th>sources</th><th>objective</th><th>mean Gain</th>\
@@ -846,6 +890,16 @@ mod tests {
             facts: RunFacts {
                 settings: vec![("seed".into(), "7".into())],
                 step_seconds: vec![("train".into(), 1.5)],
+            },
+            data: DataReport {
+                tasks: vec![crate::train::TaskData {
+                    task: "a".into(),
+                    samples: [10, 4, 4],
+                    skipped: 1,
+                    selections: Default::default(),
+                }],
+                without_labels: vec![("z".into(), "no files".into())],
+                ..DataReport::default()
             },
             relative_losses,
             affinities,

@@ -3,9 +3,16 @@
 //! Declarations are written with the macros and expand to the items here:
 //!
 //! ```
-//! use taskonomy_core::spec::{Dense, Dictionary, Task, L1};
+//! use taskonomy_core::data::labels::{LabelSource, Pixels};
+//! use taskonomy_core::data::view::SceneView;
+//! use taskonomy_core::spec::{Dense, Dictionary, Encoding, Labelling, Output, Sampling, Task, L1};
 //! # use taskonomy_core::decoder::PixelDecoder;
-//! // What `#[task(output = Dense<1>, loss = L1, aliases = ["rgb2depth"])] struct Depth;` expands to:
+//! fn depth(view: &SceneView) -> Pixels<[f32; 1]> {
+//!     view.map(|i| [view.depth()[i]])
+//! }
+//!
+//! // What `#[task(output = Dense<1>, loss = L1, label = depth, aliases = ["rgb2depth"])] struct Depth;`
+//! // expands to:
 //! struct Depth;
 //! impl Task for Depth {
 //!     type Output = Dense<1>;
@@ -19,25 +26,34 @@
 //!         output: taskonomy_core::spec::OutputShape::new(taskonomy_core::spec::OutputKind::Dense, 1),
 //!         loss: taskonomy_core::spec::LossKind::L1,
 //!         views: 1,
+//!         sampling: Sampling::Fixated,
+//!         labelling: Labelling::Rendered,
+//!         encoding: Some(Encoding::DEFAULT),
 //!         label_cost: 1.0,
 //!         importance: 1.0,
 //!         decoder: "PixelDecoder",
 //!         decoder_shape: taskonomy_core::spec::DecoderShape::PRESET,
 //!         doc: "",
 //!     };
+//!     const LABELS: LabelSource = LabelSource::Rendered {
+//!         label: |view| <Dense<1> as Output>::to_labels(depth(view), view.size()),
+//!         encoding: Encoding::DEFAULT,
+//!     };
 //! }
 //! assert_eq!(Depth::SPEC.output.to_string(), "Dense<1>");
 //! ```
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 use std::hash::Hash;
 
 pub use taskonomy_spec::{
-    assert_distinct_names, closest_match, first_shared_name, is_snake_case,
-    snake_case_from_type_name, DecoderShape, LossKind, NameRule, OutputKind, OutputShape,
-    ShapeError, TaskSpec, MAX_VIEWS,
+    assert_declared, assert_distinct_names, assert_distinct_rendered_domains, check_labels,
+    closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, DecoderShape,
+    Encoding, EncodingError, LabelDeclaration, LabelRule, Labelling, LossKind, NameRule,
+    OutputKind, OutputShape, Sampling, ShapeError, TaskSpec, MAX_VIEWS, UNDECLARED,
 };
 
+use crate::data::labels::{LabelError, LabelSource, Labels, Pixels};
 use crate::decoder::{Decoder, PixelDecoder, PooledHead};
 
 /// A task's output as a type. The implementors are the output kinds written in declarations.
@@ -46,10 +62,19 @@ pub trait Output: Sized + 'static {
     const SHAPE: OutputShape;
     /// The decoder a task with this output gets unless it names its own.
     type DefaultDecoder: Decoder<Self>;
+    /// What a label function of a task with this output returns for one sample: `Pixels<[f32; C]>` for
+    /// `Dense<C>`, `Pixels<u32>` of ids for `PixelClasses<K>` and `PixelEmbedding<D>`, `[f32; K]` (a
+    /// distribution, [`one_hot`](crate::data::labels::one_hot) for a hard label) for `Classes<K>`,
+    /// `[bool; L]` for `MultiLabel<L>`, `[f32; N]` for `Vector<N>`.
+    type Label;
+
+    /// The label of one sample, for images of side `size`, in the form the trainer keeps; an error says
+    /// what does not fit (pixels missing, a class out of range).
+    fn to_labels(label: Self::Label, size: usize) -> Result<Labels, LabelError>;
 }
 
 macro_rules! output_kinds {
-    ($($(#[$doc:meta])* $kind:ident => $decoder:ty;)*) => {$(
+    ($($(#[$doc:meta])* $kind:ident => $decoder:ty, $label:ty, |$value:ident, $size:ident| $erase:expr;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $kind<const N: usize>;
@@ -57,23 +82,31 @@ macro_rules! output_kinds {
         impl<const N: usize> Output for $kind<N> {
             const SHAPE: OutputShape = OutputShape::new(OutputKind::$kind, N);
             type DefaultDecoder = $decoder;
+            type Label = $label;
+
+            fn to_labels($value: Self::Label, $size: usize) -> Result<Labels, LabelError> {
+                $erase
+            }
         }
     )*};
 }
 
 output_kinds! {
     /// Per-pixel regression with `N` channels (depth, normals, edges, reshading, autoencoding).
-    Dense => PixelDecoder;
+    Dense => PixelDecoder, Pixels<[f32; N]>, |label, size| label.into_dense(size);
     /// Per-pixel classification into `N` classes (semantic segmentation, colour bins).
-    PixelClasses => PixelDecoder;
-    /// Per-pixel embedding with `N` dimensions (unsupervised segmentation).
-    PixelEmbedding => PixelDecoder;
+    PixelClasses => PixelDecoder, Pixels<u32>, |label, size| label.into_classes(size, N);
+    /// Per-pixel embedding with `N` dimensions (unsupervised segmentation); labelled by segment ids.
+    PixelEmbedding => PixelDecoder, Pixels<u32>, |label, size| label.into_segments(size);
     /// One of `N` classes for the whole image, or a distribution over them.
-    Classes => PooledHead;
+    Classes => PooledHead, [f32; N], |label, _size| Ok(Labels::Image { len: N, values: label.to_vec() });
     /// `N` independent yes/no labels for the whole image.
-    MultiLabel => PooledHead;
+    MultiLabel => PooledHead, [bool; N], |label, _size| Ok(Labels::Image {
+        len: N,
+        values: label.iter().map(|&on| f32::from(u8::from(on))).collect(),
+    });
     /// A fixed-size vector of `N` real numbers (pose, layout, vanishing points).
-    Vector => PooledHead;
+    Vector => PooledHead, [f32; N], |label, _size| Ok(Labels::Image { len: N, values: label.to_vec() });
 }
 
 /// A training loss as a type. The implementors are the losses written in declarations.
@@ -141,6 +174,8 @@ pub trait Task: 'static {
     type Decoder: Decoder<Self::Output>;
     /// Everything else about the task, as plain data.
     const SPEC: TaskSpec;
+    /// How its labels are obtained (the functions its declaration names).
+    const LABELS: LabelSource;
 }
 
 /// A set of tasks with their roles: the candidate sources of transfers and the targets to solve.
@@ -156,6 +191,8 @@ pub trait Dictionary: Copy + Eq + Ord + Hash + Debug + 'static {
     const ALL: &'static [Self];
     /// The specs of [`Dictionary::ALL`], index for index.
     const SPECS: &'static [TaskSpec];
+    /// How the labels of [`Dictionary::ALL`] are obtained, index for index.
+    const LABELS: &'static [LabelSource];
     /// The tasks that may serve as transfer sources.
     const SOURCES: &'static [Self];
     /// The tasks to solve.
@@ -167,6 +204,11 @@ pub trait Dictionary: Copy + Eq + Ord + Hash + Debug + 'static {
     /// The task's spec.
     fn spec(self) -> &'static TaskSpec {
         &Self::SPECS[self.index()]
+    }
+
+    /// How the task's labels are obtained.
+    fn labels(self) -> LabelSource {
+        Self::LABELS[self.index()]
     }
 
     /// The task answering to `name` (its name or one of its aliases).
@@ -188,13 +230,165 @@ pub trait Dictionary: Copy + Eq + Ord + Hash + Debug + 'static {
     }
 }
 
+/// A task as a run knows it: its spec and how its labels are obtained.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskDef {
+    /// Everything about the task as plain data.
+    pub spec: TaskSpec,
+    /// How its labels are obtained.
+    pub labels: LabelSource,
+}
+
+impl TaskDef {
+    /// The task `T`.
+    pub fn of<T: Task>() -> Self {
+        TaskDef {
+            spec: T::SPEC,
+            labels: T::LABELS,
+        }
+    }
+}
+
+/// The tasks of a run with their roles: usually a whole [`Dictionary`], possibly restricted to some
+/// tasks. Plain data, so that the stages do not depend on the dictionary's type.
+#[derive(Clone, Debug)]
+pub struct TaskSet {
+    /// The name of the dictionary the tasks come from.
+    pub dictionary: &'static str,
+    /// Every task, sources first.
+    pub tasks: Vec<TaskDef>,
+    /// Names of the tasks that may be transfer sources.
+    pub sources: Vec<&'static str>,
+    /// Names of the tasks to solve.
+    pub targets: Vec<&'static str>,
+}
+
+/// A name that is not one of a task set's tasks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownTask {
+    /// The name as given.
+    pub name: String,
+    /// The closest task name, when one is close.
+    pub suggestion: Option<&'static str>,
+    /// The dictionary searched.
+    pub dictionary: &'static str,
+}
+
+impl fmt::Display for UnknownTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is not a task of {}", self.name, self.dictionary)?;
+        if let Some(known) = self.suggestion {
+            write!(f, " (did you mean `{known}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownTask {}
+
+impl TaskSet {
+    /// All tasks of dictionary `D` with their roles.
+    pub fn of<D: Dictionary>() -> Self {
+        TaskSet {
+            dictionary: D::NAME,
+            tasks: D::ALL
+                .iter()
+                .map(|&t| TaskDef {
+                    spec: *t.spec(),
+                    labels: t.labels(),
+                })
+                .collect(),
+            sources: D::SOURCES.iter().map(|t| t.spec().name).collect(),
+            targets: D::TARGETS.iter().map(|t| t.spec().name).collect(),
+        }
+    }
+
+    /// Only the tasks named in `names` (names or aliases), keeping their roles and order.
+    pub fn only<S: AsRef<str>>(&self, names: &[S]) -> Result<Self, UnknownTask> {
+        let mut chosen = Vec::new();
+        for name in names {
+            let name = name.as_ref();
+            let task = self.find(name).ok_or_else(|| UnknownTask {
+                name: name.to_owned(),
+                suggestion: closest_match(name, self.names()),
+                dictionary: self.dictionary,
+            })?;
+            if !chosen.contains(&task.spec.name) {
+                chosen.push(task.spec.name);
+            }
+        }
+        Ok(self.retain(|name| chosen.contains(&name)))
+    }
+
+    /// The tasks for which `keep` holds, with their roles.
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) -> Self {
+        TaskSet {
+            dictionary: self.dictionary,
+            tasks: self
+                .tasks
+                .iter()
+                .filter(|t| keep(t.spec.name))
+                .copied()
+                .collect(),
+            sources: self.sources.iter().filter(|s| keep(s)).copied().collect(),
+            targets: self.targets.iter().filter(|s| keep(s)).copied().collect(),
+        }
+    }
+
+    /// The task answering to `name` (its name or an alias).
+    pub fn find(&self, name: &str) -> Option<&TaskDef> {
+        self.tasks.iter().find(|t| t.spec.answers_to(name))
+    }
+
+    /// The task called `name` (canonical name).
+    pub fn get(&self, name: &str) -> Option<&TaskDef> {
+        self.tasks.iter().find(|t| t.spec.name == name)
+    }
+
+    /// The spec of the task called `name` (canonical name).
+    pub fn spec(&self, name: &str) -> Option<&TaskSpec> {
+        self.get(name).map(|t| &t.spec)
+    }
+
+    /// Every task's spec, sources first.
+    pub fn specs(&self) -> impl Iterator<Item = &TaskSpec> + '_ {
+        self.tasks.iter().map(|t| &t.spec)
+    }
+
+    /// Every task's canonical name, sources first.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.tasks.iter().map(|t| t.spec.name)
+    }
+}
+
 /// Compile-time proof that `T` is a task; `task_dictionary!` calls it on every entry, so an entry that is
 /// not a task is an error at that entry.
 pub const fn assert_task<T: Task>() {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A single-view `Dense<1>` task named `name`, labels rendered, for tests.
+    pub(crate) fn spec(name: &'static str) -> TaskSpec {
+        TaskSpec {
+            name,
+            type_name: "T",
+            aliases: &[],
+            domain: name,
+            output: OutputShape::new(OutputKind::Dense, 1),
+            loss: LossKind::L1,
+            views: 1,
+            sampling: Sampling::Fixated,
+            labelling: Labelling::Rendered,
+            encoding: Some(Encoding::DEFAULT),
+            label_cost: 1.0,
+            importance: 1.0,
+            decoder: "PixelDecoder",
+            decoder_shape: DecoderShape::PRESET,
+            doc: "",
+        }
+    }
 
     fn admits<O: Output, L: LossFor<O>>() -> bool {
         O::SHAPE.admits(L::KIND).is_ok()

@@ -542,10 +542,10 @@ mod tests {
 
         use taskonomy_macros::{task, task_dictionary};
 
-        #[task(output = Dense<1>, loss = L1, aliases = ["rgb2depth"])]
+        #[task(output = Dense<1>, loss = L1, encoding = Npy, aliases = ["rgb2depth"])]
         struct Depth;
 
-        #[task(output = Dense<3>, loss = Cosine, aliases = ["rgb2sfnorm"])]
+        #[task(output = Dense<3>, loss = Cosine, encoding = Npy, aliases = ["rgb2sfnorm"])]
         struct Normals;
 
         task_dictionary! {

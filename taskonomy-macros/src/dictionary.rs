@@ -2,7 +2,7 @@
 //! enum and its `Dictionary` impl.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -210,22 +210,67 @@ fn path_text(path: &syn::Path) -> String {
     path.to_token_stream().to_string().replace(' ', "")
 }
 
-/// Expands the macro input.
+/// Expands the macro input. On errors the enum is still emitted, with a placeholder `Dictionary` impl,
+/// beside the `compile_error!`s, so that uses of the dictionary elsewhere do not fail too.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let input: DictionaryInput = match syn::parse2(input) {
         Ok(input) => input,
         Err(syntax) => return syntax.to_compile_error(),
     };
+    let runtime = crate::paths::runtime();
     let mut errors = Errors::new();
     let checked = check(&input, &mut errors);
     match (errors.finish(), checked) {
-        (Ok(()), Some(dictionary)) => emit(&crate::paths::runtime(), &input, &dictionary),
-        (outcome, _) => outcome
-            .err()
-            .unwrap_or_else(|| {
-                syn::Error::new(input.ident.span(), "this dictionary could not be checked")
-            })
-            .to_compile_error(),
+        (Ok(()), Some(dictionary)) => emit(&runtime, &input, &dictionary),
+        (outcome, _) => {
+            let errors = outcome
+                .err()
+                .unwrap_or_else(|| {
+                    syn::Error::new(input.ident.span(), "this dictionary could not be checked")
+                })
+                .to_compile_error();
+            let placeholder = placeholder(&runtime, &input);
+            quote!(#errors #placeholder)
+        }
+    }
+}
+
+/// The dictionary's enum, with one variant per distinct task type name written, and a `Dictionary` impl
+/// with empty tables: what the rest of the crate needs to compile while the dictionary has errors.
+fn placeholder(runtime: &TokenStream, input: &DictionaryInput) -> TokenStream {
+    let DictionaryInput {
+        attrs, vis, ident, ..
+    } = input;
+    let spec = quote!(#runtime::spec);
+    let mut variants: Vec<&Ident> = Vec::new();
+    for path in input.lists.iter().flat_map(|list| &list.entries) {
+        if let Some(segment) = path.segments.last() {
+            if !variants.contains(&&segment.ident) {
+                variants.push(&segment.ident);
+            }
+        }
+    }
+    let name = ident.to_string();
+    quote! {
+        #(#attrs)*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #vis enum #ident {
+            #(#variants,)*
+        }
+
+        impl #spec::Dictionary for #ident {
+            const NAME: &'static str = #name;
+            const DOC: &'static str = "";
+            const ALL: &'static [Self] = &[];
+            const SPECS: &'static [#spec::TaskSpec] = &[];
+            const LABELS: &'static [#runtime::data::labels::LabelSource] = &[];
+            const SOURCES: &'static [Self] = &[];
+            const TARGETS: &'static [Self] = &[];
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
     }
 }
 
@@ -245,39 +290,12 @@ fn emit(
         .tasks
         .iter()
         .map(|(_, path)| format!("The task [`{}`].", path_text(path)));
-    // Each task type is named once, in the spec table, spanned at its entry: an entry that is not a
-    // task (or does not exist) fails there, and only there.
-    let specs = dictionary
-        .tasks
-        .iter()
-        .map(|(_, path)| quote_spanned!(path.span()=> <#path as #spec::Task>::SPEC));
     let sources = dictionary.sources.iter().map(|&i| variants[i]);
     let targets = dictionary.targets.iter().map(|&i| variants[i]);
-    // Names and aliases must be unique across the dictionary, but they live in other items' attributes,
-    // so they are compared by `const` evaluation, one check per task against every earlier one, spanned
-    // at the later task.
-    let name_checks = dictionary
-        .tasks
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(later, (_, path))| {
-            let check = quote! {
-                const _: () = {
-                    let specs = <#ident as #spec::Dictionary>::SPECS;
-                    let mut earlier = 0;
-                    while earlier < #later {
-                        #spec::assert_distinct_names(&specs[earlier], &specs[#later]);
-                        earlier += 1;
-                    }
-                };
-            };
-            // Every token, the runtime's path included, takes the entry's span: rustc reports a failed
-            // `const` at the span of the whole expression, which is the entry only if all its tokens are.
-            respan(check, path.span())
-        });
     let count = dictionary.tasks.len();
     let count_doc = format!("The number of tasks in `{name}`.");
+    let check_module = format_ident!("__taskonomy_dictionary_{}", ident);
+    let checks = entry_checks(runtime, ident, dictionary);
     quote! {
         #(#attrs)*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -294,7 +312,8 @@ fn emit(
             const NAME: &'static str = #name;
             const DOC: &'static str = #doc;
             const ALL: &'static [Self] = &[#(Self::#variants),*];
-            const SPECS: &'static [#spec::TaskSpec] = &[#(#specs),*];
+            const SPECS: &'static [#spec::TaskSpec] = #check_module::SPECS;
+            const LABELS: &'static [#runtime::data::labels::LabelSource] = #check_module::LABELS;
             const SOURCES: &'static [Self] = &[#(Self::#sources),*];
             const TARGETS: &'static [Self] = &[#(Self::#targets),*];
 
@@ -303,7 +322,202 @@ fn emit(
             }
         }
 
-        #(#name_checks)*
+        #[doc(hidden)]
+        #[allow(non_snake_case, non_camel_case_types)]
+        mod #check_module {
+            #checks
+        }
+    }
+}
+
+/// The body of the dictionary's hidden module: the spec and label tables, read from each entry's `Task`
+/// impl, and the checks of what no single declaration can see (every entry declared, names and rendered
+/// domains distinct).
+///
+/// Entries are resolved inside a block that imports everything of the dictionary's module, within a
+/// module that declares a stand-in type for every entry written as a single name. A declared or imported
+/// task is found through the import first; an entry that names nothing finds its stand-in, whose spec
+/// fails [`assert_declared`](taskonomy_spec::assert_declared) with a message of ours, instead of rustc's
+/// "cannot find type" and its hint towards the dictionary's own variant of that name.
+fn entry_checks(
+    runtime: &TokenStream,
+    ident: &Ident,
+    dictionary: &CheckedDictionary,
+) -> TokenStream {
+    let spec = quote!(#runtime::spec);
+    let labels = quote!(#runtime::data::labels::LabelSource);
+    let dictionary_name = ident.to_string();
+    let written: Vec<String> = dictionary
+        .tasks
+        .iter()
+        .map(|(variant, _)| variant.to_string())
+        .collect();
+    let stand_ins = dictionary
+        .tasks
+        .iter()
+        .filter_map(|(_, path)| path.get_ident())
+        .map(|name| stand_in(runtime, name));
+    // The paths as seen from inside this module: `self::` and `super::` move one level up.
+    let paths: Vec<TokenStream> = dictionary
+        .tasks
+        .iter()
+        .map(|(_, path)| from_child_module(path))
+        .collect();
+    let specs = paths
+        .iter()
+        .zip(&dictionary.tasks)
+        .map(|(path, (_, written))| quote_spanned!(written.span()=> <#path as #spec::Task>::SPEC));
+    let label_sources = paths.iter().zip(&dictionary.tasks).map(
+        |(path, (_, written))| quote_spanned!(written.span()=> <#path as #spec::Task>::LABELS),
+    );
+    let declared = dictionary
+        .tasks
+        .iter()
+        .zip(&paths)
+        .filter(|((_, written), _)| written.get_ident().is_some())
+        .map(|((variant, written_path), path)| {
+            let name = variant.to_string();
+            let hint = similar_names(&name, &written);
+            let check = quote! {
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    #spec::assert_declared(
+                        &<#path as #spec::Task>::SPEC, #name, #dictionary_name, #hint,
+                    );
+                };
+            };
+            respan(check, written_path.span())
+        });
+    // Names, aliases and rendered domains must be unique across the dictionary, but they live in other
+    // items' attributes, so they are compared by `const` evaluation, one check per task against every
+    // earlier one, spanned at the later task.
+    let pair_checks = dictionary
+        .tasks
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(later, (_, path))| {
+            let check = quote! {
+                const _: () = {
+                    let specs = SPECS;
+                    let mut earlier = 0;
+                    while earlier < #later {
+                        let (a, b) = (&specs[earlier], &specs[#later]);
+                        // A stand-in is reported once, as undeclared.
+                        let undeclared = a.name.is_empty() || b.name.is_empty();
+                        if !undeclared {
+                            #spec::assert_distinct_names(a, b);
+                            #spec::assert_distinct_rendered_domains(a, b);
+                        }
+                        earlier += 1;
+                    }
+                };
+            };
+            // Every token, the runtime's path included, takes the entry's span: rustc reports a failed
+            // `const` at the span of the whole expression, which is the entry only if all its tokens are.
+            respan(check, path.span())
+        });
+    quote! {
+        #(#stand_ins)*
+
+        pub(super) const SPECS: &[#spec::TaskSpec] = {
+            #[allow(unused_imports)]
+            use super::*;
+            &[#(#specs),*]
+        };
+
+        pub(super) const LABELS: &[#labels] = {
+            #[allow(unused_imports)]
+            use super::*;
+            &[#(#label_sources),*]
+        };
+
+        #(#declared)*
+        #(#pair_checks)*
+    }
+}
+
+/// The stand-in type for an entry written `name`: a task whose spec is marked undeclared.
+fn stand_in(runtime: &TokenStream, name: &Ident) -> TokenStream {
+    let spec = quote!(#runtime::spec);
+    quote! {
+        pub struct #name;
+        // Not a task to suggest where a task is expected.
+        #[diagnostic::do_not_recommend]
+        impl #spec::Task for #name {
+            type Output = #spec::Dense<1>;
+            type Loss = #spec::L1;
+            type Decoder = #runtime::decoder::PixelDecoder;
+            const SPEC: #spec::TaskSpec = #spec::TaskSpec {
+                name: #spec::UNDECLARED,
+                type_name: "",
+                aliases: &[],
+                domain: "",
+                output: #spec::OutputShape::new(#spec::OutputKind::Dense, 1),
+                loss: #spec::LossKind::L1,
+                views: 1,
+                sampling: #spec::Sampling::Fixated,
+                labelling: #spec::Labelling::Stored,
+                encoding: ::core::option::Option::None,
+                label_cost: 1.0,
+                importance: 1.0,
+                decoder: "",
+                decoder_shape: #spec::DecoderShape::PRESET,
+                doc: "",
+            };
+            const LABELS: #runtime::data::labels::LabelSource =
+                #runtime::data::labels::LabelSource::Stored { encoding: #spec::Encoding::DEFAULT };
+        }
+    }
+}
+
+/// `path` as written in the dictionary's module, seen from its child module.
+fn from_child_module(path: &syn::Path) -> TokenStream {
+    let mut segments = path.segments.iter().peekable();
+    let first = segments.peek().map(|s| s.ident.to_string());
+    let prefix = match first.as_deref() {
+        Some("self") => {
+            segments.next();
+            quote!(super::)
+        }
+        Some("super") => quote!(super::),
+        _ => TokenStream::new(),
+    };
+    let rest: Vec<_> = segments.collect();
+    let leading = path.leading_colon;
+    quote!(#leading #prefix #(#rest)::*)
+}
+
+/// "; did you mean `X`?" for the other entries that look like `name` (a likely typo, or one name inside
+/// the other, as `Normals` in `SurfaceNormals`), or nothing.
+fn similar_names(name: &str, entries: &[String]) -> String {
+    let others: Vec<&str> = entries
+        .iter()
+        .map(String::as_str)
+        .filter(|other| *other != name)
+        .collect();
+    let lower = name.to_lowercase();
+    let mut similar: Vec<&str> = others
+        .iter()
+        .copied()
+        .filter(|other| {
+            let other_lower = other.to_lowercase();
+            other_lower.contains(&lower) || lower.contains(&other_lower)
+        })
+        .collect();
+    if let Some(typo) = taskonomy_spec::closest_match(name, others.iter().copied()) {
+        if !similar.contains(&typo) {
+            similar.insert(0, typo);
+        }
+    }
+    match similar.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        several => {
+            let quoted: Vec<String> = several.iter().map(|s| format!("`{s}`")).collect();
+            format!("; similar tasks of this dictionary: {}", quoted.join(", "))
+        }
     }
 }
 
@@ -382,6 +596,40 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(errors, ["`sources` is given twice"]);
+    }
+
+    #[test]
+    fn similar_entries_are_suggested() {
+        let entries: Vec<String> = ["Depth", "SurfaceNormals", "Normals", "Edges3D"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            similar_names("Normals", &entries),
+            "; did you mean `SurfaceNormals`?"
+        );
+        assert_eq!(similar_names("Dept", &entries), "; did you mean `Depth`?");
+        assert_eq!(similar_names("Material", &entries), "");
+        let edges: Vec<String> = ["Edges2D", "Edges3D", "Edges"].map(String::from).to_vec();
+        assert_eq!(
+            similar_names("Edges", &edges),
+            "; similar tasks of this dictionary: `Edges2D`, `Edges3D`"
+        );
+    }
+
+    #[test]
+    fn paths_are_seen_from_the_hidden_module() {
+        let path =
+            |tokens: TokenStream| from_child_module(&syn::parse2(tokens).unwrap()).to_string();
+        assert_eq!(path(quote!(Depth)), "Depth");
+        assert_eq!(path(quote!(self::Depth)), "super :: Depth");
+        assert_eq!(
+            path(quote!(super::tasks::Depth)),
+            "super :: super :: tasks :: Depth"
+        );
+        assert_eq!(
+            path(quote!(::taskonomy::tasks::Depth)),
+            ":: taskonomy :: tasks :: Depth"
+        );
     }
 
     #[test]

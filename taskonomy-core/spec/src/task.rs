@@ -1,6 +1,6 @@
 //! The plain record a declared task compiles down to.
 
-use crate::{LossKind, OutputShape};
+use crate::{Encoding, Labelling, LossKind, OutputShape, Sampling};
 
 /// The most images a task may take at once (the paper's egomotion takes a triplet).
 pub const MAX_VIEWS: usize = 3;
@@ -54,6 +54,12 @@ pub struct TaskSpec {
     pub loss: LossKind,
     /// How many images the task looks at: 1, or 2–3 for pose, matching and egomotion.
     pub views: usize,
+    /// Which views a multi-view task's samples pair up ([`Sampling::Fixated`] for single-view tasks).
+    pub sampling: Sampling,
+    /// Where the task's labels come from.
+    pub labelling: Labelling,
+    /// How the task's domain folder stores its labels, when they are files ([`Labelling::is_stored`]).
+    pub encoding: Option<Encoding>,
     /// ℓ, the cost of collecting the task's labels; the planner's budget γ bounds the sum over chosen
     /// sources.
     pub label_cost: f64,
@@ -129,6 +135,56 @@ pub const fn assert_distinct_names(earlier: &TaskSpec, later: &TaskSpec) {
     }
 }
 
+/// Fails compilation of the `const` that calls it when `earlier` and `later` both render their labels into
+/// the same domain folder, which would hold one of them only.
+///
+/// `task_dictionary!` calls this for every pair of its tasks, with the call's span on the later task.
+pub const fn assert_distinct_rendered_domains(earlier: &TaskSpec, later: &TaskSpec) {
+    let both_rendered = matches!(earlier.labelling, Labelling::Rendered)
+        && matches!(later.labelling, Labelling::Rendered);
+    if both_rendered && str_eq(earlier.domain, later.domain) {
+        let mut buffer = [0u8; 512];
+        let message = concat(
+            &mut buffer,
+            &[
+                "`",
+                later.type_name,
+                "` renders its labels into the domain folder `",
+                later.domain,
+                "`, which `",
+                earlier.type_name,
+                "` already renders into; give one of them another `domain`",
+            ],
+        );
+        panic!("{}", message);
+    }
+}
+
+/// The name of the stand-in spec `task_dictionary!` gives an entry that names no declared type (no task's
+/// name is empty: names are snake_case), so that the dictionary can report it once, as undeclared.
+pub const UNDECLARED: &str = "";
+
+/// Fails compilation of the `const` that calls it when `spec` is the stand-in of an entry of dictionary
+/// `dictionary` written `written` that names no declared type; `hint` ends the message (similar names, or
+/// nothing).
+pub const fn assert_declared(spec: &TaskSpec, written: &str, dictionary: &str, hint: &str) {
+    if str_eq(spec.name, UNDECLARED) {
+        let mut buffer = [0u8; 512];
+        let message = concat(
+            &mut buffer,
+            &[
+                "`",
+                written,
+                "` is not a declared task: no type of that name is declared or imported in the module of `",
+                dictionary,
+                "` (declare it with `#[task(...)]` on a struct at module level, or import it)",
+                hint,
+            ],
+        );
+        panic!("{}", message);
+    }
+}
+
 /// Joins `parts` into `buffer` (truncating what does not fit), for panic messages in `const` contexts,
 /// where `format!` is not available.
 const fn concat<'a>(buffer: &'a mut [u8], parts: &[&str]) -> &'a str {
@@ -181,6 +237,9 @@ mod tests {
             output: OutputShape::new(OutputKind::Dense, 1),
             loss: LossKind::L1,
             views: 1,
+            sampling: Sampling::Fixated,
+            labelling: Labelling::Rendered,
+            encoding: Some(Encoding::DEFAULT),
             label_cost: 1.0,
             importance: 1.0,
             decoder: "PixelDecoder",
@@ -232,6 +291,52 @@ mod tests {
     #[should_panic(expected = "`T` answers to `rgb2depth`, which `T` already answers to")]
     fn shared_names_fail_the_check_with_both_types() {
         assert_distinct_names(&spec("depth", &["rgb2depth"]), &spec("z", &["rgb2depth"]));
+    }
+
+    #[test]
+    fn rendered_tasks_may_not_share_a_domain() {
+        const _: () = assert_distinct_rendered_domains(&spec("depth", &[]), &spec("mist", &[]));
+        let stored = TaskSpec {
+            labelling: Labelling::Stored,
+            ..spec("depth_again", &[])
+        };
+        let same_domain = TaskSpec {
+            domain: "depth",
+            ..stored
+        };
+        assert_distinct_rendered_domains(&spec("depth", &[]), &same_domain);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "renders its labels into the domain folder `depth`, which `T` already"
+    )]
+    fn two_renderings_of_one_domain_fail_the_check() {
+        let other = TaskSpec {
+            domain: "depth",
+            ..spec("z", &[])
+        };
+        assert_distinct_rendered_domains(&spec("depth", &[]), &other);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "`Normals` is not a declared task: no type of that name is declared or \
+                               imported in the module of `Study` (declare it with `#[task(...)]` on a \
+                               struct at module level, or import it); did you mean `SurfaceNormals`?"
+    )]
+    fn undeclared_entries_are_named_with_a_hint() {
+        assert_declared(&spec("depth", &[]), "Depth", "Study", "");
+        let stand_in = TaskSpec {
+            name: UNDECLARED,
+            ..spec("x", &[])
+        };
+        assert_declared(
+            &stand_in,
+            "Normals",
+            "Study",
+            "; did you mean `SurfaceNormals`?",
+        );
     }
 
     #[test]

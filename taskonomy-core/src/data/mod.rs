@@ -1,24 +1,29 @@
-//! Data: procedural indoor scenes with exact labels for every Taskonomy task, and the Taskonomy layout.
+//! Data: procedural indoor scenes with exact geometry, the Taskonomy folder layout, and one dataset type
+//! that reads samples of any declared task from such a folder.
 //!
 //! The embedded default dataset: [`scene`] builds a room with furniture from a seed, [`camera`] places
-//! cameras around "points" as Taskonomy did, [`render`] ray-casts every pixel, [`labels`] derives each
-//! task's label from the geometry, and [`layout`] writes and reads the released dataset's folder format.
-//! [`loader`] streams shuffled batches from such a folder, rendered here or downloaded.
+//! cameras around "points" as Taskonomy did, [`render`] ray-casts every pixel, and [`synthetic`] writes
+//! every view with the labels each task's label function computes from it ([`view`], [`labels`]), in the
+//! released dataset's folder format ([`layout`], [`encoding`]). [`dataset`] reads samples of any task
+//! from such a folder, rendered here or downloaded, one at a time: nothing but the file list is held in
+//! memory.
 //!
 //! Frames: the world and room frames are z-up, metres; camera frames are x right, y up, z towards the viewer
 //! (the camera looks along −z), as in the Taskonomy dataset's point-info files.
 
 pub mod camera;
+pub mod dataset;
+pub mod encoding;
 pub mod geometry;
 pub mod labels;
 pub mod layout;
-pub mod loader;
 pub mod math;
 pub mod render;
 pub mod rng;
 pub mod scene;
 pub mod sheet;
 pub mod synthetic;
+pub mod view;
 
 use std::path::PathBuf;
 
@@ -66,6 +71,16 @@ pub enum Error {
         path: PathBuf,
         /// The parser's error.
         source: serde_json::Error,
+    },
+    /// A task's labels do not fit its declaration (what its label function returned, or a file held).
+    #[error("{}: the labels of `{task}`: {message}", path.display())]
+    Label {
+        /// The task.
+        task: String,
+        /// The file the labels were read from or written to.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
     },
     /// A dataset folder has nothing the request can use.
     #[error("{}: {what}", root.display())]

@@ -62,6 +62,11 @@ pub struct Frame {
     pub object: Vec<u16>,
     /// Semantic class (0 background, 1..=16 [`super::scene::ObjectClass::semantic_id`]).
     pub semantic: Vec<u8>,
+    /// Material (texture) id: the index of the surface's material in `scene.materials`.
+    pub material: Vec<u16>,
+    /// The light arriving at the surface (ambient plus the lights that reach it, shadows included),
+    /// linear, the mean over red, green and blue; unitless.
+    pub shading: Vec<f32>,
 }
 
 impl Frame {
@@ -90,6 +95,8 @@ struct Pixel {
     surface: u32,
     object: u16,
     semantic: u8,
+    material: u16,
+    shading: f32,
 }
 
 /// Renders one view: all geometric buffers and the RGB image.
@@ -111,7 +118,7 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
                 let hit = scene.trace(&ray);
                 let t = hit.surface.t;
                 let normal = to_camera * hit.surface.normal;
-                let mut colour = shade(scene, &ray, &hit, hints);
+                let (mut colour, irradiance) = shade(scene, &ray, &hit, hints);
                 if n > 1 {
                     colour = [0.0; 3];
                     for a in 0..n {
@@ -119,7 +126,7 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
                             let (du, dv) =
                                 ((a as f64 + 0.5) / n as f64, (b as f64 + 0.5) / n as f64);
                             let r = camera.ray(u + du, v + dv);
-                            let c = shade(scene, &r, &scene.trace(&r), hints);
+                            let (c, _) = shade(scene, &r, &scene.trace(&r), hints);
                             for k in 0..3 {
                                 colour[k] += c[k];
                             }
@@ -138,6 +145,8 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
                     surface: hit.primitive * 8 + u32::from(hit.surface.face),
                     object: hit.object.map_or(0, |o| o + 1),
                     semantic: hit.semantic(scene),
+                    material: hit.material,
+                    shading: (irradiance.iter().sum::<f64>() / 3.0) as f32,
                 }
             },
         )
@@ -154,15 +163,23 @@ pub fn render(scene: &Scene, camera: &Camera, options: &RenderOptions) -> Frame 
         surface: pixels.iter().map(|p| p.surface).collect(),
         object: pixels.iter().map(|p| p.object).collect(),
         semantic: pixels.iter().map(|p| p.semantic).collect(),
+        material: pixels.iter().map(|p| p.material).collect(),
+        shading: pixels.iter().map(|p| p.shading).collect(),
     }
 }
 
 /// Linear radiance at a hit: Lambertian albedo under ambient light and the ceiling lights (with shadow
-/// rays), plus emission; then a soft exposure curve that keeps highlights from clipping.
+/// rays), plus emission; then a soft exposure curve that keeps highlights from clipping. Also returns the
+/// irradiance (the light arriving, per channel).
 ///
 /// `hints` holds, per light, the object that last blocked a shadow ray (see [`Scene::occluded_from`]); it
 /// only orders the tests and never changes the result.
-fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit, hints: &mut [usize]) -> [f64; 3] {
+fn shade(
+    scene: &Scene,
+    ray: &Ray,
+    hit: &super::scene::TraceHit,
+    hints: &mut [usize],
+) -> ([f64; 3], [f64; 3]) {
     let material = &scene.materials[usize::from(hit.material)];
     let albedo = material.albedo(hit.surface.uv).map(f64::from);
     let p = ray.at(hit.surface.t);
@@ -185,12 +202,13 @@ fn shade(scene: &Scene, ray: &Ray, hit: &super::scene::TraceHit, hints: &mut [us
         }
     }
     let emission = f64::from(material.emission);
-    [0, 1, 2].map(|k| {
+    let colour = [0, 1, 2].map(|k| {
         let radiance = albedo[k] * (irradiance[k] + emission);
         // Reinhard's curve x/(1 + x): highlights approach white without clipping.
         let x = 0.9 * radiance;
         x / (1.0 + x)
-    })
+    });
+    (colour, irradiance)
 }
 
 /// Linear `[0, 1]` to 8-bit sRGB (IEC 61966-2-1 transfer curve), rounded to the nearest code.

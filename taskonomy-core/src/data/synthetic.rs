@@ -1,4 +1,5 @@
-//! The embedded dataset: renders scenes and writes every domain of every view in the Taskonomy layout.
+//! The embedded dataset: renders scenes and writes, for every view, its RGB image, its point-info record and
+//! the labels of every task that renders them (`#[task(label = f)]`), in the Taskonomy layout.
 
 use std::path::Path;
 use std::time::Instant;
@@ -7,16 +8,19 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::camera::{plan_views, PlannedView, ViewConfig};
-use super::labels::geometry::{room_layout, vanishing_points, RoomBox, SCENE_CLASSES};
-use super::labels::ViewLabels;
+use super::encoding;
+use super::labels::geometry::{room_layout, vanishing_points, RoomBox};
+use super::labels::LabelSource;
 use super::layout::{
-    curvature_to_u8, encode_npy, encode_png, metres_to_u16, normal_to_u8, unit_to_u16, view_path,
-    write_atomic, Domain, PngPixels, PointInfo, VanishingPointsJson, ViewKey,
+    encode_png, point_info_path, rgb_path, view_path, write_atomic, PngPixels, PointInfo,
+    VanishingPointsJson, ViewKey,
 };
 use super::render::{render, Frame, RenderOptions};
 use super::rng::derive_seed;
 use super::scene::Scene;
+use super::view::SceneView;
 use super::Error;
+use crate::spec::TaskDef;
 
 /// The name of the file, at the dataset root, recording how a synthetic dataset was made.
 pub const MANIFEST: &str = "synthetic.json";
@@ -88,23 +92,34 @@ impl SynthConfig {
     }
 }
 
-/// One rendered view with everything written for it.
+/// One rendered view: the camera, the ray-cast buffers and the point-info record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderedView {
-    /// Building (scene) name.
-    pub building: String,
     /// Point and view numbers.
     pub key: ViewKey,
     /// The camera and its point.
     pub planned: PlannedView,
     /// The ray-cast buffers.
     pub frame: Frame,
-    /// The computed labels.
-    pub labels: ViewLabels,
     /// The point-info record.
     pub info: PointInfo,
-    /// Room type index.
-    pub scene_class: usize,
+}
+
+/// A scene and every view rendered of it.
+#[derive(Clone, Debug)]
+pub struct RenderedScene {
+    /// The scene.
+    pub scene: Scene,
+    /// Its views, in point then view order.
+    pub views: Vec<RenderedView>,
+}
+
+impl RenderedScene {
+    /// View `i` as label functions see it.
+    pub fn view(&self, i: usize) -> SceneView<'_> {
+        let v = &self.views[i];
+        SceneView::new(&self.scene, &v.planned, &v.frame, &v.info)
+    }
 }
 
 /// The room of a scene as a world-frame box.
@@ -159,7 +174,7 @@ pub fn point_info(scene: &Scene, view: &PlannedView) -> PointInfo {
 }
 
 /// Renders every view of scene `index` (views in parallel; the result does not depend on thread count).
-pub fn render_scene(config: &SynthConfig, index: usize) -> Vec<RenderedView> {
+pub fn render_scene(config: &SynthConfig, index: usize) -> RenderedScene {
     let scene = Scene::generate(config.seed, index as u64);
     let planned = plan_views(
         &scene,
@@ -169,128 +184,69 @@ pub fn render_scene(config: &SynthConfig, index: usize) -> Vec<RenderedView> {
     let options = RenderOptions {
         samples_per_axis: config.samples_per_axis,
     };
-    planned
+    let views = planned
         .par_iter()
-        .map(|view| {
-            let frame = render(&scene, &view.camera, &options);
-            let labels = ViewLabels::compute(&scene, &frame);
-            RenderedView {
-                building: scene.building.clone(),
-                key: ViewKey {
-                    point: view.point,
-                    view: view.view,
-                },
-                planned: *view,
-                info: point_info(&scene, view),
-                frame,
-                labels,
-                scene_class: scene.class.index(),
-            }
+        .map(|view| RenderedView {
+            key: ViewKey {
+                point: view.point,
+                view: view.view,
+            },
+            planned: *view,
+            info: point_info(&scene, view),
+            frame: render(&scene, &view.camera, &options),
         })
-        .collect()
+        .collect();
+    RenderedScene { scene, views }
 }
 
-/// The bytes of one domain's file for a rendered view, in the encodings documented on [`Domain`].
-pub fn encode_domain(view: &RenderedView, domain: Domain) -> Result<Vec<u8>, png::EncodingError> {
-    let f = &view.frame;
-    let s = f.size;
-    let gray16 = |v: Vec<u16>| encode_png(s, s, PngPixels::Gray16(&v));
-    match domain {
-        Domain::Rgb => encode_png(s, s, PngPixels::Rgb8(&f.rgb.concat())),
-        Domain::DepthZbuffer => gray16(f.depth.iter().map(|&d| metres_to_u16(d)).collect()),
-        Domain::DepthEuclidean => gray16(f.distance.iter().map(|&d| metres_to_u16(d)).collect()),
-        Domain::Normal => encode_png(
-            s,
-            s,
-            PngPixels::Rgb8(
-                &f.normal
-                    .iter()
-                    .flat_map(|n| n.map(normal_to_u8))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        Domain::EdgeTexture => gray16(
-            view.labels
-                .edge_texture
-                .iter()
-                .map(|&v| unit_to_u16(v))
-                .collect(),
-        ),
-        Domain::EdgeOcclusion => gray16(
-            view.labels
-                .edge_occlusion
-                .iter()
-                .map(|&v| unit_to_u16(v))
-                .collect(),
-        ),
-        Domain::Keypoints2d => gray16(
-            view.labels
-                .keypoints2d
-                .iter()
-                .map(|&v| unit_to_u16(v))
-                .collect(),
-        ),
-        Domain::Keypoints3d => gray16(
-            view.labels
-                .keypoints3d
-                .iter()
-                .map(|&v| unit_to_u16(v))
-                .collect(),
-        ),
-        Domain::PrincipalCurvature => {
-            let px: Vec<u8> = f
-                .curvature
-                .iter()
-                .flat_map(|k| [curvature_to_u8(k[0]), curvature_to_u8(k[1]), 0])
-                .collect();
-            encode_png(s, s, PngPixels::Rgb8(&px))
-        }
-        Domain::Reshading => encode_png(
-            s,
-            s,
-            PngPixels::Gray8(
-                &f.reshading
-                    .iter()
-                    .map(|&r| (r.clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
-                    .collect::<Vec<_>>(),
-            ),
-        ),
-        Domain::SegmentUnsup2d => gray16(
-            view.labels
-                .segment2d
-                .iter()
-                .map(|&i| i.min(65535) as u16)
-                .collect(),
-        ),
-        Domain::SegmentUnsup25d => gray16(
-            view.labels
-                .segment25d
-                .iter()
-                .map(|&i| i.min(65535) as u16)
-                .collect(),
-        ),
-        Domain::SegmentSemantic => encode_png(s, s, PngPixels::Gray8(&f.semantic)),
-        Domain::ClassObject => Ok(encode_npy(&view.labels.object_class)),
-        Domain::ClassScene => {
-            let mut v = vec![0.0f32; SCENE_CLASSES];
-            v[view.scene_class] = 1.0;
-            Ok(encode_npy(&v))
-        }
-        Domain::PointInfo => Ok(serde_json::to_vec_pretty(&view.info).unwrap_or_default()),
-    }
-}
-
-/// Writes every domain of a rendered view under `root`; returns the number of files written.
-pub fn write_view(root: &Path, view: &RenderedView) -> Result<usize, Error> {
-    for domain in Domain::ALL {
-        let path = view_path(root, &view.building, domain, view.key);
-        let bytes = encode_domain(view, domain).map_err(|source| Error::PngEncode {
-            path: path.clone(),
-            source,
+/// Writes view `i` of `rendered` under `root`: its RGB image, its point-info record, and the labels of
+/// every task of `tasks` that renders them, each in its domain folder with its encoding. Returns the
+/// number of files written.
+pub fn write_view(
+    root: &Path,
+    rendered: &RenderedScene,
+    i: usize,
+    tasks: &[TaskDef],
+) -> Result<usize, Error> {
+    let view = rendered.view(i);
+    let key = rendered.views[i].key;
+    let building = &rendered.scene.building;
+    let size = view.size();
+    let rgb = rgb_path(root, building, key);
+    let image =
+        encode_png(size, size, PngPixels::Rgb8(&view.rgb().concat())).map_err(|source| {
+            Error::PngEncode {
+                path: rgb.clone(),
+                source,
+            }
         })?;
+    write_atomic(&rgb, &image)?;
+    let info = point_info_path(root, building, key);
+    let json = serde_json::to_vec_pretty(view.point_info()).map_err(|source| Error::Json {
+        path: info.clone(),
+        source,
+    })?;
+    write_atomic(&info, &json)?;
+    let mut files = 2;
+    for task in tasks {
+        let LabelSource::Rendered { label, encoding } = task.labels else {
+            continue;
+        };
+        let path = view_path(root, building, task.spec.domain, encoding.extension(), key);
+        let invalid = |message: String| Error::Label {
+            task: task.spec.name.to_owned(),
+            path: path.clone(),
+            message,
+        };
+        let labels = label(&view).map_err(|e| invalid(e.to_string()))?;
+        labels
+            .check(&task.spec, size)
+            .map_err(|e| invalid(e.to_string()))?;
+        let bytes = encoding::encode(encoding, &labels, size).map_err(invalid)?;
         write_atomic(&path, &bytes)?;
+        files += 1;
     }
-    Ok(Domain::ALL.len())
+    Ok(files)
 }
 
 /// What [`render_dataset`] did.
@@ -298,7 +254,7 @@ pub fn write_view(root: &Path, view: &RenderedView) -> Result<usize, Error> {
 pub struct RenderSummary {
     /// Views rendered (one RGB image each).
     pub images: usize,
-    /// Label files written besides the RGB images (every other domain).
+    /// Files written besides the RGB images: point-info records and rendered labels.
     pub labels: usize,
     /// Wall-clock seconds.
     pub seconds: f64,
@@ -315,10 +271,12 @@ impl RenderSummary {
     }
 }
 
-/// Renders `config.scenes` scenes into `out` in the Taskonomy layout, calling `progress` once per finished
-/// view (from worker threads), and records the configuration in `out/synthetic.json`.
+/// Renders `config.scenes` scenes into `out` in the Taskonomy layout with the labels of the tasks of
+/// `tasks` that render them, calling `progress` once per finished view (from worker threads), and records
+/// the configuration in `out/synthetic.json`.
 pub fn render_dataset(
     config: &SynthConfig,
+    tasks: &[TaskDef],
     out: &Path,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<RenderSummary, Error> {
@@ -335,13 +293,13 @@ pub fn render_dataset(
     let counts: Vec<(usize, usize)> = (0..config.scenes)
         .into_par_iter()
         .map(|index| -> Result<(usize, usize), Error> {
-            let views = render_scene(config, index);
+            let rendered = render_scene(config, index);
             let mut files = 0;
-            for view in &views {
-                files += write_view(out, view)?;
+            for i in 0..rendered.views.len() {
+                files += write_view(out, &rendered, i, tasks)?;
                 progress(1);
             }
-            Ok((views.len(), files))
+            Ok((rendered.views.len(), files))
         })
         .collect::<Result<_, _>>()?;
     let images: usize = counts.iter().map(|c| c.0).sum();

@@ -10,7 +10,7 @@
 use dfdx::prelude::*;
 
 use super::kernels::{Distance, Kernels};
-use super::ModelError;
+use super::{ModelError, OutputLayout};
 use crate::spec::LossKind;
 
 /// A prediction or a label block: `(batch, positions, channels)`.
@@ -47,6 +47,24 @@ impl<D: Device<f32>> Target<D> {
             Target::Pairs { samples, .. } => samples.shape().0,
         }
     }
+}
+
+/// A head's output as the `(batch, positions, channels)` block its loss compares: per-pixel outputs
+/// `(batch × tokens, patch² × channels)` are already in patch order, so this is a reshape.
+pub fn output_block<D: Device<f32>, T: Tape<f32, D>>(
+    out: Tensor<(usize, usize), f32, D, T>,
+    batch: usize,
+    layout: OutputLayout,
+    image_size: usize,
+) -> Result<Block<D, T>, ModelError> {
+    let shape = (batch, layout.positions(image_size), layout.channels());
+    if out.shape().0 * out.shape().1 != shape.0 * shape.1 * shape.2 {
+        return Err(ModelError::Batch(format!(
+            "head output {:?} does not hold {shape:?}",
+            out.shape()
+        )));
+    }
+    out.try_reshape_like(&shape).map_err(ModelError::device)
 }
 
 /// The loss of every image of the batch: `(batch,)`.

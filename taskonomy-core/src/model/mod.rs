@@ -31,7 +31,7 @@ use crate::spec::{OutputKind, OutputShape};
 
 pub use device::DeviceKind;
 pub use kernels::Kernels;
-pub use loss::{per_image_loss, Target};
+pub use loss::{output_block, per_image_loss, Target};
 pub use network::{combine_views, Encoder, Head, Network};
 pub use params::{Adam, Parameters};
 

@@ -75,7 +75,7 @@ fn loss_of(
     layout: OutputLayout,
 ) -> f32 {
     let out = net.forward(x.clone(), 2).unwrap();
-    let block = crate::train::batch::output_block(out, 2, layout, 8).unwrap();
+    let block = crate::model::loss::output_block(out, 2, layout, 8).unwrap();
     per_image_loss(loss, block, t)
         .unwrap()
         .as_vec()
@@ -115,7 +115,7 @@ fn gradients_match_finite_differences() {
         let out = net
             .forward(x.clone().traced(Gradients::leaky()), 2)
             .unwrap();
-        let block = crate::train::batch::output_block(out, 2, layout, 8).unwrap();
+        let block = crate::model::loss::output_block(out, 2, layout, 8).unwrap();
         let l = per_image_loss(loss, block, &t).unwrap().mean::<(), _>();
         let grads = l.backward();
         // Analytic gradients of the first few entries of every parameter.
@@ -347,18 +347,8 @@ fn a_task_network_has_the_decoder_its_task_declares() {
     use crate::spec::{OutputKind, OutputShape, TaskSpec};
     let dev = Cpu::default();
     let mut spec = TaskSpec {
-        name: "gloss",
-        type_name: "Gloss",
-        aliases: &[],
-        domain: "gloss",
         output: OutputShape::new(OutputKind::Dense, 3),
-        loss: LossKind::L1,
-        views: 1,
-        label_cost: 1.0,
-        importance: 1.0,
-        decoder: "PixelDecoder",
-        decoder_shape: DecoderShape::PRESET,
-        doc: "",
+        ..crate::spec::tests::spec("gloss")
     };
     let standard = Network::for_task(&dev, &arch(), &spec, 0).unwrap();
     let layout = OutputLayout::PerPixel { channels: 3 };

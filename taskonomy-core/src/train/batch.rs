@@ -1,14 +1,17 @@
-//! From samples to device batches: inputs cut into patch tokens, labels laid out in the same patch order
-//! and in the form each loss needs.
+//! From samples to batches: inputs cut into patch tokens, labels laid out in the same patch order and in
+//! the form each loss needs, read from disk one batch at a time ([`PixelBatches`]) or gathered from
+//! cached representations ([`RepBatches`]).
 
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::data::{Images, Labels, Split, TaskSamples};
+use super::data::{DataError, RunData, ViewTable};
+use super::TrainError;
+use crate::data::dataset::{SampleRef, Split};
+use crate::data::labels::{Labels, RgbImage};
 use crate::data::rng::Rng;
-use crate::model::loss::Block;
 use crate::model::{patch_order, patchify, Arch, Kernels, ModelError, OutputLayout, Target};
-use crate::spec::{LossKind, OutputKind, TaskSpec};
+use crate::spec::{LossKind, OutputKind, TaskDef, TaskSpec};
 
 /// Positions sampled per image for the contrastive loss (all pixels when the image has fewer).
 pub const CONTRASTIVE_SAMPLES: usize = 64;
@@ -25,28 +28,42 @@ pub struct LabelScale {
 }
 
 impl LabelScale {
-    /// The scaling a task's labels get: standardised per channel for distance losses on `Dense` and
-    /// `Vector` outputs, none for everything else (directions, classes, segments).
-    pub fn measure(task: &TaskSpec, train: &Labels) -> Option<LabelScale> {
-        let regression = matches!(task.output.kind, OutputKind::Dense | OutputKind::Vector);
-        let distance = matches!(task.loss, LossKind::L1 | LossKind::L2 | LossKind::Huber);
-        let (channels, values) = match train {
-            Labels::Dense { channels, values } => (*channels, values),
-            Labels::Image { len, values } => (*len, values),
-            _ => return None,
-        };
-        if !(regression && distance) || channels == 0 || values.is_empty() {
-            return None;
+    /// Whether a task's labels are scaled: standardised per channel for distance losses on `Dense` and
+    /// `Vector` outputs, never for anything else (directions, classes, segments).
+    pub fn applies(task: &TaskSpec) -> bool {
+        matches!(task.output.kind, OutputKind::Dense | OutputKind::Vector)
+            && matches!(task.loss, LossKind::L1 | LossKind::L2 | LossKind::Huber)
+    }
+
+    /// The scaling of `task`'s labels measured on `samples` (its training split, read one after the
+    /// other), or `None` when its labels are not scaled.
+    pub fn measure(
+        task: &TaskSpec,
+        samples: impl IntoIterator<Item = Result<Labels, DataError>>,
+    ) -> Result<Option<LabelScale>, DataError> {
+        if !Self::applies(task) {
+            return Ok(None);
         }
+        let channels = task.output.size;
         let mut sum = vec![0f64; channels];
         let mut sq = vec![0f64; channels];
-        let count = (values.len() / channels) as f64;
-        for chunk in values.chunks_exact(channels) {
-            for (c, &v) in chunk.iter().enumerate() {
-                sum[c] += f64::from(v);
-                sq[c] += f64::from(v) * f64::from(v);
+        let mut count = 0usize;
+        for labels in samples {
+            let (Labels::Dense { values, .. } | Labels::Image { values, .. }) = labels? else {
+                continue;
+            };
+            for chunk in values.chunks_exact(channels) {
+                for (c, &v) in chunk.iter().enumerate() {
+                    sum[c] += f64::from(v);
+                    sq[c] += f64::from(v) * f64::from(v);
+                }
+                count += 1;
             }
         }
+        if count == 0 {
+            return Ok(None);
+        }
+        let count = count as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
         let std: Vec<f64> = sq
             .iter()
@@ -54,10 +71,10 @@ impl LabelScale {
             .map(|(s, m)| (s / count - m * m).max(0.0).sqrt())
             .collect();
         let floor = std.iter().cloned().fold(0.0, f64::max).max(1e-6) * 1e-3;
-        Some(LabelScale {
+        Ok(Some(LabelScale {
             mean: mean.iter().map(|&m| m as f32).collect(),
             std: std.iter().map(|&s| s.max(floor) as f32).collect(),
-        })
+        }))
     }
 
     fn apply(&self, values: &mut [f32]) {
@@ -70,8 +87,23 @@ impl LabelScale {
     }
 }
 
-/// Host-side targets of a task's samples, in patch order.
-#[derive(Clone, Debug)]
+/// How a task's labels become training targets: the scaling of its training split, and the seed that
+/// fixes which pixel pairs the contrastive loss compares in each image (the same for every network
+/// scored on these images).
+#[derive(Clone, Copy, Debug)]
+pub struct TargetPrep<'a> {
+    /// The task.
+    pub task: &'a TaskSpec,
+    /// Sizes.
+    pub arch: &'a Arch,
+    /// Its label scaling.
+    pub scale: Option<&'a LabelScale>,
+    /// The seed of the sampled pixel pairs.
+    pub seed: u64,
+}
+
+/// Host-side targets of some samples of a task, in patch order.
+#[derive(Clone, Debug, PartialEq)]
 pub enum HostTargets {
     /// `(samples, positions, channels)` values.
     Values {
@@ -101,22 +133,14 @@ pub enum HostTargets {
 }
 
 impl HostTargets {
-    /// Lays out `labels` for `task`'s loss. `seed` fixes which pixels the contrastive loss samples for
-    /// each image (the same for every network that is scored on these images).
-    pub fn new(
-        task: &TaskSpec,
-        labels: &Labels,
-        arch: &Arch,
-        scale: Option<&LabelScale>,
-        seed: u64,
-    ) -> Result<Self, ModelError> {
-        let (size, patch) = (arch.image_size, arch.patch);
-        let layout = OutputLayout::of(task.output);
-        let positions = layout.positions(size);
-        Ok(match (labels, task.loss) {
+    /// Lays out `labels` (of the samples numbered `images` in their split, one each) for the task's loss.
+    pub fn new(prep: TargetPrep<'_>, labels: &Labels, images: &[usize]) -> Self {
+        let (size, patch) = (prep.arch.image_size, prep.arch.patch);
+        let positions = OutputLayout::of(prep.task.output).positions(size);
+        match (labels, prep.task.loss) {
             (Labels::Dense { channels, values }, _) => {
                 let mut values = patchify(values, *channels, size, patch);
-                if let Some(scale) = scale {
+                if let Some(scale) = prep.scale {
                     scale.apply(&mut values);
                 }
                 HostTargets::Values {
@@ -135,7 +159,7 @@ impl HostTargets {
                             row.iter_mut().for_each(|v| *v /= total);
                         }
                     }
-                } else if let Some(scale) = scale {
+                } else if let Some(scale) = prep.scale {
                     scale.apply(&mut values);
                 }
                 HostTargets::Values {
@@ -155,12 +179,11 @@ impl HostTargets {
             (Labels::Segments { values }, _) => {
                 let pixels = size * size;
                 let per_image = CONTRASTIVE_SAMPLES.min(pixels);
-                let count = values.len() / pixels.max(1);
-                let mut sampled = Vec::with_capacity(count * per_image);
-                let mut same = Vec::with_capacity(count * per_image * per_image);
-                for image in 0..count {
-                    let segments = &values[image * pixels..(image + 1) * pixels];
-                    let mut rng = Rng::new(seed, &[image as u64]);
+                let mut sampled = Vec::with_capacity(images.len() * per_image);
+                let mut same = Vec::with_capacity(images.len() * per_image * per_image);
+                for (k, &image) in images.iter().enumerate() {
+                    let segments = &values[k * pixels..(k + 1) * pixels];
+                    let mut rng = Rng::new(prep.seed, &[image as u64]);
                     let mut all: Vec<usize> = (0..pixels).collect();
                     rng.shuffle(&mut all);
                     let picked: Vec<usize> = all[..per_image].to_vec();
@@ -180,7 +203,64 @@ impl HostTargets {
                     same,
                 }
             }
-        })
+        }
+    }
+
+    /// The targets of the samples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> HostTargets {
+        fn pick<T: Copy>(values: &[T], per: usize, indices: &[usize]) -> Vec<T> {
+            let mut out = Vec::with_capacity(indices.len() * per);
+            for &i in indices {
+                out.extend_from_slice(&values[i * per..(i + 1) * per]);
+            }
+            out
+        }
+        match self {
+            HostTargets::Values {
+                positions,
+                channels,
+                values,
+            } => HostTargets::Values {
+                positions: *positions,
+                channels: *channels,
+                values: pick(values, positions * channels, indices),
+            },
+            HostTargets::Classes { positions, values } => HostTargets::Classes {
+                positions: *positions,
+                values: pick(values, *positions, indices),
+            },
+            HostTargets::Pairs {
+                per_image,
+                positions,
+                same,
+            } => HostTargets::Pairs {
+                per_image: *per_image,
+                positions: pick(positions, *per_image, indices),
+                same: pick(same, per_image * per_image, indices),
+            },
+        }
+    }
+
+    /// How many samples the targets hold.
+    pub fn len(&self) -> usize {
+        match self {
+            HostTargets::Values {
+                positions,
+                channels,
+                values,
+            } => values.len() / (positions * channels).max(1),
+            HostTargets::Classes { positions, values } => values.len() / (*positions).max(1),
+            HostTargets::Pairs {
+                per_image,
+                positions,
+                ..
+            } => positions.len() / (*per_image).max(1),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The device targets of the samples at `indices`.
@@ -189,28 +269,18 @@ impl HostTargets {
         dev: &D,
         indices: &[usize],
     ) -> Result<Target<D>, ModelError> {
-        fn pick<T: Copy>(values: &[T], per: usize, indices: &[usize]) -> Vec<T> {
-            let mut out = Vec::with_capacity(indices.len() * per);
-            for &i in indices {
-                out.extend_from_slice(&values[i * per..(i + 1) * per]);
-            }
-            out
-        }
         let b = indices.len();
-        let target = match self {
+        Ok(match self.select(indices) {
             HostTargets::Values {
                 positions,
                 channels,
                 values,
             } => Target::Values(
-                dev.try_tensor_from_vec(
-                    pick(values, positions * channels, indices),
-                    (b, *positions, *channels),
-                )
-                .map_err(ModelError::device)?,
+                dev.try_tensor_from_vec(values, (b, positions, channels))
+                    .map_err(ModelError::device)?,
             ),
             HostTargets::Classes { positions, values } => Target::Classes(
-                dev.try_tensor_from_vec(pick(values, *positions, indices), (b, *positions))
+                dev.try_tensor_from_vec(values, (b, positions))
                     .map_err(ModelError::device)?,
             ),
             HostTargets::Pairs {
@@ -219,149 +289,215 @@ impl HostTargets {
                 same,
             } => Target::Pairs {
                 samples: dev
-                    .try_tensor_from_vec(pick(positions, *per_image, indices), (b, *per_image))
+                    .try_tensor_from_vec(positions, (b, per_image))
                     .map_err(ModelError::device)?,
                 same: dev
-                    .try_tensor_from_vec(
-                        pick(same, per_image * per_image, indices),
-                        (b, *per_image, *per_image),
-                    )
+                    .try_tensor_from_vec(same, (b, per_image, per_image))
                     .map_err(ModelError::device)?,
             },
-        };
-        Ok(target)
+        })
     }
 }
 
-/// A head's output as the `(batch, positions, channels)` block its loss compares: per-pixel outputs
-/// `(batch × tokens, patch² × channels)` are already in patch order, so this is a reshape.
-pub fn output_block<D: Device<f32>, T: Tape<f32, D>>(
-    out: Tensor<(usize, usize), f32, D, T>,
-    batch: usize,
-    layout: OutputLayout,
-    image_size: usize,
-) -> Result<Block<D, T>, ModelError> {
-    let shape = (batch, layout.positions(image_size), layout.channels());
-    if out.shape().0 * out.shape().1 != shape.0 * shape.1 * shape.2 {
-        return Err(ModelError::Batch(format!(
-            "head output {:?} does not hold {shape:?}",
-            out.shape()
-        )));
-    }
-    out.try_reshape_like(&shape).map_err(ModelError::device)
-}
-
-/// Where the input rows of a batch come from.
-pub trait InputSource: Sync {
+/// One batch on the host: the input rows of its samples and, for training and scoring, their targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostBatch {
+    /// `(samples × rows per sample) × width`, row-major.
+    pub rows: Vec<f32>,
     /// Rows per sample (`views × tokens`, or `tokens` for a readout).
-    fn rows_per_sample(&self) -> usize;
+    pub rows_per_sample: usize,
     /// Values per row.
-    fn width(&self) -> usize;
+    pub width: usize,
+    /// The samples' targets, in the same order.
+    pub targets: Option<HostTargets>,
+}
+
+impl HostBatch {
+    /// Samples in the batch.
+    pub fn len(&self) -> usize {
+        self.rows.len() / (self.rows_per_sample * self.width).max(1)
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The input rows of the samples at `positions` of the batch on `dev`:
+    /// `(samples × rows per sample) × width`.
+    pub fn rows_on<D: Kernels>(
+        &self,
+        dev: &D,
+        positions: &[usize],
+    ) -> Result<Tensor<(usize, usize), f32, D>, ModelError> {
+        let per = self.rows_per_sample * self.width;
+        let mut rows = Vec::with_capacity(positions.len() * per);
+        for &i in positions {
+            rows.extend_from_slice(&self.rows[i * per..(i + 1) * per]);
+        }
+        dev.try_tensor_from_vec(rows, (positions.len() * self.rows_per_sample, self.width))
+            .map_err(ModelError::device)
+    }
+}
+
+/// Where a network's batches come from: samples numbered `0..len()`, any of which a batch may hold.
+pub trait BatchSource: Sync {
     /// Number of samples.
     fn len(&self) -> usize;
     /// Whether there are no samples.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The rows of the samples at `indices`, row-major.
-    fn rows(&self, indices: &[usize]) -> Vec<f32>;
+    /// The batch of the samples at `indices`, in that order.
+    fn batch(&self, indices: &[usize]) -> Result<HostBatch, TrainError>;
 }
 
-/// The input rows of the samples at `indices` on `dev`: `(samples × rows per sample) × width`, the
-/// counterpart of [`HostTargets::batch`].
-pub fn input_batch<D: Kernels>(
-    dev: &D,
-    inputs: &dyn InputSource,
-    indices: &[usize],
-) -> Result<Tensor<(usize, usize), f32, D>, ModelError> {
-    dev.try_tensor_from_vec(
-        inputs.rows(indices),
-        (indices.len() * inputs.rows_per_sample(), inputs.width()),
-    )
-    .map_err(ModelError::device)
-}
-
-/// Pixels cut into patch tokens, `[-1, 1]`-scaled: the input of a network trained from pixels.
-pub struct PixelInputs {
-    /// `(samples × views × tokens) × patch values`.
-    pub tokens: Vec<f32>,
-    /// `views × tokens`.
-    pub rows_per_sample: usize,
-    /// Patch values.
-    pub width: usize,
-}
-
-impl PixelInputs {
-    /// `inputs` (samples of `views` images each, views of a sample adjacent), patchified for `arch`.
-    pub fn new(inputs: &Images, arch: &Arch, views: usize) -> Self {
-        let mut tokens = patchify(&inputs.pixels, 3, arch.image_size, arch.patch);
-        // Inputs centred on zero: pixel values in [0, 1] become [-1, 1].
-        tokens.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
-        PixelInputs {
-            tokens,
-            rows_per_sample: views * arch.tokens(),
-            width: arch.patch_values(),
-        }
+/// Images as the encoder reads them: cut into patch tokens, values scaled from `[0, 1]` to `[-1, 1]`.
+fn tokens_of(images: &[&RgbImage], arch: &Arch) -> Vec<f32> {
+    let mut tokens = Vec::with_capacity(images.len() * arch.image_size * arch.image_size * 3);
+    for image in images {
+        tokens.extend(patchify(
+            &image.interleaved(),
+            3,
+            arch.image_size,
+            arch.patch,
+        ));
     }
+    // Inputs centred on zero: pixel values in [0, 1] become [-1, 1].
+    tokens.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
+    tokens
 }
 
-impl InputSource for PixelInputs {
-    fn rows_per_sample(&self) -> usize {
-        self.rows_per_sample
-    }
-    fn width(&self) -> usize {
-        self.width
-    }
+/// What a network trained from pixels sees of a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelInput {
+    /// The task's input: its altered image for a `from_rgb` task, else its views.
+    Task,
+    /// The clean views, whatever the task (the `pixels` baseline sees the images, not the alterations).
+    CleanViews,
+}
+
+/// Batches of a task's samples in a split, read from disk when drawn: the input of a network trained
+/// from pixels.
+pub struct PixelBatches<'a> {
+    /// The run's data.
+    pub data: &'a RunData,
+    /// The task.
+    pub task: &'a TaskDef,
+    /// The split.
+    pub split: Split,
+    /// Its samples.
+    pub samples: &'a [SampleRef],
+    /// What the network sees.
+    pub input: PixelInput,
+    /// How labels become targets.
+    pub targets: TargetPrep<'a>,
+}
+
+impl BatchSource for PixelBatches<'_> {
     fn len(&self) -> usize {
-        self.tokens.len() / (self.rows_per_sample * self.width).max(1)
+        self.samples.len()
     }
-    fn rows(&self, indices: &[usize]) -> Vec<f32> {
-        let per = self.rows_per_sample * self.width;
-        let mut out = Vec::with_capacity(indices.len() * per);
+
+    fn batch(&self, indices: &[usize]) -> Result<HostBatch, TrainError> {
+        let arch = self.targets.arch;
+        let mut rows = Vec::new();
+        let mut labels = Labels::empty(&self.task.spec);
         for &i in indices {
-            out.extend_from_slice(&self.tokens[i * per..(i + 1) * per]);
+            let sample = self.data.load(self.task, self.split, &self.samples[i])?;
+            let images: Vec<&RgbImage> = match self.input {
+                PixelInput::Task => sample.inputs().iter().collect(),
+                PixelInput::CleanViews => sample.views.iter().collect(),
+            };
+            rows.extend(tokens_of(&images, arch));
+            labels
+                .append(sample.labels)
+                .map_err(|e| TrainError::Config(format!("`{}`: {e}", self.task.spec.name)))?;
         }
-        out
+        Ok(HostBatch {
+            rows,
+            rows_per_sample: self.task.spec.views * arch.tokens(),
+            width: arch.patch_values(),
+            targets: Some(HostTargets::new(self.targets, &labels, indices)),
+        })
+    }
+}
+
+/// The clean views of a table, one after the other: the input of an encoder whose representations are
+/// cached.
+pub struct ViewBatches<'a> {
+    /// The run's data.
+    pub data: &'a RunData,
+    /// The views.
+    pub views: &'a ViewTable,
+    /// Sizes.
+    pub arch: &'a Arch,
+}
+
+impl BatchSource for ViewBatches<'_> {
+    fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    fn batch(&self, indices: &[usize]) -> Result<HostBatch, TrainError> {
+        let mut rows = Vec::new();
+        for &i in indices {
+            let (building, key) = self.views.views()[i];
+            let image = self
+                .data
+                .dataset()
+                .read_rgb(building, key)
+                .map_err(DataError::from)?;
+            rows.extend(tokens_of(&[&image], self.arch));
+        }
+        Ok(HostBatch {
+            rows,
+            rows_per_sample: self.arch.tokens(),
+            width: self.arch.patch_values(),
+            targets: None,
+        })
     }
 }
 
 /// Cached representations of one or more sources, gathered by view: the input of a readout. Row `n` of
 /// a sample is the concatenation over sources, then over the sample's views, of token `n`'s
 /// representation.
-pub struct RepInputs<'a> {
-    /// Per source: `(views of the split × tokens) × width` representations.
+pub struct RepBatches<'a> {
+    /// Per source: `(views of the table × tokens) × width` representations.
     pub reps: Vec<&'a [f32]>,
-    /// The view indices of every sample.
+    /// The rows (in the representations' view table) of every sample's views.
     pub views: &'a [Vec<usize>],
     /// Tokens per image.
     pub tokens: usize,
     /// Channels of one representation token.
     pub rep_width: usize,
+    /// The samples' targets, all of them.
+    pub targets: Option<&'a HostTargets>,
 }
 
-impl<'a> RepInputs<'a> {
-    /// The representations `reps` (one slice per source, each `(views of the split × tokens) ×
-    /// bottleneck`), gathered for samples seeing the views `views`.
-    pub fn new(reps: Vec<&'a [f32]>, views: &'a [Vec<usize>], arch: &Arch) -> Self {
-        RepInputs {
+impl<'a> RepBatches<'a> {
+    /// The representations `reps` (one slice per source) gathered for samples seeing the views `views`,
+    /// with their `targets`.
+    pub fn new(
+        reps: Vec<&'a [f32]>,
+        views: &'a [Vec<usize>],
+        arch: &Arch,
+        targets: Option<&'a HostTargets>,
+    ) -> Self {
+        RepBatches {
             reps,
             views,
             tokens: arch.tokens(),
             rep_width: arch.bottleneck,
+            targets,
         }
     }
-}
 
-impl InputSource for RepInputs<'_> {
-    fn rows_per_sample(&self) -> usize {
-        self.tokens
-    }
-    fn width(&self) -> usize {
+    /// Values per row.
+    pub fn width(&self) -> usize {
         self.reps.len() * self.views.first().map_or(1, Vec::len) * self.rep_width
     }
-    fn len(&self) -> usize {
-        self.views.len()
-    }
+
     fn rows(&self, indices: &[usize]) -> Vec<f32> {
         let w = self.rep_width;
         let mut out = Vec::with_capacity(indices.len() * self.tokens * self.width());
@@ -379,15 +515,47 @@ impl InputSource for RepInputs<'_> {
     }
 }
 
-/// The samples of `task` in `split`, checked.
-pub fn load_samples<'d>(
-    data: &'d dyn super::data::Dataset,
-    task: &TaskSpec,
+impl BatchSource for RepBatches<'_> {
+    fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    fn batch(&self, indices: &[usize]) -> Result<HostBatch, TrainError> {
+        Ok(HostBatch {
+            rows: self.rows(indices),
+            rows_per_sample: self.tokens,
+            width: self.width(),
+            targets: self.targets.map(|t| t.select(indices)),
+        })
+    }
+}
+
+/// The labels of every sample of `task` in `split`, as targets laid out by `prep`: what the readouts of
+/// a target train and are scored on. Held in memory: a split holds at most the preset's few thousand
+/// samples.
+pub fn split_targets(
+    data: &RunData,
+    task: &TaskDef,
     split: Split,
-) -> Result<&'d TaskSamples, super::TrainError> {
-    let samples = data.samples(task, split)?;
-    samples.check(task, data.image_size(), data.views(split)?.count(), split)?;
-    Ok(samples)
+    prep: TargetPrep<'_>,
+) -> Result<HostTargets, TrainError> {
+    let samples = data.samples(task.spec.name, split)?;
+    let mut labels = Labels::empty(&task.spec);
+    for sample in samples {
+        let sample_labels = data
+            .dataset()
+            .load_labels(task, sample, data.seed())
+            .map_err(|source| DataError::Sample {
+                task: task.spec.name.to_owned(),
+                split,
+                source,
+            })?;
+        labels
+            .append(sample_labels)
+            .map_err(|e| TrainError::Config(format!("`{}`: {e}", task.spec.name)))?;
+    }
+    let images: Vec<usize> = (0..samples.len()).collect();
+    Ok(HostTargets::new(prep, &labels, &images))
 }
 
 #[cfg(test)]
@@ -404,35 +572,79 @@ mod tests {
             .collect()
     }
 
+    fn rep_batches<'a>(reps: Vec<&'a [f32]>, views: &'a [Vec<usize>]) -> RepBatches<'a> {
+        RepBatches {
+            reps,
+            views,
+            tokens: 2,
+            rep_width: 2,
+            targets: None,
+        }
+    }
+
     #[test]
     fn readout_rows_gather_each_tokens_sources_and_views() {
         let (a, b) = (reps(0.0), reps(0.5));
         let single_views = [vec![2], vec![0]];
-        let one = RepInputs {
-            reps: vec![&a],
-            views: &single_views,
-            tokens: 2,
-            rep_width: 2,
-        };
+        let one = rep_batches(vec![&a], &single_views);
         assert_eq!(
-            one.rows(&[0, 1]),
+            one.batch(&[0, 1]).unwrap().rows,
             [200.0, 201.0, 210.0, 211.0, 0.0, 1.0, 10.0, 11.0]
         );
         // Two sources of a two-view sample: per token, source a's views then source b's.
         let pairs = [vec![1, 2]];
-        let two = RepInputs {
-            reps: vec![&a, &b],
-            views: &pairs,
-            tokens: 2,
-            rep_width: 2,
-        };
+        let two = rep_batches(vec![&a, &b], &pairs);
         assert_eq!(two.width(), 8);
         assert_eq!(
-            two.rows(&[0]),
+            two.batch(&[0]).unwrap().rows,
             [
                 100.0, 101.0, 200.0, 201.0, 100.5, 101.5, 200.5, 201.5, //
                 110.0, 111.0, 210.0, 211.0, 110.5, 111.5, 210.5, 211.5,
             ]
         );
+    }
+
+    #[test]
+    fn targets_are_selected_sample_by_sample() {
+        let targets = HostTargets::Values {
+            positions: 2,
+            channels: 1,
+            values: vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0],
+        };
+        assert_eq!(targets.len(), 3);
+        assert_eq!(
+            targets.select(&[2, 0]),
+            HostTargets::Values {
+                positions: 2,
+                channels: 1,
+                values: vec![20.0, 21.0, 0.0, 1.0]
+            }
+        );
+    }
+
+    #[test]
+    fn label_scales_standardise_each_channel() {
+        let spec = crate::spec::TaskSpec {
+            output: crate::spec::OutputShape::new(OutputKind::Vector, 2),
+            loss: LossKind::L2,
+            ..crate::spec::tests::spec("v")
+        };
+        let samples = [[1.0, 10.0], [3.0, 10.0]].map(|v| {
+            Ok(Labels::Image {
+                len: 2,
+                values: v.to_vec(),
+            })
+        });
+        let scale = LabelScale::measure(&spec, samples).unwrap().unwrap();
+        assert_eq!(scale.mean, [2.0, 10.0]);
+        assert_eq!(scale.std[0], 1.0);
+        // A constant channel keeps a small, finite scale.
+        assert!(scale.std[1] > 0.0 && scale.std[1] < 0.01);
+        let classes = crate::spec::TaskSpec {
+            loss: LossKind::CrossEntropy,
+            output: crate::spec::OutputShape::new(OutputKind::Classes, 2),
+            ..spec
+        };
+        assert_eq!(LabelScale::measure(&classes, []).unwrap(), None);
     }
 }

@@ -1,339 +1,370 @@
-//! What training needs from a dataset: for each task and split, samples made of views, the task's input
-//! images, and labels; and for each split the clean RGB views that transfers read.
+//! The run's data as the stages see it: the dataset folder, the samples chosen for every task and split,
+//! and the report of what could not be read.
 //!
-//! The trainer is written against the [`Dataset`] trait so that it does not depend on where data comes
-//! from: [`InMemoryDataset`] holds everything in memory and is what the synthetic scenes and the Taskonomy
-//! folder loader are turned into.
+//! Only the choice of samples is kept in memory (a few numbers per sample): every sample is read from
+//! disk when a batch needs it, so memory does not grow with the dataset. The training, transfer and test
+//! samples of a task are the first readable samples of a seeded shuffle of its split, up to the preset's
+//! sizes. A task whose labels cannot be read at all is left out of the run, with a warning, and listed in
+//! the report.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{OutputKind, TaskSpec};
+use super::{Progress, TrainError};
+use crate::data::dataset::{Dataset, Problem, Sample, SampleRef, Split};
+use crate::data::layout::ViewKey;
+use crate::spec::{TaskDef, TaskSet};
+use crate::store::{read_json, write_json, RunFolder, StoreError};
 
-/// The three disjoint image sets of the method: task networks are trained on `Train`, transfers on the
-/// (much smaller) `Transfer` split, and every network is scored on `Test`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Split {
-    /// Training data of the task-specific networks (step I).
-    Train,
-    /// Training data of the transfer functions and the `pixels` baseline (step II).
-    Transfer,
-    /// The test images every per-image loss is measured on.
-    Test,
+/// At most how many samples of each task each split holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitSizes {
+    /// Training split (step I).
+    pub train: usize,
+    /// Transfer split (step II).
+    pub transfer: usize,
+    /// Test split.
+    pub test: usize,
 }
 
-impl Split {
-    /// All splits.
-    pub const ALL: [Split; 3] = [Split::Train, Split::Transfer, Split::Test];
-
-    /// The split's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Transfer => "transfer",
-            Split::Test => "test",
+impl SplitSizes {
+    /// The size of `split`.
+    pub fn of(&self, split: Split) -> usize {
+        match split {
+            Split::Train => self.train,
+            Split::Transfer => self.transfer,
+            Split::Test => self.test,
         }
     }
 }
 
-impl fmt::Display for Split {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Why data could not be provided.
+/// Why the data of a task could not be provided.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The dataset has no samples of a task in a split.
-    #[error("the dataset has no `{task}` samples in the {split} split")]
+    /// The run has no samples of a task in a split.
+    #[error("the run has no `{task}` samples in the {split} split")]
     NoSamples {
         /// The task.
         task: String,
         /// The split.
         split: Split,
     },
-    /// Samples are inconsistent (sizes, view indices, label ranges).
-    #[error("`{task}`, {split} split: {message}")]
-    Invalid {
-        /// The task (or `views` for the split's view table).
+    /// A sample could not be read although it was readable when the samples were chosen.
+    #[error("`{task}`, {split} split: {source}")]
+    Sample {
+        /// The task.
         task: String,
         /// The split.
         split: Split,
-        /// What is wrong.
-        message: String,
+        /// What went wrong.
+        source: crate::data::Error,
     },
-    /// The underlying source failed (files, rendering).
+    /// The dataset could not be read.
     #[error(transparent)]
     Source(#[from] crate::data::Error),
 }
 
-/// Square RGB images, `count × size × size × 3`, row-major, channels last, values in `[0, 1]`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Images {
-    /// Side in pixels.
-    pub size: usize,
-    /// The pixels of all images.
-    pub pixels: Vec<f32>,
+/// What the run's data held: how many samples of each task were used and skipped, the problems met, and
+/// the tasks left out for want of labels. Written to the run folder as `data.json`, shown in the summary
+/// and the report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataReport {
+    /// What identifies the data in artifact keys.
+    pub fingerprint: String,
+    /// The dataset folder.
+    pub root: String,
+    /// Per task with labels: samples used in the train, transfer and test splits, and samples skipped.
+    pub tasks: Vec<TaskData>,
+    /// The keys of the views whose representations step II caches, in the transfer and test splits.
+    pub views: [String; 2],
+    /// Tasks left out because none of their samples could be read in some split, with the reason.
+    pub without_labels: Vec<(String, String)>,
+    /// The first [`DataReport::KEPT_PROBLEMS`] samples skipped, verbatim.
+    pub problems: Vec<Problem>,
 }
 
-impl Images {
-    /// Values per image.
-    pub fn image_len(&self) -> usize {
-        self.size * self.size * 3
-    }
-
-    /// How many images there are.
-    pub fn count(&self) -> usize {
-        self.pixels.len() / self.image_len().max(1)
-    }
-
-    /// Image `i`.
-    pub fn image(&self, i: usize) -> &[f32] {
-        let n = self.image_len();
-        &self.pixels[i * n..(i + 1) * n]
-    }
+/// One task's samples in a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskData {
+    /// The task.
+    pub task: String,
+    /// Samples of the train, transfer and test splits.
+    pub samples: [usize; 3],
+    /// Samples skipped because a file was missing or corrupt.
+    pub skipped: usize,
+    /// The keys of the train, transfer and test samples: what the task's artifacts are keyed by.
+    pub selections: [String; 3],
 }
 
-/// The labels of a task's samples, in the form of its output kind. Per-pixel labels are row-major,
-/// channels last.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Labels {
-    /// `Dense<C>`: `count × size² × C` values.
-    Dense {
-        /// Channels per pixel.
-        channels: usize,
-        /// The values.
-        values: Vec<f32>,
-    },
-    /// `PixelClasses<K>`: the class of every pixel, `count × size²`.
-    PixelClasses {
-        /// Number of classes.
-        classes: usize,
-        /// Class indices.
-        values: Vec<u32>,
-    },
-    /// `PixelEmbedding<E>`: the segment of every pixel, `count × size²` (ids are only compared).
-    Segments {
-        /// Segment ids.
-        values: Vec<u32>,
-    },
-    /// `Classes<K>` (a distribution, one-hot for a hard label), `MultiLabel<K>` (0 or 1 per label),
-    /// `Vector<N>`: `count × len` values.
-    Image {
-        /// Values per image.
-        len: usize,
-        /// The values.
-        values: Vec<f32>,
-    },
-}
+impl DataReport {
+    /// How many problems are kept verbatim.
+    pub const KEPT_PROBLEMS: usize = 32;
+    /// The report's file in the run folder.
+    pub const FILE: &'static str = "data.json";
 
-impl Labels {
-    /// Number of samples, for images of side `size`.
-    pub fn count(&self, size: usize) -> usize {
-        let pixels = size * size;
-        match self {
-            Labels::Dense { channels, values } => values.len() / (pixels * channels).max(1),
-            Labels::PixelClasses { values, .. } | Labels::Segments { values } => {
-                values.len() / pixels.max(1)
-            }
-            Labels::Image { len, values } => values.len() / (*len).max(1),
+    /// Samples skipped over all tasks.
+    pub fn skipped(&self) -> usize {
+        self.tasks.iter().map(|t| t.skipped).sum()
+    }
+
+    /// Writes the report into `run`.
+    pub fn write(&self, run: &RunFolder) -> Result<(), StoreError> {
+        write_json(&run.file(Self::FILE), self)
+    }
+
+    /// The report of `run`, written when its data was opened.
+    pub fn read(run: &RunFolder) -> Result<Self, StoreError> {
+        let path = run.file(Self::FILE);
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                what: "the run's data report".into(),
+                path,
+                hint: "run `taskonomy train` with the same run folder first".into(),
+            });
+        }
+        read_json(&path, "a data report")
+    }
+
+    /// The tasks of `tasks` that have labels in the run's data.
+    pub fn with_labels(&self, tasks: &TaskSet) -> TaskSet {
+        tasks.retain(|name| self.without_labels.iter().all(|(t, _)| t != name))
+    }
+
+    /// The key of `task`'s samples in `split`.
+    pub fn selection(&self, task: &str, split: Split) -> Result<&str, DataError> {
+        self.tasks
+            .iter()
+            .find(|t| t.task == task)
+            .map(|t| t.selections[slot(split)].as_str())
+            .ok_or_else(|| DataError::NoSamples {
+                task: task.to_owned(),
+                split,
+            })
+    }
+
+    /// The key of the views of `split` whose representations are cached (transfer or test).
+    pub fn views(&self, split: Split) -> &str {
+        match split {
+            Split::Test => &self.views[1],
+            _ => &self.views[0],
         }
     }
+}
 
-    /// Checks that the labels have the form `task` declares.
-    pub fn check(&self, task: &TaskSpec, size: usize, split: Split) -> Result<(), DataError> {
-        let invalid = |message: String| DataError::Invalid {
-            task: task.name.into(),
-            split,
-            message,
+/// The position of `split` in per-split arrays.
+fn slot(split: Split) -> usize {
+    match split {
+        Split::Train => 0,
+        Split::Transfer => 1,
+        Split::Test => 2,
+    }
+}
+
+/// The run's data: a dataset folder and the samples chosen for each task of the run.
+#[derive(Debug)]
+pub struct RunData {
+    dataset: Dataset,
+    seed: u64,
+    samples: BTreeMap<(&'static str, Split), Vec<SampleRef>>,
+    /// The views of the targets' samples in the transfer and test splits.
+    views: [ViewTable; 2],
+    report: DataReport,
+}
+
+impl RunData {
+    /// Chooses, for every task of `tasks`, up to `sizes` readable samples per split, the sample order and
+    /// the alterations of `from_rgb` tasks drawn from `seed`. Tasks none of whose samples can be read in
+    /// some split are left out, with a warning. Returns the data and the tasks that have labels.
+    ///
+    /// The views whose representations step II caches are those the targets' samples see in the transfer
+    /// and test splits.
+    pub fn open(
+        dataset: Dataset,
+        tasks: &TaskSet,
+        sizes: SplitSizes,
+        seed: u64,
+        progress: &Progress,
+    ) -> Result<(RunData, TaskSet), TrainError> {
+        let fingerprint = crate::store::key_of(&(dataset.fingerprint()?, sizes, seed))?;
+        let mut report = DataReport {
+            fingerprint,
+            root: dataset.root.display().to_string(),
+            ..DataReport::default()
         };
-        let shape = task.output;
-        let fits = match (shape.kind, self) {
-            (OutputKind::Dense, Labels::Dense { channels, .. }) => *channels == shape.size,
-            (OutputKind::PixelClasses, Labels::PixelClasses { classes, values }) => {
-                if let Some(bad) = values.iter().find(|&&v| v as usize >= *classes) {
-                    return Err(invalid(format!("class {bad} is outside 0..{classes}")));
+        let mut samples = BTreeMap::new();
+        let bar = progress.bar(tasks.tasks.len() as u64, "choosing samples");
+        'tasks: for task in &tasks.tasks {
+            let name = task.spec.name;
+            let mut counts = [0; 3];
+            let mut keys: [String; 3] = Default::default();
+            let mut skipped = Vec::new();
+            for split in Split::ALL {
+                match dataset.select(task, split, sizes.of(split), seed) {
+                    Ok(selection) => {
+                        counts[slot(split)] = selection.samples.len();
+                        keys[slot(split)] = crate::store::key_of(&selection.samples)?;
+                        skipped.extend(selection.skipped);
+                        samples.insert((name, split), selection.samples);
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            task = name,
+                            "left out of the run, it has no labels: {error}"
+                        );
+                        report
+                            .without_labels
+                            .push((name.to_owned(), error.to_string()));
+                        for split in Split::ALL {
+                            samples.remove(&(name, split));
+                        }
+                        bar.inc(1);
+                        continue 'tasks;
+                    }
                 }
-                *classes == shape.size
             }
-            (OutputKind::PixelEmbedding, Labels::Segments { .. }) => true,
-            (
-                OutputKind::Classes | OutputKind::MultiLabel | OutputKind::Vector,
-                Labels::Image { len, .. },
-            ) => *len == shape.size,
-            _ => false,
+            report.tasks.push(TaskData {
+                task: name.to_owned(),
+                samples: counts,
+                skipped: skipped.len(),
+                selections: keys,
+            });
+            let room = DataReport::KEPT_PROBLEMS.saturating_sub(report.problems.len());
+            report.problems.extend(skipped.into_iter().take(room));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let with_labels = report.with_labels(tasks);
+        let table = |split| view_table(&samples, &with_labels.targets, split);
+        let views = [table(Split::Transfer), table(Split::Test)];
+        report.views = [
+            crate::store::key_of(&views[0])?,
+            crate::store::key_of(&views[1])?,
+        ];
+        let data = RunData {
+            dataset,
+            seed,
+            samples,
+            views,
+            report,
         };
-        if !fits {
-            return Err(invalid(format!(
-                "labels are {}, but the task declares output `{shape}`",
-                self.describe()
-            )));
-        }
-        let per_sample = match self {
-            Labels::Dense { channels, .. } => size * size * channels,
-            Labels::PixelClasses { .. } | Labels::Segments { .. } => size * size,
-            Labels::Image { len, .. } => *len,
-        };
-        if self.len().checked_rem(per_sample.max(1)) != Some(0) {
-            return Err(invalid(format!(
-                "{} label values do not divide into samples of {per_sample}",
-                self.len()
-            )));
-        }
-        if let Labels::Dense { values, .. } | Labels::Image { values, .. } = self {
-            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(invalid(format!("label value {i} is not finite")));
-            }
-        }
-        Ok(())
+        Ok((data, with_labels))
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Labels::Dense { values, .. } | Labels::Image { values, .. } => values.len(),
-            Labels::PixelClasses { values, .. } | Labels::Segments { values } => values.len(),
-        }
+    /// The dataset folder.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
     }
 
-    fn describe(&self) -> String {
-        match self {
-            Labels::Dense { channels, .. } => format!("dense with {channels} channels"),
-            Labels::PixelClasses { classes, .. } => format!("pixel classes over {classes}"),
-            Labels::Segments { .. } => "pixel segments".into(),
-            Labels::Image { len, .. } => format!("image-level vectors of {len}"),
+    /// The run seed, which also draws the sample order and the alterations of `from_rgb` tasks.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Image side.
+    pub fn image_size(&self) -> usize {
+        self.dataset.size
+    }
+
+    /// What identifies the data (the folder's views and splits, the sample sizes and the seed) in
+    /// artifact keys.
+    pub fn fingerprint(&self) -> &str {
+        &self.report.fingerprint
+    }
+
+    /// What was used, skipped and left out.
+    pub fn report(&self) -> &DataReport {
+        &self.report
+    }
+
+    /// The samples of `task` in `split`.
+    pub fn samples(&self, task: &str, split: Split) -> Result<&[SampleRef], DataError> {
+        self.samples
+            .iter()
+            .find(|((name, s), _)| *name == task && *s == split)
+            .map(|(_, samples)| samples.as_slice())
+            .ok_or_else(|| DataError::NoSamples {
+                task: task.to_owned(),
+                split,
+            })
+    }
+
+    /// Reads `sample` of `task` (of `split`, for messages).
+    pub fn load(
+        &self,
+        task: &TaskDef,
+        split: Split,
+        sample: &SampleRef,
+    ) -> Result<Sample, DataError> {
+        self.dataset
+            .load(task, sample, self.seed)
+            .map_err(|source| DataError::Sample {
+                task: task.spec.name.to_owned(),
+                split,
+                source,
+            })
+    }
+
+    /// The views of the targets' samples in `split` (transfer or test), whose representations step II
+    /// caches.
+    pub fn views(&self, split: Split) -> &ViewTable {
+        match split {
+            Split::Test => &self.views[1],
+            _ => &self.views[0],
         }
     }
 }
 
-/// The samples of one task in one split.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskSamples {
-    /// For every sample, the index of each of its views in the split's view table ([`Dataset::views`]);
-    /// every sample has the task's number of views.
-    pub views: Vec<Vec<usize>>,
-    /// The task's input images, `samples × views` of them, views of a sample adjacent. Usually the
-    /// views themselves; a task may see them altered (grey for colorization, noisy for denoising).
-    pub inputs: Images,
-    /// The labels.
-    pub labels: Labels,
+/// Every view the samples of `tasks` see in `split`, once, in building and view order.
+fn view_table(
+    samples: &BTreeMap<(&'static str, Split), Vec<SampleRef>>,
+    tasks: &[&str],
+    split: Split,
+) -> ViewTable {
+    let mut views: Vec<(usize, ViewKey)> = samples
+        .iter()
+        .filter(|((task, s), _)| *s == split && tasks.contains(task))
+        .flat_map(|(_, samples)| samples)
+        .flat_map(|sample| sample.views.iter().map(|&v| (sample.building, v)))
+        .collect();
+    views.sort();
+    views.dedup();
+    ViewTable { views }
 }
 
-impl TaskSamples {
-    /// Number of samples.
+/// Distinct views of a split, in building and view order: the rows of a cached representation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ViewTable {
+    views: Vec<(usize, ViewKey)>,
+}
+
+impl ViewTable {
+    /// The views.
+    pub fn views(&self) -> &[(usize, ViewKey)] {
+        &self.views
+    }
+
+    /// Their number.
     pub fn len(&self) -> usize {
         self.views.len()
     }
 
-    /// Whether there are no samples.
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.views.is_empty()
     }
 
-    /// Checks the samples against the task's declaration and the split's view table of `view_count`
-    /// views.
-    pub fn check(
-        &self,
-        task: &TaskSpec,
-        size: usize,
-        view_count: usize,
-        split: Split,
-    ) -> Result<(), DataError> {
-        let invalid = |message: String| DataError::Invalid {
-            task: task.name.into(),
-            split,
-            message,
-        };
-        if self.is_empty() {
-            return Err(DataError::NoSamples {
-                task: task.name.into(),
-                split,
-            });
-        }
-        if let Some(i) = self.views.iter().position(|v| v.len() != task.views) {
-            return Err(invalid(format!(
-                "sample {i} has {} views, the task declares {}",
-                self.views[i].len(),
-                task.views
-            )));
-        }
-        if let Some(&bad) = self.views.iter().flatten().find(|&&v| v >= view_count) {
-            return Err(invalid(format!(
-                "view index {bad} is outside the split's {view_count} views"
-            )));
-        }
-        if self.inputs.size != size || self.inputs.count() != self.len() * task.views {
-            return Err(invalid(format!(
-                "expected {} input images of {size}×{size}, found {} of {}×{}",
-                self.len() * task.views,
-                self.inputs.count(),
-                self.inputs.size,
-                self.inputs.size
-            )));
-        }
-        self.labels.check(task, size, split)?;
-        if self.labels.count(size) != self.len() {
-            return Err(invalid(format!(
-                "{} samples but {} labels",
-                self.len(),
-                self.labels.count(size)
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// A source of training data.
-pub trait Dataset {
-    /// Side of every image.
-    fn image_size(&self) -> usize;
-    /// A string that changes whenever the data does (it enters every artifact key).
-    fn fingerprint(&self) -> String;
-    /// The clean RGB views of `split`, the table that [`TaskSamples::views`] indexes.
-    fn views(&self, split: Split) -> Result<&Images, DataError>;
-    /// The samples of `task` in `split`.
-    fn samples(&self, task: &TaskSpec, split: Split) -> Result<&TaskSamples, DataError>;
-}
-
-/// Everything in memory: per split, a view table and the samples of every task (by task name).
-#[derive(Clone, Debug, Default)]
-pub struct InMemoryDataset {
-    /// Side of every image.
-    pub size: usize,
-    /// Identifies the data in artifact keys.
-    pub fingerprint: String,
-    /// The view table of each split.
-    pub views: BTreeMap<Split, Images>,
-    /// The samples of each task (by canonical name) in each split.
-    pub samples: BTreeMap<(Split, String), TaskSamples>,
-}
-
-impl Dataset for InMemoryDataset {
-    fn image_size(&self) -> usize {
-        self.size
-    }
-
-    fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
-    }
-
-    fn views(&self, split: Split) -> Result<&Images, DataError> {
-        self.views.get(&split).ok_or_else(|| DataError::Invalid {
-            task: "views".into(),
-            split,
-            message: "the dataset has no views in this split".into(),
-        })
-    }
-
-    fn samples(&self, task: &TaskSpec, split: Split) -> Result<&TaskSamples, DataError> {
-        self.samples
-            .get(&(split, task.name.to_owned()))
-            .ok_or_else(|| DataError::NoSamples {
-                task: task.name.into(),
-                split,
+    /// The row of every view of every sample, or `None` when a view is not in the table.
+    pub fn rows_of(&self, samples: &[SampleRef]) -> Option<Vec<Vec<usize>>> {
+        samples
+            .iter()
+            .map(|sample| {
+                sample
+                    .views
+                    .iter()
+                    .map(|&v| self.views.binary_search(&(sample.building, v)).ok())
+                    .collect()
             })
+            .collect()
     }
 }

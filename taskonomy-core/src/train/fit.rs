@@ -1,16 +1,23 @@
 //! The training loop shared by every network of steps I and II, and per-image evaluation.
+//!
+//! Batches are prepared on the host ([`BatchSource`]: read from disk and decoded, or gathered from cached
+//! representations) one step ahead, on a thread of their own, while the device trains on the previous one
+//! ([`prefetched`]); at most a few batches are in memory at once, whatever the size of the data.
+
+use std::sync::mpsc;
 
 use dfdx::prelude::*;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::batch::{input_batch, output_block, HostTargets, InputSource};
+use super::batch::{BatchSource, HostBatch};
 use super::TrainError;
 use crate::data::rng::Rng;
 use crate::model::layers::Act;
 use crate::model::params::ParamRef;
 use crate::model::{
-    per_image_loss, Adam, Head, Kernels, ModelError, Network, OutputLayout, Parameters,
+    output_block, per_image_loss, Adam, Head, Kernels, ModelError, Network, OutputLayout,
+    Parameters,
 };
 use crate::spec::LossKind;
 
@@ -156,32 +163,91 @@ impl Batches {
     }
 }
 
+/// Batches prepared this many steps ahead of the one being trained.
+const PREFETCH: usize = 2;
+
+/// Prepares `produce(job)` for every job in order on a thread of its own, at most [`PREFETCH`] ahead, and
+/// hands each to `consume` in order. Stops at the first error of either; the producer's error is the one
+/// reported when both fail.
+pub fn prefetched<J: Sync, T: Send>(
+    jobs: &[J],
+    produce: impl Fn(&J) -> Result<T, TrainError> + Sync,
+    mut consume: impl FnMut(T) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
+    let produce = &produce;
+    std::thread::scope(|scope| {
+        let (send, receive) = mpsc::sync_channel(PREFETCH);
+        let producer = scope.spawn(move || {
+            for job in jobs {
+                let ready = produce(job);
+                let failed = ready.is_err();
+                // The consumer stopped (it failed): nothing more is wanted.
+                if send.send(ready).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for ready in receive.iter() {
+            if let Err(e) = ready.and_then(&mut consume) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        drop(receive);
+        if let Err(panic) = producer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        outcome
+    })
+}
+
 /// A shard's share of the batch loss and its gradients.
 pub type ShardResult<D> = Result<(f32, Gradients<f32, D>), ModelError>;
 
 /// What every shard of a training step reads.
 pub struct ShardWork<'a, D: Kernels> {
-    /// The device.
-    pub dev: &'a D,
-    /// The network.
-    pub model: Trainable<'a, D>,
-    /// The inputs.
-    pub inputs: &'a dyn InputSource,
-    /// The targets.
-    pub targets: &'a HostTargets,
-    /// The loss and layout.
-    pub spec: LossSpec,
+    dev: &'a D,
+    model: Trainable<'a, D>,
+    batch: &'a HostBatch,
+    spec: LossSpec,
     /// Samples in the whole batch: each shard's loss is its sum over this, so the shards' gradients add
     /// up to the gradient of the batch mean.
-    pub total: f32,
+    total: f32,
 }
 
+/// A device the trainer runs on, and how it computes the shards of a training step: the trainer cuts
+/// each batch into a fixed number of shards (their order fixes the result); the CPU computes them at
+/// once, on threads of their own, another device one after the other.
+pub trait ShardDevice: Kernels {
+    /// The loss share and gradients of every shard, in order.
+    fn shard_gradients(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
+        parts.iter().map(|part| work.gradients(part)).collect()
+    }
+}
+
+// This impl also compiles the CPU's training step in this crate, which dev builds optimise: downstream
+// crates (tests, examples) reuse that instance rather than compiling the hot path unoptimised.
+impl ShardDevice for crate::model::device::Cpu {
+    fn shard_gradients(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
+        crate::model::kernels::run_on_shard_threads(parts.len(), &|i| work.gradients(parts[i]))
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl ShardDevice for crate::model::device::Cuda {}
+
 impl<D: Kernels> ShardWork<'_, D> {
-    /// The loss share and gradients of the samples at `part`.
-    pub fn gradients(&self, part: &[usize]) -> ShardResult<D> {
+    /// The loss share and gradients of the batch's samples at `part`.
+    fn gradients(&self, part: &[usize]) -> ShardResult<D> {
         let b = part.len();
-        let rows = input_batch(self.dev, self.inputs, part)?;
-        let target = self.targets.batch(self.dev, part)?;
+        let rows = self.batch.rows_on(self.dev, part)?;
+        let target = self
+            .batch
+            .targets
+            .as_ref()
+            .ok_or_else(|| ModelError::Batch("a training batch without targets".into()))?
+            .batch(self.dev, part)?;
         let out = self.model.predict(rows.traced(Gradients::leaky()), b)?;
         let block = output_block(out, b, self.spec.layout, self.spec.image_size)?;
         let loss = per_image_loss(self.spec.loss, block, &target)?
@@ -199,30 +265,27 @@ impl<D: Kernels> ShardWork<'_, D> {
     }
 }
 
-/// One optimiser step on the samples at `indices`, cut into `shards` parts whose gradients are computed
-/// (in parallel on the CPU) and summed; returns the batch's mean loss.
-#[allow(clippy::too_many_arguments)]
-pub fn train_step<D: Kernels, M: Predict<D>>(
+/// One optimiser step on `batch`, cut into `shards` parts whose gradients are computed (in parallel on
+/// the CPU) and summed; returns the batch's mean loss.
+pub fn train_step<D: ShardDevice, M: Predict<D>>(
     dev: &D,
     model: &mut M,
     optimiser: &mut Adam<D>,
-    inputs: &dyn InputSource,
-    targets: &HostTargets,
+    batch: &HostBatch,
     spec: LossSpec,
-    indices: &[usize],
     shards: usize,
 ) -> Result<f32, ModelError> {
-    let per_shard = indices.len().div_ceil(shards.max(1)).max(1);
-    let parts: Vec<&[usize]> = indices.chunks(per_shard).collect();
+    let positions: Vec<usize> = (0..batch.len()).collect();
+    let per_shard = positions.len().div_ceil(shards.max(1)).max(1);
+    let parts: Vec<&[usize]> = positions.chunks(per_shard).collect();
     let work = ShardWork {
         dev,
         model: model.trainable(),
-        inputs,
-        targets,
+        batch,
         spec,
-        total: indices.len() as f32,
+        total: positions.len() as f32,
     };
-    let results = D::run_shards(&work, &parts);
+    let results = D::shard_gradients(&work, &parts);
     let mut results = results.into_iter();
     let (mut value, mut grads) = results
         .next()
@@ -250,95 +313,112 @@ pub fn train_step<D: Kernels, M: Predict<D>>(
     Ok(value)
 }
 
-/// Trains `model` on all samples of `inputs`/`targets` following `schedule`; `name` labels errors and the
-/// progress bar (advanced by one per step).
+/// Trains `model` on the samples of `source` following `schedule`; `name` labels errors and the progress
+/// bar (advanced by one per step).
 #[allow(clippy::too_many_arguments)]
-pub fn fit<D: Kernels, M: Predict<D>>(
+pub fn fit<D: ShardDevice, M: Predict<D>>(
     dev: &D,
     model: &mut M,
-    inputs: &dyn InputSource,
-    targets: &HostTargets,
+    source: &dyn BatchSource,
     spec: LossSpec,
     schedule: &Schedule,
     seed: u64,
     name: &str,
     progress: &ProgressBar,
 ) -> Result<Curve, TrainError> {
-    if inputs.is_empty() {
+    if source.is_empty() {
         return Err(TrainError::Config(format!("{name}: no training samples")));
     }
     let mut optimiser = Adam::new(model, dev, schedule.lr).map_err(ModelError::device)?;
-    let mut batches = Batches::new(inputs.len(), seed);
+    // Every step's samples are drawn before training starts, so batches can be prepared ahead.
+    let mut batches = Batches::new(source.len(), seed);
+    let steps: Vec<Vec<usize>> = (0..schedule.steps)
+        .map(|_| batches.next(schedule.batch_size))
+        .collect();
     let window = (schedule.steps / 50).max(1);
     let mut curve = Curve::default();
     let (mut sum, mut count) = (0.0f64, 0usize);
-    for step in 0..schedule.steps {
-        optimiser.set_lr(schedule.lr_at(step));
-        let indices = batches.next(schedule.batch_size);
-        let loss = train_step(
-            dev,
-            model,
-            &mut optimiser,
-            inputs,
-            targets,
-            spec,
-            &indices,
-            schedule.shards,
-        )?;
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged {
-                network: name.into(),
-                step,
-            });
-        }
-        sum += f64::from(loss);
-        count += 1;
-        if count == window || step + 1 == schedule.steps {
-            curve.train.push((step + 1, sum / count as f64));
-            (sum, count) = (0.0, 0);
-        }
-        progress.inc(1);
-    }
+    let mut step = 0;
+    prefetched(
+        &steps,
+        |indices| source.batch(indices),
+        |batch| {
+            optimiser.set_lr(schedule.lr_at(step));
+            let loss = train_step(dev, model, &mut optimiser, &batch, spec, schedule.shards)?;
+            if !loss.is_finite() {
+                return Err(TrainError::Diverged {
+                    network: name.into(),
+                    step,
+                });
+            }
+            sum += f64::from(loss);
+            count += 1;
+            if count == window || step + 1 == schedule.steps {
+                curve.train.push((step + 1, sum / count as f64));
+                (sum, count) = (0.0, 0);
+            }
+            progress.inc(1);
+            step += 1;
+            Ok(())
+        },
+    )?;
     Ok(curve)
 }
 
-/// The loss of every sample, in order, computed in batches of `batch_size` without gradients.
+/// Consecutive chunks of `0..len`, `size` at a time.
+fn in_order(len: usize, size: usize) -> Vec<Vec<usize>> {
+    let all: Vec<usize> = (0..len).collect();
+    all.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
+}
+
+/// The loss of every sample of `source`, in order, computed in batches of `batch_size` without gradients.
 pub fn evaluate<D: Kernels, M: Predict<D>>(
     dev: &D,
     model: &M,
-    inputs: &dyn InputSource,
-    targets: &HostTargets,
+    source: &dyn BatchSource,
     spec: LossSpec,
     batch_size: usize,
-) -> Result<Vec<f32>, ModelError> {
-    let all: Vec<usize> = (0..inputs.len()).collect();
-    let mut losses = Vec::with_capacity(all.len());
-    for indices in all.chunks(batch_size.max(1)) {
-        let b = indices.len();
-        let rows = input_batch(dev, inputs, indices)?;
-        let target = targets.batch(dev, indices)?;
-        let out = model.predict(rows, b)?;
-        let block = output_block(out, b, spec.layout, spec.image_size)?;
-        losses.extend(per_image_loss(spec.loss, block, &target)?.as_vec());
-    }
+) -> Result<Vec<f32>, TrainError> {
+    let mut losses = Vec::with_capacity(source.len());
+    prefetched(
+        &in_order(source.len(), batch_size),
+        |indices| source.batch(indices),
+        |batch| {
+            let positions: Vec<usize> = (0..batch.len()).collect();
+            let rows = batch.rows_on(dev, &positions)?;
+            let target = batch
+                .targets
+                .as_ref()
+                .ok_or_else(|| TrainError::Config("scoring a batch without targets".into()))?
+                .batch(dev, &positions)?;
+            let out = model.predict(rows, batch.len())?;
+            let block = output_block(out, batch.len(), spec.layout, spec.image_size)?;
+            losses.extend(per_image_loss(spec.loss, block, &target)?.as_vec());
+            Ok(())
+        },
+    )?;
     Ok(losses)
 }
 
-/// Runs `model` without gradients on all samples and returns its output rows (the representations of an
-/// encoder, for instance), in batches of `batch_size`.
+/// Runs `run` without gradients on all samples of `source` and returns its output rows (the
+/// representations of an encoder, for instance), in batches of `batch_size`.
 pub fn infer<D: Kernels>(
     dev: &D,
-    inputs: &dyn InputSource,
+    source: &dyn BatchSource,
     batch_size: usize,
     run: impl Fn(Tensor<(usize, usize), f32, D>, usize) -> Result<Act<D, NoneTape>, ModelError>,
-) -> Result<Vec<f32>, ModelError> {
-    let all: Vec<usize> = (0..inputs.len()).collect();
+) -> Result<Vec<f32>, TrainError> {
     let mut out = Vec::new();
-    for indices in all.chunks(batch_size.max(1)) {
-        let b = indices.len();
-        let rows = input_batch(dev, inputs, indices)?;
-        out.extend(run(rows, b)?.as_vec());
-    }
+    prefetched(
+        &in_order(source.len(), batch_size),
+        |indices| source.batch(indices),
+        |batch| {
+            let positions: Vec<usize> = (0..batch.len()).collect();
+            let rows = batch.rows_on(dev, &positions)?;
+            out.extend(run(rows, batch.len())?.as_vec());
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
@@ -361,6 +441,48 @@ mod tests {
         assert!((s.lr_at(10) - 1e-3).abs() < 1e-12);
         assert!(s.lr_at(55) < s.lr_at(30));
         assert!((s.lr_at(100) - 1e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn prefetched_jobs_arrive_in_order_and_errors_stop_both_sides() {
+        let jobs: Vec<usize> = (0..20).collect();
+        let mut seen = Vec::new();
+        prefetched(
+            &jobs,
+            |&j| Ok(j * 10),
+            |v| {
+                seen.push(v);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, (0..20).map(|j| j * 10).collect::<Vec<_>>());
+        let produced = std::sync::atomic::AtomicUsize::new(0);
+        let error = prefetched(
+            &jobs,
+            |&j| {
+                produced.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(j)
+            },
+            |j| match j {
+                3 => Err(TrainError::Config("consumer failed".into())),
+                _ => Ok(()),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(error.to_string(), "consumer failed");
+        // The producer stops soon after: no more than the prefetch depth beyond the failure.
+        assert!(produced.load(std::sync::atomic::Ordering::SeqCst) <= 4 + PREFETCH + 1);
+        let error = prefetched(
+            &jobs,
+            |&j| match j {
+                5 => Err(TrainError::Config("producer failed".into())),
+                j => Ok(j),
+            },
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert_eq!(error.to_string(), "producer failed");
     }
 
     #[test]

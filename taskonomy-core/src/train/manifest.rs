@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{load_dataset, InMemoryDataset, Progress, Settings, TaskSet, TrainError};
-use crate::data::loader::Dataset;
+use super::{Progress, RunData, Settings, TaskSet, TrainError};
+use crate::data::dataset::Dataset;
+use crate::data::labels::LabelSource;
 use crate::data::synthetic::{render_dataset, SynthConfig};
 use crate::model::DeviceKind;
 use crate::store::{read_json, write_json, RunFolder};
@@ -53,16 +54,18 @@ pub struct RunManifest {
 }
 
 /// The marker written after the last rendered image (the same marker `taskonomy run` uses, so both
-/// reuse each other's scenes).
+/// reuse each other's scenes): the scenes, and the labels rendered (`task: domain (encoding)`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Rendered {
     scenes: usize,
     size: usize,
     seed: u64,
+    #[serde(default)]
+    labels: Vec<String>,
 }
 
 impl RunManifest {
-    /// The manifest of a new run of `tasks` (of the dictionary named `dictionary`) with `settings` from
+    /// The manifest of a new run of `tasks` (of their dictionary) with `settings` from
     /// `preset`: on the synthetic scenes its settings ask for, or on the Taskonomy-layout `dataset`.
     pub fn new(
         preset: &str,
@@ -70,7 +73,6 @@ impl RunManifest {
         seed: u64,
         device: DeviceKind,
         dataset: Option<&Path>,
-        dictionary: &str,
         tasks: &TaskSet,
     ) -> Self {
         let data = match dataset {
@@ -89,8 +91,8 @@ impl RunManifest {
             seed,
             device,
             data,
-            dictionary: dictionary.into(),
-            tasks: tasks.specs.iter().map(|s| s.name.to_owned()).collect(),
+            dictionary: tasks.dictionary.into(),
+            tasks: tasks.names().map(str::to_owned).collect(),
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
@@ -114,26 +116,38 @@ impl RunManifest {
         Ok(write_json(&run.manifest_path(), self)?)
     }
 
-    /// Checks that `tasks` is the task set the manifest names, in the same order.
-    pub fn check_tasks(&self, tasks: &TaskSet) -> Result<(), TrainError> {
-        let names: Vec<&str> = tasks.specs.iter().map(|s| s.name).collect();
+    /// Checks that the manifest was written for dictionary `tasks.dictionary`, and returns the tasks it
+    /// names (all of them, or some).
+    pub fn tasks_of(&self, tasks: &TaskSet) -> Result<TaskSet, TrainError> {
+        if self.dictionary != tasks.dictionary {
+            return Err(TrainError::Config(format!(
+                "this run folder was made for the dictionary `{}`, not `{}`; use that dictionary's \
+                 command line, or another --out",
+                self.dictionary, tasks.dictionary
+            )));
+        }
+        let chosen = tasks
+            .only(&self.tasks)
+            .map_err(|e| TrainError::Config(format!("the run's manifest: {e}")))?;
+        let names: Vec<&str> = chosen.names().collect();
         if names != self.tasks {
             return Err(TrainError::Config(format!(
                 "the manifest lists tasks {:?}, but the dictionary gives {names:?}",
                 self.tasks
             )));
         }
-        Ok(())
+        Ok(chosen)
     }
 
     /// The run's data: rendered into `data/` first when synthetic (once; a finished rendering is reused),
-    /// then loaded for `tasks`.
+    /// then the samples of every task of `tasks` chosen. The data report is written into the run folder.
+    /// Returns the data and the tasks that have labels in it.
     pub fn open_data(
         &self,
         run: &RunFolder,
         tasks: &TaskSet,
         progress: &Progress,
-    ) -> Result<InMemoryDataset, TrainError> {
+    ) -> Result<(RunData, TaskSet), TrainError> {
         let root = match &self.data {
             DataSource::Folder { path } => path.clone(),
             DataSource::Synthetic { scenes, size, seed } => {
@@ -142,6 +156,7 @@ impl RunManifest {
                     scenes: *scenes,
                     size: *size,
                     seed: *seed,
+                    labels: rendered_labels(tasks),
                 };
                 let marker = root.join("rendered.json");
                 if read_json::<Rendered>(&marker, "the rendered data's marker").ok()
@@ -152,7 +167,7 @@ impl RunManifest {
                         (config.scenes * config.views_per_scene()) as u64,
                         "rendering synthetic scenes",
                     );
-                    render_dataset(&config, &root, &|n| bar.inc(n as u64))
+                    render_dataset(&config, &tasks.tasks, &root, &|n| bar.inc(n as u64))
                         .map_err(super::DataError::from)?;
                     bar.finish_and_clear();
                     write_json(&marker, &wanted)?;
@@ -172,12 +187,24 @@ impl RunManifest {
                 self.preset
             )));
         }
-        load_dataset(
-            &dataset,
-            &tasks.specs,
-            self.settings.samples,
-            self.seed,
-            progress,
-        )
+        let (data, with_labels) =
+            RunData::open(dataset, tasks, self.settings.samples, self.seed, progress)?;
+        data.report().write(run)?;
+        Ok((data, with_labels))
     }
+}
+
+/// What the tasks of `tasks` render: `task: domain (encoding)` for each task with a label function.
+fn rendered_labels(tasks: &TaskSet) -> Vec<String> {
+    tasks
+        .tasks
+        .iter()
+        .filter_map(|task| match task.labels {
+            LabelSource::Rendered { encoding, .. } => Some(format!(
+                "{}: {} ({encoding})",
+                task.spec.name, task.spec.domain
+            )),
+            _ => None,
+        })
+        .collect()
 }

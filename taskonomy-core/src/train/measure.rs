@@ -1,10 +1,8 @@
 //! The measurements of step III from the per-image test losses of step II: per target, a tournament over
 //! every transfer and baseline, AHP affinities, and win rates against `self` and `pixels`.
 
-use crate::model::Kernels;
-
 use super::step2::{index_artifact, reps_keys, TransferRecord};
-use super::{images_scored, Context, TaskSet, TestLosses, TrainError};
+use super::{images_scored, Keys, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::store::write_atomic;
 use crate::transfers::{Transfer, Transfers, PIXELS, SELF};
@@ -40,18 +38,16 @@ pub fn win_rate(a: &[f32], b: &[f32]) -> f64 {
 
 /// Reads every target's transfers and baselines from the run folder (step II must be complete for the
 /// same settings), computes the tables, and writes `affinities.csv`, `wins_vs_task.csv` and
-/// `wins_vs_pixels.csv` at the top of the run folder.
-pub fn measure<D: Kernels>(
-    ctx: &Context<'_, D>,
-    tasks: &TaskSet,
-) -> Result<Measurements, TrainError> {
-    let keys = reps_keys(ctx, tasks)?;
+/// `wins_vs_pixels.csv` at the top of the run folder. Reads files only: no device, no dataset.
+pub fn measure(keys: &Keys<'_>, tasks: &TaskSet) -> Result<Measurements, TrainError> {
+    let run = keys.run;
+    let reps = reps_keys(keys, tasks)?;
     let (mut affinities, mut vs_task, mut vs_pixels) = (Vec::new(), Vec::new(), Vec::new());
     for &target in &tasks.targets {
         let spec = tasks
             .spec(target)
             .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
-        let index = index_artifact(ctx, spec, &keys)?;
+        let index = index_artifact(keys, spec, &reps)?;
         index.require_done(
             format!("the transfers into `{target}`"),
             "run `taskonomy transfer` with the same run folder first",
@@ -59,14 +55,14 @@ pub fn measure<D: Kernels>(
         let records: Vec<TransferRecord> = index.read_json("index.json", "a list of transfers")?;
         let mut measured: Vec<(Vec<String>, Vec<f32>)> = Vec::new();
         for record in &records {
-            let artifact = ctx.run.transfer(target, &record.label(), &record.key);
+            let artifact = run.transfer(target, &record.label(), &record.key);
             artifact.require_done(
                 format!("the transfer {} → {target}", record.label()),
                 "run `taskonomy transfer` again to finish it",
             )?;
             measured.push((record.sources.clone(), TestLosses::read(&artifact)?.losses));
         }
-        let (own, _) = super::step1::task_artifact(ctx, spec)?;
+        let (own, _) = super::step1::task_artifact(keys, spec)?;
         own.require_done(
             format!("the `{target}` task network"),
             "run `taskonomy train` with the same run folder first",
@@ -113,7 +109,7 @@ pub fn measure<D: Kernels>(
         ("wins_vs_task.csv", &measurements.wins_vs_task),
         ("wins_vs_pixels.csv", &measurements.wins_vs_pixels),
     ] {
-        write_atomic(&ctx.run.file(name), table.to_csv().as_bytes())?;
+        write_atomic(&run.file(name), table.to_csv().as_bytes())?;
     }
     Ok(measurements)
 }

@@ -24,7 +24,6 @@
 pub mod batch;
 pub mod data;
 pub mod fit;
-mod loader;
 mod manifest;
 mod measure;
 mod presets;
@@ -36,11 +35,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::data::rng::{derive_seed, hash_str};
-use crate::spec::{DecoderShape, Dictionary, TaskSpec};
+use crate::spec::{DecoderShape, TaskSpec};
 
-pub use data::{DataError, Dataset, Images, InMemoryDataset, Labels, Split, TaskSamples};
+pub use crate::data::dataset::Split;
+pub use crate::spec::TaskSet;
+pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
-pub use loader::{load_dataset, SplitSizes};
 pub use manifest::{DataSource, RunManifest};
 pub use measure::{measure, Measurements};
 pub use presets::{Preset, Settings};
@@ -80,75 +80,6 @@ pub enum TrainError {
     /// The request does not make sense (unknown task, empty selection, bad settings).
     #[error("{0}")]
     Config(String),
-}
-
-/// The tasks of a run with their roles, as plain specs (usually a whole [`Dictionary`], possibly
-/// restricted to some tasks).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskSet {
-    /// Every task, sources first.
-    pub specs: Vec<TaskSpec>,
-    /// Names of the tasks that may be transfer sources.
-    pub sources: Vec<&'static str>,
-    /// Names of the tasks to solve.
-    pub targets: Vec<&'static str>,
-}
-
-impl TaskSet {
-    /// All tasks of dictionary `D` with their roles.
-    pub fn of<D: Dictionary>() -> Self {
-        TaskSet {
-            specs: D::SPECS.to_vec(),
-            sources: D::SOURCES.iter().map(|t| t.spec().name).collect(),
-            targets: D::TARGETS.iter().map(|t| t.spec().name).collect(),
-        }
-    }
-
-    /// Only the tasks named in `names` (names or aliases), keeping their roles.
-    pub fn only(&self, names: &[String]) -> Result<Self, TrainError> {
-        let mut chosen = Vec::new();
-        for name in names {
-            let spec = self
-                .specs
-                .iter()
-                .find(|s| s.answers_to(name))
-                .ok_or_else(|| {
-                    let known = self.specs.iter().map(|s| s.name);
-                    let hint = crate::spec::closest_match(name, known)
-                        .map(|m| format!(" (did you mean `{m}`?)"))
-                        .unwrap_or_default();
-                    TrainError::Config(format!("unknown task `{name}`{hint}"))
-                })?;
-            if !chosen.contains(&spec.name) {
-                chosen.push(spec.name);
-            }
-        }
-        Ok(TaskSet {
-            specs: self
-                .specs
-                .iter()
-                .filter(|s| chosen.contains(&s.name))
-                .copied()
-                .collect(),
-            sources: self
-                .sources
-                .iter()
-                .filter(|s| chosen.contains(s))
-                .copied()
-                .collect(),
-            targets: self
-                .targets
-                .iter()
-                .filter(|s| chosen.contains(s))
-                .copied()
-                .collect(),
-        })
-    }
-
-    /// The spec of the task called `name`.
-    pub fn spec(&self, name: &str) -> Option<&TaskSpec> {
-        self.specs.iter().find(|s| s.name == name)
-    }
 }
 
 /// What of a task spec enters artifact keys.
@@ -210,12 +141,24 @@ pub struct Progress {
     multi: Option<MultiProgress>,
 }
 
+/// The bars on standard error: one set per process, so that log lines can be written between them.
+fn terminal_bars() -> &'static MultiProgress {
+    static BARS: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
+    BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+}
+
 impl Progress {
     /// Bars drawn on standard error.
     pub fn terminal() -> Self {
         Progress {
-            multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            multi: Some(terminal_bars().clone()),
         }
+    }
+
+    /// Runs `f` (which writes to the terminal, a log line say) with the terminal's bars cleared, then
+    /// draws them again below what it wrote.
+    pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
+        terminal_bars().suspend(f)
     }
 
     /// No bars.
@@ -239,20 +182,46 @@ impl Progress {
     }
 }
 
-/// Everything a stage works with.
+/// What every artifact key is made of: the settings, the seed and the data, as the run folder records
+/// them. Enough to find every artifact of a run without a device or the dataset.
+#[derive(Clone, Copy, Debug)]
+pub struct Keys<'a> {
+    /// The run folder.
+    pub run: &'a crate::store::RunFolder,
+    /// Sizes and schedules.
+    pub settings: &'a Settings,
+    /// The run seed.
+    pub seed: u64,
+    /// The run's data: its fingerprint and the keys of every task's samples.
+    pub data: &'a DataReport,
+}
+
+/// Everything a training stage works with.
 pub struct Context<'a, D> {
     /// The device networks run on.
     pub dev: &'a D,
     /// The run folder.
     pub run: &'a crate::store::RunFolder,
     /// The data.
-    pub data: &'a dyn Dataset,
+    pub data: &'a RunData,
     /// Sizes and schedules.
     pub settings: &'a Settings,
     /// The run seed.
     pub seed: u64,
     /// Progress bars.
     pub progress: Progress,
+}
+
+impl<'a, D> Context<'a, D> {
+    /// The keys of the run's artifacts.
+    pub fn keys(&self) -> Keys<'a> {
+        Keys {
+            run: self.run,
+            settings: self.settings,
+            seed: self.seed,
+            data: self.data.report(),
+        }
+    }
 }
 
 /// Per-image test losses of one network, as stored in `test_losses.json`.

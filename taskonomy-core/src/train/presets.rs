@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::data::SplitSizes;
 use super::fit::Schedule;
-use super::loader::SplitSizes;
 use super::TrainError;
 use crate::model::Arch;
 

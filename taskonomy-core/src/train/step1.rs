@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs};
+use super::batch::{LabelScale, PixelBatches, PixelInput, TargetPrep};
+use super::data::DataError;
+use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, LossSpec, Schedule};
 use super::{
-    save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses, TrainError, STAGE_VERSION,
+    save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses, TrainError,
+    STAGE_VERSION,
 };
-use crate::model::{params, Arch, Kernels, Network, OutputLayout};
-use crate::spec::TaskSpec;
+use crate::model::{params, Arch, Network, OutputLayout};
+use crate::spec::{TaskDef, TaskSpec};
 use crate::store::Artifact;
 
 /// Everything that determines a task network; its hash is the artifact's key.
@@ -17,12 +20,17 @@ struct TaskNetworkKey<'a> {
     stage: &'static str,
     version: u32,
     task: TaskKey,
-    data: String,
+    data: &'a str,
+    /// The keys of its training and test samples.
+    samples: [&'a str; 2],
     arch: &'a Arch,
     schedule: &'a Schedule,
-    train_samples: usize,
     seed: u64,
 }
+
+/// The file of a task network's artifact that holds its label scaling, which every network scored on
+/// the task's labels shares.
+const LABEL_SCALE: &str = "label_scale.json";
 
 /// A trained task network in the run folder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,63 +45,67 @@ pub struct TaskNetworkRecord {
     pub reused: bool,
 }
 
-/// The artifact of `spec`'s task network under the context's settings, and its key.
-pub fn task_artifact<D>(
-    ctx: &Context<'_, D>,
-    spec: &TaskSpec,
-) -> Result<(Artifact, String), TrainError> {
+/// The artifact of `spec`'s task network under the run's settings, and its key.
+pub fn task_artifact(keys: &Keys<'_>, spec: &TaskSpec) -> Result<(Artifact, String), TrainError> {
     let key = crate::store::key_of(&TaskNetworkKey {
         stage: "task",
         version: STAGE_VERSION,
         task: TaskKey::of(spec),
-        data: ctx.data.fingerprint(),
-        arch: &ctx.settings.arch,
-        schedule: &ctx.settings.task,
-        train_samples: ctx.settings.samples.train,
-        seed: ctx.seed,
+        data: &keys.data.fingerprint,
+        samples: [
+            keys.data.selection(spec.name, Split::Train)?,
+            keys.data.selection(spec.name, Split::Test)?,
+        ],
+        arch: &keys.settings.arch,
+        schedule: &keys.settings.task,
+        seed: keys.seed,
     })?;
-    Ok((ctx.run.task(spec.name, &key), key))
+    Ok((keys.run.task(spec.name, &key), key))
 }
 
-/// The label scaling of `spec` (measured on its training split), shared by every network scored on it.
-pub(crate) fn label_scale<D>(
-    ctx: &Context<'_, D>,
+/// The label scaling of `spec`, measured on its training split when its task network was trained and
+/// kept in the network's artifact: every network scored on the task's labels uses it.
+pub(crate) fn label_scale(
+    keys: &Keys<'_>,
     spec: &TaskSpec,
 ) -> Result<Option<LabelScale>, TrainError> {
-    let train = load_samples(ctx.data, spec, Split::Train)?;
-    Ok(LabelScale::measure(spec, &train.labels))
+    let (artifact, _) = task_artifact(keys, spec)?;
+    artifact.require_done(
+        format!("the `{}` task network", spec.name),
+        "run `taskonomy train` with the same run folder first",
+    )?;
+    Ok(artifact.read_json(LABEL_SCALE, "a label scaling")?)
 }
 
-/// The test targets of `spec`: identical for every network scored on them (same scaling, same sampled
-/// pixel pairs), so that their per-image losses can be compared.
-pub(crate) fn test_targets<D>(
-    ctx: &Context<'_, D>,
-    spec: &TaskSpec,
-    labels: &super::Labels,
-    scale: Option<&LabelScale>,
-) -> Result<HostTargets, TrainError> {
-    Ok(HostTargets::new(
-        spec,
-        labels,
-        &ctx.settings.arch,
+/// How `spec`'s test labels become targets: the same for every network scored on them (same scaling,
+/// same sampled pixel pairs), so that their per-image losses can be compared.
+pub(crate) fn test_prep<'a>(
+    keys: &Keys<'a>,
+    spec: &'a TaskSpec,
+    scale: Option<&'a LabelScale>,
+) -> TargetPrep<'a> {
+    TargetPrep {
+        task: spec,
+        arch: &keys.settings.arch,
         scale,
-        seed_for(ctx.seed, "test-targets", &[spec.name]),
-    )?)
+        seed: seed_for(keys.seed, "test-targets", &[spec.name]),
+    }
 }
 
 /// Trains the network of every task of `tasks` that is not in the run folder yet; returns one record per
 /// task, in the order of `tasks.specs`.
-pub fn train_tasks<D: Kernels>(
+pub fn train_tasks<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Vec<TaskNetworkRecord>, TrainError> {
     ctx.settings.validate()?;
     let overall = ctx
         .progress
-        .bar(tasks.specs.len() as u64, "step I: task networks");
+        .bar(tasks.tasks.len() as u64, "step I: task networks");
     let mut records = Vec::new();
-    for spec in &tasks.specs {
-        let (artifact, key) = task_artifact(ctx, spec)?;
+    for task in &tasks.tasks {
+        let spec = &task.spec;
+        let (artifact, key) = task_artifact(&ctx.keys(), spec)?;
         if artifact.is_done() {
             let losses = TestLosses::read(&artifact)?;
             tracing::info!(task = spec.name, key, "task network is up to date");
@@ -106,7 +118,7 @@ pub fn train_tasks<D: Kernels>(
             overall.inc(1);
             continue;
         }
-        let record = train_one(ctx, spec, &artifact, &key)?;
+        let record = train_one(ctx, task, &artifact, &key)?;
         tracing::info!(
             task = spec.name,
             key,
@@ -120,33 +132,45 @@ pub fn train_tasks<D: Kernels>(
     Ok(records)
 }
 
-fn train_one<D: Kernels>(
+fn train_one<D: ShardDevice>(
     ctx: &Context<'_, D>,
-    spec: &TaskSpec,
+    task: &TaskDef,
     artifact: &Artifact,
     key: &str,
 ) -> Result<TaskNetworkRecord, TrainError> {
-    let settings = ctx.settings;
+    let (spec, settings) = (&task.spec, ctx.settings);
     let arch = &settings.arch;
-    let train = load_samples(ctx.data, spec, Split::Train)?;
-    let test = load_samples(ctx.data, spec, Split::Test)?;
-    let scale = LabelScale::measure(spec, &train.labels);
-    let layout = OutputLayout::of(spec.output);
+    let train = ctx.data.samples(spec.name, Split::Train)?;
+    let test = ctx.data.samples(spec.name, Split::Test)?;
+    let scale = LabelScale::measure(
+        spec,
+        train.iter().map(|sample| {
+            ctx.data
+                .dataset()
+                .load_labels(task, sample, ctx.seed)
+                .map_err(DataError::from)
+        }),
+    )?;
     let loss = LossSpec {
         loss: spec.loss,
-        layout,
+        layout: OutputLayout::of(spec.output),
         image_size: arch.image_size,
     };
-    let train_targets = HostTargets::new(
-        spec,
-        &train.labels,
+    let batches = |split, samples, prep| PixelBatches {
+        data: ctx.data,
+        task,
+        split,
+        samples,
+        input: PixelInput::Task,
+        targets: prep,
+    };
+    let train_prep = TargetPrep {
+        task: spec,
         arch,
-        scale.as_ref(),
-        seed_for(ctx.seed, "train-targets", &[spec.name]),
-    )?;
-    let test_targets = test_targets(ctx, spec, &test.labels, scale.as_ref())?;
-    let train_inputs = PixelInputs::new(&train.inputs, arch, spec.views);
-    let test_inputs = PixelInputs::new(&test.inputs, arch, spec.views);
+        scale: scale.as_ref(),
+        seed: seed_for(ctx.seed, "train-targets", &[spec.name]),
+    };
+    let test_prep = test_prep(&ctx.keys(), spec, scale.as_ref());
 
     artifact.begin()?;
     let mut network = Network::for_task(
@@ -161,8 +185,7 @@ fn train_one<D: Kernels>(
     let curve = fit(
         ctx.dev,
         &mut network,
-        &train_inputs,
-        &train_targets,
+        &batches(Split::Train, train, train_prep),
         loss,
         &settings.task,
         seed_for(ctx.seed, "task-batches", &[spec.name]),
@@ -173,8 +196,7 @@ fn train_one<D: Kernels>(
     let losses = evaluate(
         ctx.dev,
         &network,
-        &test_inputs,
-        &test_targets,
+        &batches(Split::Test, test, test_prep),
         loss,
         settings.eval_batch,
     )?;
@@ -189,6 +211,7 @@ fn train_one<D: Kernels>(
         &curve,
         &format!("{} ({})", spec.name, spec.loss),
     )?;
+    artifact.write_json(LABEL_SCALE, &scale)?;
     let record = TaskNetworkRecord {
         task: spec.name.into(),
         key: key.into(),
@@ -200,11 +223,11 @@ fn train_one<D: Kernels>(
 }
 
 /// Loads the trained network of `spec` from the run folder.
-pub(crate) fn load_task_network<D: Kernels>(
+pub(crate) fn load_task_network<D: ShardDevice>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
 ) -> Result<Network<D>, TrainError> {
-    let (artifact, _) = task_artifact(ctx, spec)?;
+    let (artifact, _) = task_artifact(&ctx.keys(), spec)?;
     artifact.require_done(
         format!("the `{}` task network", spec.name),
         "run `taskonomy train` with the same run folder first",

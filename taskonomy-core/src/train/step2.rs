@@ -5,18 +5,22 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{load_samples, HostTargets, LabelScale, PixelInputs, RepInputs};
-use super::data::{Images, TaskSamples};
+use super::batch::{
+    split_targets, BatchSource, HostTargets, LabelScale, PixelBatches, PixelInput, RepBatches,
+    TargetPrep, ViewBatches,
+};
+use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
-use super::step1::{label_scale, load_task_network, test_targets};
+use super::step1::{label_scale, load_task_network, test_prep};
 use super::{
-    images_scored, save_trained, seed_for, Context, Split, TaskKey, TaskSet, TestLosses,
+    images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
     TrainError, STAGE_VERSION,
 };
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
-use crate::model::{Arch, Encoder, Head, Kernels, Network, OutputLayout};
-use crate::spec::TaskSpec;
-use crate::store::{f32_bytes, read_f32, Artifact};
+use crate::data::dataset::SampleRef;
+use crate::model::{Arch, Encoder, Head, Network, OutputLayout};
+use crate::spec::{TaskDef, TaskSpec};
+use crate::store::{f32_bytes, read_f32, Artifact, RunFolder};
 use crate::transfers::{PIXELS, RANDOM};
 
 /// One measured transfer (or baseline) into a target, as listed in the target's index.
@@ -39,7 +43,8 @@ impl TransferRecord {
     }
 }
 
-/// A source's cached representations of the transfer and test views.
+/// A source's cached representations of the views of the transfer and test splits the targets' samples
+/// see ([`RunData::views`](super::RunData::views)).
 pub(super) struct CachedReps {
     pub(super) key: String,
     /// `(transfer views × tokens) × bottleneck`.
@@ -64,7 +69,9 @@ struct RepsKey<'a> {
     source: &'a str,
     /// The task network's key, or the seed of the random encoder.
     encoder: String,
-    data: String,
+    data: &'a str,
+    /// The keys of the transfer and test views represented.
+    views: [&'a str; 2],
     arch: &'a Arch,
 }
 
@@ -76,10 +83,11 @@ struct ReadoutKey<'a> {
     target: TaskKey,
     /// `(source, representation key)`, sorted by source.
     sources: Vec<(&'a str, &'a str)>,
-    data: String,
+    data: &'a str,
+    /// The keys of the target's transfer and test samples.
+    samples: [&'a str; 2],
     arch: &'a Arch,
     schedule: &'a Schedule,
-    transfer_samples: usize,
     seed: u64,
 }
 
@@ -91,79 +99,92 @@ struct IndexKey<'a> {
     target: TaskKey,
     /// Representation key of every candidate source.
     sources: BTreeMap<&'a str, &'a str>,
-    data: String,
+    data: &'a str,
+    /// The keys of the target's transfer and test samples.
+    samples: [&'a str; 2],
     arch: &'a Arch,
     transfer: &'a Schedule,
     scratch: &'a Schedule,
     max_order: usize,
     top_k: usize,
     beam: usize,
-    samples: usize,
     seed: u64,
 }
 
 /// The representation key of every source of `tasks` (and of `random`), from the task networks' keys:
 /// computable without reading any weights.
-pub(crate) fn reps_keys<D>(
-    ctx: &Context<'_, D>,
+pub(crate) fn reps_keys(
+    keys: &Keys<'_>,
     tasks: &TaskSet,
 ) -> Result<BTreeMap<String, String>, TrainError> {
-    let mut keys = BTreeMap::new();
+    let mut reps = BTreeMap::new();
     for &source in &tasks.sources {
         let spec = tasks
             .spec(source)
             .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
-        let (_, task_key) = super::step1::task_artifact(ctx, spec)?;
-        keys.insert(source.to_owned(), reps_key(ctx, source, task_key)?);
+        let (_, task_key) = super::step1::task_artifact(keys, spec)?;
+        reps.insert(source.to_owned(), reps_key(keys, source, task_key)?);
     }
-    let random_seed = seed_for(ctx.seed, "random-encoder", &[]);
-    keys.insert(
+    let random_seed = seed_for(keys.seed, "random-encoder", &[]);
+    reps.insert(
         RANDOM.to_owned(),
-        reps_key(ctx, RANDOM, format!("seed {random_seed}"))?,
+        reps_key(keys, RANDOM, format!("seed {random_seed}"))?,
     );
-    Ok(keys)
+    Ok(reps)
 }
 
-fn reps_key<D>(ctx: &Context<'_, D>, source: &str, encoder: String) -> Result<String, TrainError> {
+fn reps_key(keys: &Keys<'_>, source: &str, encoder: String) -> Result<String, TrainError> {
     Ok(crate::store::key_of(&RepsKey {
         stage: "reps",
         version: STAGE_VERSION,
         source,
         encoder,
-        data: ctx.data.fingerprint(),
-        arch: &ctx.settings.arch,
+        data: &keys.data.fingerprint,
+        views: [
+            keys.data.views(Split::Transfer),
+            keys.data.views(Split::Test),
+        ],
+        arch: &keys.settings.arch,
     })?)
 }
 
+/// The keys of `target`'s transfer and test samples.
+fn sample_keys<'a>(keys: &Keys<'a>, target: &str) -> Result<[&'a str; 2], TrainError> {
+    Ok([
+        keys.data.selection(target, Split::Transfer)?,
+        keys.data.selection(target, Split::Test)?,
+    ])
+}
+
 /// The artifact listing every transfer into `target`, and its key.
-pub(crate) fn index_artifact<D>(
-    ctx: &Context<'_, D>,
+pub(crate) fn index_artifact(
+    keys: &Keys<'_>,
     target: &TaskSpec,
     reps: &BTreeMap<String, String>,
 ) -> Result<Artifact, TrainError> {
-    let s = ctx.settings;
+    let s = keys.settings;
     let key = crate::store::key_of(&IndexKey {
         stage: "transfer-index",
         version: STAGE_VERSION,
         target: TaskKey::of(target),
         sources: reps.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-        data: ctx.data.fingerprint(),
+        data: &keys.data.fingerprint,
+        samples: sample_keys(keys, target.name)?,
         arch: &s.arch,
         transfer: &s.transfer,
         scratch: &s.scratch,
         max_order: s.max_order,
         top_k: s.top_k,
         beam: s.beam,
-        samples: s.samples.transfer,
-        seed: ctx.seed,
+        seed: keys.seed,
     })?;
-    Ok(ctx.run.transfer(target.name, "index", &key))
+    Ok(keys.run.transfer(target.name, "index", &key))
 }
 
 /// Runs step II for every target of `tasks`: caches the representations of every source (training
 /// nothing that is already in the run folder), then trains and scores the transfers and baselines into
 /// each target. Returns every transfer record, targets in order.
-pub fn transfer<D: Kernels>(
+pub fn transfer<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Vec<TransferRecord>, TrainError> {
@@ -173,13 +194,13 @@ pub fn transfer<D: Kernels>(
             "step II needs at least one source and one target".into(),
         ));
     }
-    let keys = reps_keys(ctx, tasks)?;
+    let keys = reps_keys(&ctx.keys(), tasks)?;
     let mut indexes = Vec::with_capacity(tasks.targets.len());
     for &target in &tasks.targets {
-        let spec = tasks
-            .spec(target)
+        let task = tasks
+            .get(target)
             .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
-        indexes.push((spec, index_artifact(ctx, spec, &keys)?));
+        indexes.push((task, index_artifact(&ctx.keys(), &task.spec, &keys)?));
     }
     // The representations are read (or computed) only when some target still has transfers to train.
     let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
@@ -207,7 +228,8 @@ pub fn transfer<D: Kernels>(
     let targets = ctx
         .progress
         .bar(tasks.targets.len() as u64, "step II: targets");
-    for (spec, index) in indexes {
+    for (task, index) in indexes {
+        let spec = &task.spec;
         if index.is_done() {
             let listed: Vec<TransferRecord> =
                 index.read_json("index.json", "a list of transfers")?;
@@ -218,7 +240,7 @@ pub fn transfer<D: Kernels>(
             );
             records.extend(listed);
         } else {
-            let listed = transfers_into(ctx, tasks, spec, &reps)?;
+            let listed = transfers_into(ctx, tasks, task, &reps)?;
             index.begin()?;
             index.write_json("index.json", &listed)?;
             index.finish(&format!("{} transfers into {}", listed.len(), spec.name))?;
@@ -231,7 +253,7 @@ pub fn transfer<D: Kernels>(
 }
 
 /// The representations of `source` for the transfer and test views, from the run folder or computed now.
-pub(super) fn cached_reps<D: Kernels>(
+pub(super) fn cached_reps<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     source: &str,
@@ -239,17 +261,17 @@ pub(super) fn cached_reps<D: Kernels>(
 ) -> Result<CachedReps, TrainError> {
     let arch = &ctx.settings.arch;
     let artifact = ctx.run.reps(source, key);
-    let transfer_views = ctx.data.views(Split::Transfer)?;
-    let test_views = ctx.data.views(Split::Test)?;
+    let transfer_views = ctx.data.views(Split::Transfer);
+    let test_views = ctx.data.views(Split::Test);
     let per_view = arch.tokens() * arch.bottleneck;
     if artifact.is_done() {
         return Ok(CachedReps {
             key: key.to_owned(),
             transfer: read_f32(
                 &artifact.path("transfer.f32"),
-                transfer_views.count() * per_view,
+                transfer_views.len() * per_view,
             )?,
-            test: read_f32(&artifact.path("test.f32"), test_views.count() * per_view)?,
+            test: read_f32(&artifact.path("test.f32"), test_views.len() * per_view)?,
         });
     }
     let encoder = if source == RANDOM {
@@ -260,14 +282,15 @@ pub(super) fn cached_reps<D: Kernels>(
             .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
         load_task_network(ctx, spec)?.encoder
     };
-    let represent = |views: &Images| -> Result<Vec<f32>, TrainError> {
-        let inputs = PixelInputs::new(views, arch, 1);
-        Ok(infer(
-            ctx.dev,
-            &inputs,
-            ctx.settings.eval_batch,
-            |rows, b| encoder.forward(rows, b),
-        )?)
+    let represent = |views| -> Result<Vec<f32>, TrainError> {
+        let images = ViewBatches {
+            data: ctx.data,
+            views,
+            arch,
+        };
+        infer(ctx.dev, &images, ctx.settings.eval_batch, |rows, b| {
+            encoder.forward(rows, b)
+        })
     };
     let cached = CachedReps {
         key: key.to_owned(),
@@ -278,8 +301,8 @@ pub(super) fn cached_reps<D: Kernels>(
     artifact.write("transfer.f32", &f32_bytes(&cached.transfer))?;
     artifact.write("test.f32", &f32_bytes(&cached.test))?;
     let meta = RepsMeta {
-        transfer_views: transfer_views.count(),
-        test_views: test_views.count(),
+        transfer_views: transfer_views.len(),
+        test_views: test_views.len(),
         tokens: arch.tokens(),
         width: arch.bottleneck,
     };
@@ -288,44 +311,75 @@ pub(super) fn cached_reps<D: Kernels>(
     Ok(cached)
 }
 
+/// The samples of a target in a split, and the rows of their views in the split's cached
+/// representations.
+pub(super) struct SplitSamples<'a> {
+    pub(super) samples: &'a [SampleRef],
+    pub(super) views: Vec<Vec<usize>>,
+}
+
+impl<'a> SplitSamples<'a> {
+    pub(super) fn of<D>(
+        ctx: &Context<'a, D>,
+        target: &str,
+        split: Split,
+    ) -> Result<Self, TrainError> {
+        let samples = ctx.data.samples(target, split)?;
+        let views = ctx.data.views(split).rows_of(samples).ok_or_else(|| {
+            TrainError::Config(format!(
+                "a view of a `{target}` sample in the {split} split has no cached representation"
+            ))
+        })?;
+        Ok(SplitSamples { samples, views })
+    }
+}
+
 /// What every network trained into one target shares.
 struct TargetData<'a> {
-    spec: &'a TaskSpec,
-    transfer: &'a TaskSamples,
-    test: &'a TaskSamples,
+    task: &'a TaskDef,
+    transfer: SplitSamples<'a>,
+    test: SplitSamples<'a>,
+    scale: Option<LabelScale>,
     train_targets: HostTargets,
     test_targets: HostTargets,
     loss: LossSpec,
 }
 
-/// Trains and scores every transfer into `spec` and the baselines; returns them all.
-fn transfers_into<D: Kernels>(
+/// Trains and scores every transfer into `task` and the baselines; returns them all.
+fn transfers_into<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
-    spec: &TaskSpec,
+    task: &TaskDef,
     reps: &BTreeMap<String, CachedReps>,
 ) -> Result<Vec<TransferRecord>, TrainError> {
     let settings = ctx.settings;
-    let transfer = load_samples(ctx.data, spec, Split::Transfer)?;
-    let test = load_samples(ctx.data, spec, Split::Test)?;
-    let scale: Option<LabelScale> = label_scale(ctx, spec)?;
+    let spec = &task.spec;
+    let scale: Option<LabelScale> = label_scale(&ctx.keys(), spec)?;
+    let transfer_prep = TargetPrep {
+        task: spec,
+        arch: &settings.arch,
+        scale: scale.as_ref(),
+        seed: seed_for(ctx.seed, "transfer-targets", &[spec.name]),
+    };
+    let train_targets = split_targets(ctx.data, task, Split::Transfer, transfer_prep)?;
+    let test_targets = split_targets(
+        ctx.data,
+        task,
+        Split::Test,
+        test_prep(&ctx.keys(), spec, scale.as_ref()),
+    )?;
     let data = TargetData {
-        spec,
-        train_targets: HostTargets::new(
-            spec,
-            &transfer.labels,
-            &settings.arch,
-            scale.as_ref(),
-            seed_for(ctx.seed, "transfer-targets", &[spec.name]),
-        )?,
-        test_targets: test_targets(ctx, spec, &test.labels, scale.as_ref())?,
+        task,
+        transfer: SplitSamples::of(ctx, spec.name, Split::Transfer)?,
+        test: SplitSamples::of(ctx, spec.name, Split::Test)?,
+        train_targets,
+        test_targets,
         loss: LossSpec {
             loss: spec.loss,
             layout: OutputLayout::of(spec.output),
             image_size: settings.arch.image_size,
         },
-        transfer,
-        test,
+        scale,
     };
 
     let mut records = Vec::new();
@@ -338,7 +392,7 @@ fn transfers_into<D: Kernels>(
 
     // Higher orders from the best first-order sources (the target itself left out: the planner never
     // uses it as a source of itself).
-    let ranked = rank_sources(ctx, spec, &first_order_into(tasks, &records, spec.name))?;
+    let ranked = rank_sources(ctx.run, spec, &first_order_into(tasks, &records, spec.name))?;
     let top: Vec<String> = ranked.into_iter().take(settings.top_k).collect();
     let mut beam: Vec<Vec<String>> = top.iter().map(|s| vec![s.clone()]).collect();
     for order in 2..=settings.max_order.min(top.len()) {
@@ -365,8 +419,8 @@ fn transfers_into<D: Kernels>(
 }
 
 /// First-order sources of a target, best first, by their AHP affinities on the test images.
-pub(super) fn rank_sources<D>(
-    ctx: &Context<'_, D>,
+pub(super) fn rank_sources(
+    run: &RunFolder,
     spec: &TaskSpec,
     first: &[&TransferRecord],
 ) -> Result<Vec<String>, TrainError> {
@@ -375,7 +429,7 @@ pub(super) fn rank_sources<D>(
     }
     let losses: Vec<TestLosses> = first
         .iter()
-        .map(|r| TestLosses::read(&ctx.run.transfer(spec.name, &r.label(), &r.key)))
+        .map(|r| TestLosses::read(&run.transfer(spec.name, &r.label(), &r.key)))
         .collect::<Result<_, _>>()?;
     let images = images_scored(
         spec.name,
@@ -445,7 +499,7 @@ fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
 }
 
 /// Trains (or reuses) the readout from `sources` into the target and scores it.
-fn readout<D: Kernels>(
+fn readout<D: ShardDevice>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
     sources: &[&str],
@@ -462,47 +516,50 @@ fn readout<D: Kernels>(
                 .ok_or_else(|| TrainError::Config(format!("no representations of `{s}`")))
         })
         .collect::<Result<_, _>>()?;
+    let spec = &data.task.spec;
     let key = crate::store::key_of(&ReadoutKey {
         stage: "readout",
         version: STAGE_VERSION,
-        target: TaskKey::of(data.spec),
+        target: TaskKey::of(spec),
         sources: sorted
             .iter()
             .zip(&cached)
             .map(|(s, c)| (*s, c.key.as_str()))
             .collect(),
         data: ctx.data.fingerprint(),
+        samples: sample_keys(&ctx.keys(), spec.name)?,
         arch,
         schedule: &settings.transfer,
-        transfer_samples: settings.samples.transfer,
         seed: ctx.seed,
     })?;
     let record = TransferRecord {
-        target: data.spec.name.into(),
+        target: spec.name.into(),
         sources: sorted.iter().map(|s| s.to_string()).collect(),
         key: key.clone(),
         test_mean: 0.0,
     };
-    let artifact = ctx.run.transfer(data.spec.name, &record.label(), &key);
+    let artifact = ctx.run.transfer(spec.name, &record.label(), &key);
     if let Some(done) = reuse(&artifact, &record)? {
         return Ok(done);
     }
-    let train_inputs = RepInputs::new(
+    let train_inputs = RepBatches::new(
         cached.iter().map(|c| c.transfer.as_slice()).collect(),
         &data.transfer.views,
         arch,
+        Some(&data.train_targets),
     );
-    let test_inputs = RepInputs::new(
+    let test_inputs = RepBatches::new(
         cached.iter().map(|c| c.test.as_slice()).collect(),
         &data.test.views,
         arch,
+        Some(&data.test_targets),
     );
     let mut head = Head::readout(
         ctx.dev,
         arch,
-        sorted.len() * data.spec.views * arch.bottleneck,
+        sorted.len() * spec.views * arch.bottleneck,
         data.loss.layout,
-        seed_for(ctx.seed, "readout", &[data.spec.name, &record.label()]),
+        seed_for(ctx.seed, "readout", &[spec.name, &record.label()]),
     )?;
     train_and_score(
         ctx,
@@ -518,56 +575,57 @@ fn readout<D: Kernels>(
 
 /// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
 /// transfer split.
-fn scratch<D: Kernels>(
+fn scratch<D: ShardDevice>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
 ) -> Result<TransferRecord, TrainError> {
     let settings = ctx.settings;
     let arch = &settings.arch;
+    let spec = &data.task.spec;
     let key = crate::store::key_of(&ReadoutKey {
         stage: PIXELS,
         version: STAGE_VERSION,
-        target: TaskKey::of(data.spec),
+        target: TaskKey::of(spec),
         sources: Vec::new(),
         data: ctx.data.fingerprint(),
+        samples: sample_keys(&ctx.keys(), spec.name)?,
         arch,
         schedule: &settings.scratch,
-        transfer_samples: settings.samples.transfer,
         seed: ctx.seed,
     })?;
     let record = TransferRecord {
-        target: data.spec.name.into(),
+        target: spec.name.into(),
         sources: vec![PIXELS.into()],
         key: key.clone(),
         test_mean: 0.0,
     };
-    let artifact = ctx.run.transfer(data.spec.name, PIXELS, &key);
+    let artifact = ctx.run.transfer(spec.name, PIXELS, &key);
     if let Some(done) = reuse(&artifact, &record)? {
         return Ok(done);
     }
-    // The samples' clean views (the network sees pixels, not the task's altered inputs).
-    let clean = |split: Split, samples: &TaskSamples| -> Result<PixelInputs, TrainError> {
-        let table = ctx.data.views(split)?;
-        let pixels: Vec<f32> = samples
-            .views
-            .iter()
-            .flatten()
-            .flat_map(|&v| table.image(v).iter().copied())
-            .collect();
-        let views = Images {
-            size: table.size,
-            pixels,
-        };
-        Ok(PixelInputs::new(&views, arch, data.spec.views))
+    // The samples' clean views (the network sees pixels, not the task's altered inputs), with the same
+    // targets as the readouts.
+    let pixels = |split, samples, seed_stage| PixelBatches {
+        data: ctx.data,
+        task: data.task,
+        split,
+        samples,
+        input: PixelInput::CleanViews,
+        targets: TargetPrep {
+            task: spec,
+            arch,
+            scale: data.scale.as_ref(),
+            seed: seed_for(ctx.seed, seed_stage, &[spec.name]),
+        },
     };
-    let train_inputs = clean(Split::Transfer, data.transfer)?;
-    let test_inputs = clean(Split::Test, data.test)?;
+    let train_inputs = pixels(Split::Transfer, data.transfer.samples, "transfer-targets");
+    let test_inputs = pixels(Split::Test, data.test.samples, "test-targets");
     let mut network = Network::scratch(
         ctx.dev,
         arch,
-        data.spec.views,
+        spec.views,
         data.loss.layout,
-        seed_for(ctx.seed, PIXELS, &[data.spec.name]),
+        seed_for(ctx.seed, PIXELS, &[spec.name]),
     )?;
     train_and_score(
         ctx,
@@ -611,31 +669,27 @@ pub(super) fn first_order_into<'a>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn train_and_score<D: Kernels, M: Predict<D>>(
+fn train_and_score<D: ShardDevice, M: Predict<D>>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
     mut record: TransferRecord,
     artifact: &Artifact,
     model: &mut M,
-    train_inputs: &dyn super::batch::InputSource,
-    test_inputs: &dyn super::batch::InputSource,
+    train_inputs: &dyn BatchSource,
+    test_inputs: &dyn BatchSource,
     schedule: &Schedule,
 ) -> Result<TransferRecord, TrainError> {
-    let name = format!("{} → {}", record.label(), data.spec.name);
+    let spec = &data.task.spec;
+    let name = format!("{} → {}", record.label(), spec.name);
     artifact.begin()?;
     let bar = ctx.progress.bar(schedule.steps as u64, name.clone());
     let curve = fit(
         ctx.dev,
         model,
         train_inputs,
-        &data.train_targets,
         data.loss,
         schedule,
-        seed_for(
-            ctx.seed,
-            "transfer-batches",
-            &[data.spec.name, &record.label()],
-        ),
+        seed_for(ctx.seed, "transfer-batches", &[spec.name, &record.label()]),
         &name,
         &bar,
     )?;
@@ -644,7 +698,6 @@ fn train_and_score<D: Kernels, M: Predict<D>>(
         ctx.dev,
         model,
         test_inputs,
-        &data.test_targets,
         data.loss,
         ctx.settings.eval_batch,
     )?;

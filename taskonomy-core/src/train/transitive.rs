@@ -20,18 +20,20 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{load_samples, HostTargets, RepInputs};
+use super::batch::{split_targets, HostTargets, RepBatches};
+use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Schedule};
 use super::measure::win_rate;
-use super::step1::{label_scale, test_targets};
+use super::step1::{label_scale, test_prep};
 use super::step2::{
-    cached_reps, first_order_into, rank_sources, reps_keys, CachedReps, TransferRecord,
+    cached_reps, first_order_into, rank_sources, reps_keys, CachedReps, SplitSamples,
+    TransferRecord,
 };
 use super::{
     mean_loss, save_trained, seed_for, Context, Split, TaskSet, TestLosses, TrainError,
     STAGE_VERSION,
 };
-use crate::model::{params, Arch, Head, Kernels, OutputLayout};
+use crate::model::{params, Arch, Head, OutputLayout};
 use crate::spec::{LossKind, TaskSpec};
 use crate::store::{f32_bytes, read_f32};
 
@@ -135,12 +137,12 @@ fn intermediate_for<'a>(ranked: &'a [String], source: &str, target: &str) -> Opt
 /// Measures `s → i → t` against `s → t` for every first-order transfer among `records` (step II's, which
 /// must be complete), trains the mappings that are not in the run folder yet, and writes
 /// `transitive.csv` at the top of the run folder.
-pub fn transitive<D: Kernels>(
+pub fn transitive<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     records: &[TransferRecord],
 ) -> Result<Transitive, TrainError> {
-    let keys = reps_keys(ctx, tasks)?;
+    let keys = reps_keys(&ctx.keys(), tasks)?;
     let arch = &ctx.settings.arch;
     let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
     let mut paths = Vec::new();
@@ -152,18 +154,24 @@ pub fn transitive<D: Kernels>(
         .sum();
     let bar = ctx.progress.bar(pairs as u64, "transitive transfers");
     for &target in &tasks.targets {
-        let spec = tasks
-            .spec(target)
+        let task = tasks
+            .get(target)
             .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+        let spec = &task.spec;
         let first = first_order_into(tasks, records, target);
         if first.len() < 2 {
             bar.inc(first.len() as u64);
             continue;
         }
-        let ranked = rank_sources(ctx, spec, &first)?;
-        let test = load_samples(ctx.data, spec, Split::Test)?;
-        let scale = label_scale(ctx, spec)?;
-        let targets = test_targets(ctx, spec, &test.labels, scale.as_ref())?;
+        let ranked = rank_sources(ctx.run, spec, &first)?;
+        let test = SplitSamples::of(ctx, target, Split::Test)?;
+        let scale = label_scale(&ctx.keys(), spec)?;
+        let targets = split_targets(
+            ctx.data,
+            task,
+            Split::Test,
+            test_prep(&ctx.keys(), spec, scale.as_ref()),
+        )?;
         let loss = LossSpec {
             loss: spec.loss,
             layout: OutputLayout::of(spec.output),
@@ -195,8 +203,7 @@ pub fn transitive<D: Kernels>(
             let detour = evaluate(
                 ctx.dev,
                 &readouts[intermediate],
-                &RepInputs::new(vec![&predicted], &test.views, arch),
-                &targets,
+                &RepBatches::new(vec![&predicted], &test.views, arch, Some(&targets)),
                 loss,
                 ctx.settings.eval_batch,
             )?;
@@ -220,7 +227,7 @@ pub fn transitive<D: Kernels>(
 }
 
 /// The trained first-order readout `source → target` of step II.
-fn first_order_readout<D: Kernels>(
+fn first_order_readout<D: ShardDevice>(
     ctx: &Context<'_, D>,
     spec: &TaskSpec,
     records: &[TransferRecord],
@@ -248,7 +255,7 @@ fn first_order_readout<D: Kernels>(
 
 /// `intermediate`'s representation of every test view, predicted from `source`'s by a mapping trained on
 /// the transfer views (or read from the run folder).
-fn map_representations<D: Kernels>(
+fn map_representations<D: ShardDevice>(
     ctx: &Context<'_, D>,
     (source_name, source): (&str, &CachedReps),
     (intermediate_name, intermediate): (&str, &CachedReps),
@@ -297,8 +304,7 @@ fn map_representations<D: Kernels>(
     let curve = fit(
         ctx.dev,
         &mut head,
-        &RepInputs::new(vec![&source.transfer], &train_views, arch),
-        &targets,
+        &RepBatches::new(vec![&source.transfer], &train_views, arch, Some(&targets)),
         loss,
         &settings.transfer,
         seed("mapping-batches"),
@@ -308,7 +314,7 @@ fn map_representations<D: Kernels>(
     bar.finish_and_clear();
     let predicted = infer(
         ctx.dev,
-        &RepInputs::new(vec![&source.test], &test_views, arch),
+        &RepBatches::new(vec![&source.test], &test_views, arch, None),
         settings.eval_batch,
         |rows, b| head.forward(rows, b),
     )?;
@@ -322,8 +328,7 @@ fn map_representations<D: Kernels>(
         losses: evaluate(
             ctx.dev,
             &head,
-            &RepInputs::new(vec![&source.test], &test_views, arch),
-            &test_targets,
+            &RepBatches::new(vec![&source.test], &test_views, arch, Some(&test_targets)),
             loss,
             settings.eval_batch,
         )?,

@@ -9,6 +9,7 @@ use taskonomy_spec::{
     MAX_VIEWS,
 };
 
+use super::labels::CheckedLabels;
 use super::parse::TaskArgs;
 use crate::errors::Errors;
 
@@ -27,6 +28,7 @@ pub(crate) struct CheckedTask {
     pub label_cost: f64,
     pub importance: f64,
     pub decoder: Option<Type>,
+    pub labels: CheckedLabels,
 }
 
 /// Checks `args` for the task type `ident`. Returns `None` if any check failed; every failure is in
@@ -79,6 +81,14 @@ pub(crate) fn check(
     let views = check_views(args.views.as_ref(), errors);
     let label_cost = check_positive(args.label_cost.as_ref(), "label_cost", errors);
     let importance = check_positive(args.importance.as_ref(), "importance", errors);
+    let labels = super::labels::check(
+        &args,
+        output.as_ref().map(|(shape, _)| *shape),
+        views.unwrap_or(1),
+        domain.as_deref(),
+        attribute_span,
+        errors,
+    );
 
     let ((output, output_ident), (_, loss_ident)) = (output?, loss?);
     if !fits {
@@ -95,6 +105,7 @@ pub(crate) fn check(
         label_cost: label_cost?,
         importance: importance?,
         decoder: args.decoder,
+        labels: labels?,
     })
 }
 
@@ -310,7 +321,7 @@ mod tests {
     #[test]
     fn a_full_declaration_is_accepted_with_defaults_filled_in() {
         let task = check_tokens(
-            quote!(output = Dense<1>, loss = L1, aliases = ["rgb2depth"]),
+            quote!(output = Dense<1>, loss = L1, label = depth, aliases = ["rgb2depth"]),
             "ZBufferDepth",
         )
         .unwrap();
@@ -328,7 +339,10 @@ mod tests {
     #[test]
     fn paths_to_kinds_and_losses_are_accepted() {
         let task = check_tokens(
-            quote!(output = taskonomy::spec::Classes<8>, loss = spec::CrossEntropy, views = 2),
+            quote!(
+                output = taskonomy::spec::Classes<8>, loss = spec::CrossEntropy, views = 2,
+                point_info = scene_of,
+            ),
             "SceneClass",
         )
         .unwrap();
@@ -338,7 +352,8 @@ mod tests {
 
     #[test]
     fn a_loss_that_does_not_fit_names_the_ones_that_do() {
-        let errors = check_tokens(quote!(output = Classes<8>, loss = L1), "Scene").unwrap_err();
+        let errors =
+            check_tokens(quote!(output = Classes<8>, loss = L1, label = f), "Scene").unwrap_err();
         assert_eq!(
             errors,
             ["loss `L1` does not fit output `Classes<8>`; CrossEntropy fits `Classes` outputs"]
@@ -348,7 +363,10 @@ mod tests {
     #[test]
     fn every_mistake_is_reported_at_once() {
         let errors = check_tokens(
-            quote!(output = Dense<0>, loss = Hubr, name = "Depth", views = 4, importance = 0),
+            quote!(
+                output = Dense<0>, loss = Hubr, name = "Depth", views = 4, importance = 0,
+                label = depth,
+            ),
             "Depth",
         )
         .unwrap_err();
@@ -366,7 +384,7 @@ mod tests {
 
     #[test]
     fn missing_output_and_loss_are_named() {
-        let errors = check_tokens(quote!(name = "x"), "X").unwrap_err();
+        let errors = check_tokens(quote!(name = "x", label = x), "X").unwrap_err();
         assert_eq!(errors.len(), 2);
         assert!(errors[0].starts_with("a task needs an output"));
         assert!(errors[1].starts_with("a task needs a loss"));
@@ -384,8 +402,11 @@ mod tests {
             errors,
             ["`Dense` needs its number of channels as a literal, e.g. `Dense<3>`"]
         );
-        let errors =
-            check_tokens(quote!(output = Classes<1>, loss = CrossEntropy), "X").unwrap_err();
+        let errors = check_tokens(
+            quote!(output = Classes<1>, loss = CrossEntropy, from_rgb = f),
+            "X",
+        )
+        .unwrap_err();
         assert_eq!(
             errors,
             ["`Classes<1>` has too few classes: Classes needs at least 2"]
@@ -395,7 +416,9 @@ mod tests {
     #[test]
     fn aliases_must_be_new_names() {
         let errors = check_tokens(
-            quote!(output = Dense<1>, loss = L1, aliases = ["depth", "z", "z", "Z"]),
+            quote!(
+                output = Dense<1>, loss = L1, label = depth, aliases = ["depth", "z", "z", "Z"],
+            ),
             "Depth",
         )
         .unwrap_err();
@@ -410,8 +433,60 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_checked_with_the_output_and_views() {
+        let task = check_tokens(
+            quote!(output = Dense<1>, loss = L1, domain = "depth_zbuffer",
+                   encoding = Png16(scale = 1.0 / 512.0)),
+            "Depth",
+        )
+        .unwrap();
+        assert_eq!(task.labels.labelling, taskonomy_spec::Labelling::Stored);
+        let errors =
+            check_tokens(quote!(output = Classes<8>, loss = CrossEntropy), "Scene").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("a task needs labels"), "{errors:?}");
+        let errors = check_tokens(
+            quote!(output = Classes<8>, loss = CrossEntropy, encoding = Png8),
+            "Scene",
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].starts_with("a PNG stores per-pixel labels"),
+            "{errors:?}"
+        );
+        let errors = check_tokens(
+            quote!(output = Dense<3>, loss = L1, label = f, domain = "rgb"),
+            "Copy",
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].contains("`rgb` holds every view's image"),
+            "{errors:?}"
+        );
+        let errors = check_tokens(
+            quote!(output = Dense<1>, loss = L1, views = 2, point_info = f),
+            "Pair",
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].starts_with("point-info labels are one per image"),
+            "{errors:?}"
+        );
+        let errors = check_tokens(
+            quote!(output = Vector<6>, loss = L2, views = 2, point_info = f, sampling = Fixatd),
+            "Pose",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            ["unknown sampling `Fixatd`; did you mean `Fixated`?"]
+        );
+    }
+
+    #[test]
     fn cosine_on_one_channel_is_rejected() {
-        let errors = check_tokens(quote!(output = Dense<1>, loss = Cosine), "X").unwrap_err();
+        let errors =
+            check_tokens(quote!(output = Dense<1>, loss = Cosine, label = f), "X").unwrap_err();
         assert_eq!(
             errors,
             ["loss `Cosine` compares directions, but `Dense<1>` has a single channel; use L1, L2 or Huber"]

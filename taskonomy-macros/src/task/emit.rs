@@ -1,11 +1,12 @@
 //! Writing the `Task` impl of a checked declaration.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use taskonomy_spec::snake_case_from_type_name;
+use taskonomy_spec::{snake_case_from_type_name, Encoding, Labelling, Sampling};
 
 use super::check::CheckedTask;
+use super::labels::CheckedLabels;
 
 /// The item followed by its `Task` impl.
 pub(super) fn task_impl(
@@ -41,10 +42,14 @@ pub(super) fn task_impl(
         size,
         loss_kind: loss_ident,
         views: task.views,
+        sampling: task.labels.sampling,
+        labelling: task.labels.labelling,
+        encoding: task.labels.encoding,
         label_cost: task.label_cost,
         importance: task.importance,
     };
     let spec_value = fields.to_tokens(runtime, item);
+    let labels = label_source(runtime, &output, task.views, &task.labels);
     quote! {
         #item
 
@@ -53,7 +58,111 @@ pub(super) fn task_impl(
             type Loss = #loss;
             #decoder
             const SPEC: #spec::TaskSpec = #spec_value;
+            const LABELS: #runtime::data::labels::LabelSource = #labels;
         }
+    }
+}
+
+/// The `LabelSource` of a checked declaration. A label function is wrapped in a function of the erased
+/// type, which calls it and converts its result through `IntoLabel<Output>`, spanned at the function the
+/// user named: a function that returns another type than the output's label is reported there.
+fn label_source(
+    runtime: &TokenStream,
+    output: &TokenStream,
+    views: usize,
+    labels: &CheckedLabels,
+) -> TokenStream {
+    let data = quote!(#runtime::data);
+    let source = quote!(#data::labels::LabelSource);
+    let erased = quote!(::core::result::Result<#data::labels::Labels, #data::labels::LabelError>);
+    let encoding = labels.encoding.map(|e| encoding_tokens(runtime, e));
+    let Some(function) = &labels.function else {
+        return quote!(#source::Stored { encoding: #encoding });
+    };
+    let span = function.span();
+    let into_labels = |label: TokenStream, size: TokenStream| quote_spanned!(span=> #data::labels::IntoLabel::<#output>::into_labels(#label, #size));
+    match labels.labelling {
+        Labelling::Rendered => {
+            let call = quote_spanned!(span=> #function(view));
+            let convert = into_labels(call, quote!(view.size()));
+            quote!(#source::Rendered {
+                label: {
+                    fn rendered(view: &#data::view::SceneView<'_>) -> #erased {
+                        #convert
+                    }
+                    rendered
+                },
+                encoding: #encoding,
+            })
+        }
+        Labelling::FromImage => {
+            let image = quote!(#data::labels::RgbImage);
+            let call = quote_spanned!(span=> #function(image, seed));
+            let convert = into_labels(quote!(label), quote!(image.size()));
+            let result = quote!(
+                ::core::result::Result<(#image, #data::labels::Labels), #data::labels::LabelError>
+            );
+            quote!(#source::FromRgb {
+                derive: {
+                    fn derive(image: &#image, seed: u64) -> #result {
+                        let (input, label): (#image, _) = #call;
+                        ::core::result::Result::Ok((input, #convert?))
+                    }
+                    derive
+                },
+            })
+        }
+        Labelling::FromPointInfo | Labelling::Stored => {
+            let info = quote!(#data::layout::PointInfo);
+            // One view's label is a function of its record; several views' of an array of theirs.
+            let call = if views == 1 {
+                quote_spanned!(span=> #function(&views[0]))
+            } else {
+                quote_spanned!(span=> #function(
+                    <&[#info; #views]>::try_from(views).map_err(|_| wrong_count())?
+                ))
+            };
+            // Image-level labels do not depend on the image size.
+            let convert = into_labels(call, quote!(0));
+            quote!(#source::FromPointInfo {
+                label: {
+                    fn from_point_info(views: &[#info]) -> #erased {
+                        let wrong_count = || #data::labels::LabelError(::std::format!(
+                            "expected the point-info records of {} views, found {}",
+                            #views,
+                            views.len()
+                        ));
+                        if views.len() != #views {
+                            return ::core::result::Result::Err(wrong_count());
+                        }
+                        #convert
+                    }
+                    from_point_info
+                },
+            })
+        }
+    }
+}
+
+/// An `Encoding` value as a constant expression.
+fn encoding_tokens(runtime: &TokenStream, encoding: Encoding) -> TokenStream {
+    let encoding_type = quote!(#runtime::spec::Encoding);
+    match encoding {
+        Encoding::Png {
+            bits,
+            scale,
+            offset,
+        } => {
+            let (scale, offset) = (Literal::f64_suffixed(scale), Literal::f64_suffixed(offset));
+            quote!(#encoding_type::Png { bits: #bits, scale: #scale, offset: #offset })
+        }
+        Encoding::Npy { first: None } => {
+            quote!(#encoding_type::Npy { first: ::core::option::Option::None })
+        }
+        Encoding::Npy { first: Some(n) } => {
+            quote!(#encoding_type::Npy { first: ::core::option::Option::Some(#n) })
+        }
+        Encoding::PointInfo { field } => quote!(#encoding_type::PointInfo { field: #field }),
     }
 }
 
@@ -77,16 +186,22 @@ pub(super) fn placeholder_impl(runtime: &TokenStream, item: &syn::DeriveInput) -
         size: 1,
         loss_kind: &l1,
         views: 1,
+        sampling: Sampling::Fixated,
+        labelling: Labelling::Stored,
+        encoding: Some(Encoding::DEFAULT),
         label_cost: 1.0,
         importance: 1.0,
     };
     let spec_value = fields.to_tokens(runtime, item);
+    let encoding = encoding_tokens(runtime, Encoding::DEFAULT);
     quote! {
         impl #spec::Task for #ident {
             type Output = #spec::Dense<1>;
             type Loss = #spec::L1;
             type Decoder = #runtime::decoder::PixelDecoder;
             const SPEC: #spec::TaskSpec = #spec_value;
+            const LABELS: #runtime::data::labels::LabelSource =
+                #runtime::data::labels::LabelSource::Stored { encoding: #encoding };
         }
     }
 }
@@ -103,6 +218,9 @@ struct SpecFields<'a> {
     size: usize,
     loss_kind: &'a syn::Ident,
     views: usize,
+    sampling: Sampling,
+    labelling: Labelling,
+    encoding: Option<Encoding>,
     label_cost: f64,
     importance: f64,
 }
@@ -119,11 +237,23 @@ impl SpecFields<'_> {
             size,
             loss_kind,
             views,
+            sampling,
+            labelling,
+            encoding,
             label_cost,
             importance,
         } = self;
         let type_name = item.ident.to_string();
         let doc = doc_comment(&item.attrs);
+        let sampling = syn::Ident::new(sampling.type_name(), Span::call_site());
+        let labelling = syn::Ident::new(&format!("{labelling:?}"), Span::call_site());
+        let encoding = match encoding {
+            Some(encoding) => {
+                let encoding = encoding_tokens(runtime, *encoding);
+                quote!(::core::option::Option::Some(#encoding))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             #spec::TaskSpec {
                 name: #name,
@@ -133,6 +263,9 @@ impl SpecFields<'_> {
                 output: #spec::OutputShape::new(#spec::OutputKind::#output_kind, #size),
                 loss: #spec::LossKind::#loss_kind,
                 views: #views,
+                sampling: #spec::Sampling::#sampling,
+                labelling: #spec::Labelling::#labelling,
+                encoding: #encoding,
                 label_cost: #label_cost,
                 importance: #importance,
                 decoder: <#decoder as #runtime::decoder::DecoderInfo>::NAME,

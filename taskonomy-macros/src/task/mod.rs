@@ -3,6 +3,7 @@
 mod check;
 mod emit;
 pub(crate) use emit::doc_comment;
+mod labels;
 mod parse;
 
 use proc_macro2::TokenStream;

@@ -7,20 +7,26 @@ use syn::{bracketed, Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, LitStr, Token
 use crate::errors::Errors;
 
 /// The keys `#[task(...)]` understands, for did-you-mean suggestions.
-pub(crate) const KEYS: [&str; 9] = [
+pub(crate) const KEYS: [&str; 14] = [
     "output",
     "loss",
+    "label",
+    "from_rgb",
+    "point_info",
+    "encoding",
     "name",
     "aliases",
     "domain",
     "views",
+    "sampling",
     "label_cost",
     "importance",
     "decoder",
 ];
 
 /// A number written in an argument, with how and where it was written.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Number {
     pub value: f64,
     /// The tokens as written (`-1.0`), for messages and spans covering all of them.
@@ -39,6 +45,16 @@ pub(crate) struct TaskArgs {
     pub label_cost: Option<Number>,
     pub importance: Option<Number>,
     pub decoder: Option<Type>,
+    /// `label = f`: a function of a rendered synthetic view.
+    pub label: Option<syn::Path>,
+    /// `from_rgb = f`: the input and label derived from the RGB image.
+    pub from_rgb: Option<syn::Path>,
+    /// `point_info = f`: a function of the views' point-info records.
+    pub point_info: Option<syn::Path>,
+    /// `encoding = Png16(scale = ...)`: how label files are stored, as written.
+    pub encoding: Option<Expr>,
+    /// `sampling = NonFixated`.
+    pub sampling: Option<syn::Path>,
     /// Unknown keys, repeated keys and similar mistakes that parsing can recover from.
     pub mistakes: Vec<syn::Error>,
 }
@@ -67,6 +83,11 @@ impl Parse for TaskArgs {
                 "label_cost" => args.label_cost = Some(parse_number(input)?),
                 "importance" => args.importance = Some(parse_number(input)?),
                 "decoder" => args.decoder = Some(input.parse()?),
+                "label" => args.label = Some(input.parse()?),
+                "from_rgb" => args.from_rgb = Some(input.parse()?),
+                "point_info" => args.point_info = Some(input.parse()?),
+                "encoding" => args.encoding = Some(input.parse()?),
+                "sampling" => args.sampling = Some(input.parse()?),
                 unknown => {
                     let hint = match taskonomy_spec::closest_match(unknown, KEYS) {
                         Some(known) => format!("did you mean `{known}`?"),
@@ -170,9 +191,13 @@ mod tests {
         let (args, mistakes) = parse(quote!(
             output = Dense<3>, loss = Cosine, name = "surface_normals", aliases = ["rgb2sfnorm"],
             domain = "normal", views = 1, label_cost = 2, importance = 0.5, decoder = MyDecoder,
+            label = labels::normals, encoding = Png8(scale = 2.0 / 255.0, offset = -1.0),
+            from_rgb = f, point_info = g, sampling = Matching,
         ));
         assert!(mistakes.is_empty());
         assert!(args.output.is_some() && args.loss.is_some() && args.decoder.is_some());
+        assert!(args.label.is_some() && args.encoding.is_some() && args.sampling.is_some());
+        assert!(args.from_rgb.is_some() && args.point_info.is_some());
         assert_eq!(args.name.unwrap().value(), "surface_normals");
         assert_eq!(args.aliases.len(), 1);
         assert_eq!(args.domain.unwrap().value(), "normal");
@@ -192,7 +217,7 @@ mod tests {
             [
                 "unknown task attribute `los`; did you mean `loss`?",
                 "`loss` is given twice; keep one",
-                "unknown task attribute `colour`; expected one of: output, loss, name, aliases, domain, views, label_cost, importance, decoder",
+                "unknown task attribute `colour`; expected one of: output, loss, label, from_rgb, point_info, encoding, name, aliases, domain, views, sampling, label_cost, importance, decoder",
             ]
         );
     }

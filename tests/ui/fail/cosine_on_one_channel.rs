@@ -1,7 +1,7 @@
 // An angular loss compares directions; one channel has none.
 use taskonomy::prelude::*;
 
-#[task(output = Dense<1>, loss = Cosine)]
+#[task(output = Dense<1>, loss = Cosine, encoding = Npy)]
 pub struct Depth;
 
 fn main() {}

@@ -8,7 +8,7 @@ impl DecoderInfo for SceneHead {
 }
 impl Decoder<Classes<8>> for SceneHead {}
 
-#[task(output = Dense<1>, loss = L1, decoder = SceneHead)]
+#[task(output = Dense<1>, loss = L1, decoder = SceneHead, encoding = Npy)]
 pub struct Depth;
 
 fn main() {}

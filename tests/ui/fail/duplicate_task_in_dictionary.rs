@@ -1,14 +1,19 @@
-// Listing a task twice is a mistake; the error points at the second occurrence.
+// Listing a task twice is a mistake; the error points at the second occurrence, and the dictionary is still
+// declared, so code that uses it reports nothing more.
 use taskonomy::prelude::*;
 
-#[task(output = Dense<1>, loss = L1)]
+#[task(output = Dense<1>, loss = L1, encoding = Npy)]
 pub struct Depth;
 
-#[task(output = Dense<3>, loss = Cosine)]
+#[task(output = Dense<3>, loss = Cosine, encoding = Npy)]
 pub struct Normals;
 
 task_dictionary! {
     pub Small { sources: [Depth, Normals], targets: [Depth, Normals, Depth] }
 }
 
-fn main() {}
+fn main() {
+    let depth = Small::Depth;
+    assert_eq!(depth, Small::Depth);
+    let _ = Small::NAME;
+}

@@ -1,7 +1,7 @@
 // Every task must say what it predicts.
 use taskonomy::prelude::*;
 
-#[task(loss = L1)]
+#[task(loss = L1, encoding = Npy)]
 pub struct Depth;
 
 fn main() {}

@@ -1,7 +1,7 @@
 // Only types declared with #[task] can be listed.
 use taskonomy::prelude::*;
 
-#[task(output = Dense<1>, loss = L1)]
+#[task(output = Dense<1>, loss = L1, encoding = Npy)]
 pub struct Depth;
 
 pub struct Colour;

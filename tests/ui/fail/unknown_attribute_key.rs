@@ -1,7 +1,7 @@
 // A misspelt key gets a suggestion.
 use taskonomy::prelude::*;
 
-#[task(output = Dense<1>, loss = L1, lable_cost = 2.0)]
+#[task(output = Dense<1>, loss = L1, lable_cost = 2.0, encoding = Npy)]
 pub struct Depth;
 
 fn main() {}

@@ -10,10 +10,11 @@ impl DecoderInfo for GlossDecoder {
 }
 impl Decoder<Dense<3>> for GlossDecoder {}
 
-/// Specular gloss, per pixel.
+/// Specular gloss, per pixel, labelled in a dataset of our own: 16-bit RGB PNGs in `gloss/`.
 #[task(
     output = Dense<3>,
     loss = Huber,
+    encoding = Png16(scale = 1.0 / 512.0),
     name = "gloss",
     aliases = ["specularity"],
     domain = "gloss",
@@ -36,6 +37,11 @@ fn main() {
     assert_eq!(gloss.decoder_shape.blocks, Some(3));
     assert_eq!(Shiny::Depth.spec().decoder_shape, DecoderShape::PRESET);
     assert_eq!((gloss.label_cost, gloss.importance), (3.5, 2.0));
-    assert_eq!(gloss.summary(), "Specular gloss, per pixel.");
+    assert_eq!(
+        gloss.summary(),
+        "Specular gloss, per pixel, labelled in a dataset of our own: 16-bit RGB PNGs in `gloss/`."
+    );
+    assert_eq!(gloss.labelling, Labelling::Stored);
+    assert_eq!(gloss.encoding.unwrap().to_string(), "Png16(scale = 0.001953125)");
     assert_eq!(Shiny::from_name("rgb2sfnorm"), Some(Shiny::SurfaceNormals));
 }

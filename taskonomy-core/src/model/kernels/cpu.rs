@@ -13,7 +13,6 @@ use super::gemm::{matmul, Strided};
 use super::{Block3, Distance, Kernels, Mixing};
 use crate::model::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
 use crate::model::params::Matrix;
-use crate::train::fit::{ShardResult, ShardWork};
 
 /// Below this many elements a loop runs on one thread (splitting costs more than it saves).
 const PARALLEL_MIN: usize = 1 << 14;
@@ -31,33 +30,37 @@ const SUM_BLOCKS: usize = 16;
 /// At most this many shards run at once; more are queued.
 const MAX_PARALLEL_SHARDS: usize = 16;
 
-impl Kernels for Cpu {
-    fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
-        let pools = shard_pools();
-        if parts.len() < 2 || pools.len() < 2 {
-            return parts.iter().map(|part| work.gradients(part)).collect();
-        }
-        let mut results = Vec::with_capacity(parts.len());
-        for wave in parts.chunks(pools.len()) {
-            let done: Vec<ShardResult<Self>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
-                    .iter()
-                    .zip(pools)
-                    .map(|(part, pool)| scope.spawn(move || pool.install(|| work.gradients(part))))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
-            });
-            results.extend(done);
-        }
-        results
+/// `job(0)` to `job(count - 1)`, in order, each on a thread of its own with a single-threaded pool, at most
+/// [`MAX_PARALLEL_SHARDS`] at once: how the trainer computes the shards of a batch on the CPU. Inside a
+/// job, the operations here run on that job's thread only, so parallel shards do not compete for cores.
+pub fn run_on_shard_threads<R: Send>(count: usize, job: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
+    let pools = shard_pools();
+    if count < 2 || pools.len() < 2 {
+        return (0..count).map(job).collect();
     }
+    let jobs: Vec<usize> = (0..count).collect();
+    let mut results = Vec::with_capacity(count);
+    for wave in jobs.chunks(pools.len()) {
+        let done: Vec<R> = std::thread::scope(|scope| {
+            let handles: Vec<_> = wave
+                .iter()
+                .zip(pools)
+                .map(|(&i, pool)| scope.spawn(move || pool.install(|| job(i))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        results.extend(done);
+    }
+    results
+}
 
+impl Kernels for Cpu {
     fn merge_gradient<S: Shape>(
         into: &mut Gradients<f32, Self>,
         from: &mut Gradients<f32, Self>,

@@ -16,11 +16,12 @@
 mod cpu;
 mod gemm;
 
+pub use cpu::run_on_shard_threads;
+
 use dfdx::prelude::*;
 
 use super::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
 use super::params::{Matrix, Vector};
-use crate::train::fit::{ShardResult, ShardWork};
 
 /// An element-wise distance between a prediction and its label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,15 +69,9 @@ pub enum Mixing {
 /// A `(batch, positions, channels)` block.
 type Block3<D, T> = Tensor<(usize, usize, usize), f32, D, T>;
 
-/// The operations a device provides to the networks, and how it computes the shards of a batch.
-/// Every method defaults to the dfdx composition ([`composed`]); the CPU overrides them.
+/// The operations a device provides to the networks. Every method defaults to the dfdx composition
+/// ([`composed`]); the CPU overrides them.
 pub trait Kernels: Device<f32> {
-    /// The loss and gradients of every part of a batch, in order. By default one part after the other;
-    /// the CPU computes them in parallel threads.
-    fn run_shards(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
-        parts.iter().map(|part| work.gradients(part)).collect()
-    }
-
     /// Adds `from`'s gradient of `t` into `into`'s (`from` may be left empty).
     fn merge_gradient<S: Shape>(
         into: &mut Gradients<f32, Self>,

@@ -5,12 +5,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::Args;
-use taskonomy::model::{DeviceKind, Kernels};
-use taskonomy::pipeline::{self, RunConfig, RunSummary, StageStart};
-use taskonomy::train::{Preset, Progress};
+use taskonomy_core::model::DeviceKind;
+use taskonomy_core::pipeline::{self, RunConfig, RunSummary, StageStart};
+use taskonomy_core::spec::Dictionary;
+use taskonomy_core::train::fit::ShardDevice;
+use taskonomy_core::train::{Preset, Progress};
 
-use crate::device::{dispatch, OnDevice};
-use crate::train::parse_tasks;
+use super::device::{dispatch, OnDevice};
+use super::train::parse_tasks;
 
 /// Run the whole Taskonomy method: render the synthetic scenes, train the task networks, train the
 /// transfers, compute affinities, plan taxonomies over a range of budgets, evaluate them and write a
@@ -40,9 +42,9 @@ pub struct RunArgs {
     /// Where the networks run.
     #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
     device: DeviceKind,
-    /// The run folder.
-    #[arg(long, default_value = "runs/taskonomy", value_name = "DIR")]
-    out: PathBuf,
+    /// The run folder (default: runs/ and the dictionary's name in snake_case).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// The run seed (data, initialisation, batches).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -60,12 +62,13 @@ pub struct RunArgs {
 }
 
 /// Runs the subcommand.
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let config = config(&args)?;
+pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
+    let config = config::<D>(&args)?;
     eprintln!(
-        "taskonomy run: {} preset, {} tasks, budgets {}, max order {}, {} → {}",
+        "{} run: {} preset, {} tasks, budgets {}, max order {}, {} → {}",
+        D::NAME,
         config.preset,
-        config.tasks.specs.len(),
+        config.tasks.tasks.len(),
         budgets_label(&config.budgets),
         config.max_order,
         args.device,
@@ -100,7 +103,7 @@ struct Pipeline<'a> {
 
 impl OnDevice for Pipeline<'_> {
     type Output = RunSummary;
-    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<RunSummary> {
+    fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<RunSummary> {
         Ok(pipeline::run(
             dev,
             self.config,
@@ -110,7 +113,7 @@ impl OnDevice for Pipeline<'_> {
     }
 }
 
-fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
+fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
     let mut settings = args.preset.settings();
     if let Some(order) = args.max_order {
         if order == 0 {
@@ -119,16 +122,14 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         settings.max_order = order;
         settings.top_k = settings.top_k.max(order);
     }
-    let tasks = parse_tasks(&args.tasks)?;
+    let tasks = parse_tasks::<D>(&args.tasks)?;
     let novel = args
         .novel
         .iter()
         .map(|name| {
             tasks
-                .specs
-                .iter()
-                .find(|s| s.answers_to(name))
-                .map(|s| s.name.to_owned())
+                .find(name)
+                .map(|t| t.spec.name.to_owned())
                 .with_context(|| format!("--novel: `{name}` is not one of the run's tasks"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -139,14 +140,13 @@ fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
     };
     Ok(RunConfig {
         preset: args.preset,
-        dictionary: "Taskonomy".into(),
         max_order: settings.max_order,
         settings,
         tasks,
         budgets,
         novel,
         seed: args.seed,
-        out: args.out.clone(),
+        out: args.out.clone().unwrap_or_else(super::default_out::<D>),
         dataset: args.data.clone(),
         device: args.device,
         transitive: args.transitive,
@@ -206,6 +206,7 @@ fn print_summary(summary: &RunSummary, total: f64) {
     if let Some(transitive) = &summary.transitive {
         println!("\nTransitive transfer: {}", transitive.verdict());
     }
+    super::report_data(&summary.data);
     println!("\nReport: {}", summary.report.display());
 }
 

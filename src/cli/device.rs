@@ -1,20 +1,21 @@
 //! Opening the device the networks run on, for the stage subcommands.
 
 use anyhow::bail;
-use taskonomy::model::{DeviceKind, Kernels};
+use taskonomy_core::model::DeviceKind;
+use taskonomy_core::train::fit::ShardDevice;
 
 /// Work that runs on whichever device the user chose.
 pub trait OnDevice {
     /// What the work returns.
     type Output;
     /// Does the work on `dev`.
-    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<Self::Output>;
+    fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<Self::Output>;
 }
 
 /// Opens the device `kind` and runs `work` on it.
 pub fn dispatch<W: OnDevice>(kind: DeviceKind, work: W) -> anyhow::Result<W::Output> {
     match kind {
-        DeviceKind::Cpu => work.run(&taskonomy::model::device::cpu()),
+        DeviceKind::Cpu => work.run(&taskonomy_core::model::device::cpu()),
         DeviceKind::Cuda => on_cuda(work),
     }
 }
@@ -22,7 +23,7 @@ pub fn dispatch<W: OnDevice>(kind: DeviceKind, work: W) -> anyhow::Result<W::Out
 #[cfg(feature = "cuda")]
 fn on_cuda<W: OnDevice>(work: W) -> anyhow::Result<W::Output> {
     check_driver(0)?;
-    let dev = taskonomy::model::device::cuda(0)
+    let dev = taskonomy_core::model::device::cuda(0)
         .map_err(|e| anyhow::anyhow!("cannot open CUDA device 0: {e}"))?;
     work.run(&dev)
 }
@@ -35,6 +36,7 @@ fn on_cuda<W: OnDevice>(_: W) -> anyhow::Result<W::Output> {
 /// Asks the CUDA driver for device `ordinal` with calls that return errors: cudarc 0.9 panics (and can
 /// abort) when the driver is missing, so this runs before it is touched.
 #[cfg(feature = "cuda")]
+#[allow(unsafe_code)]
 fn check_driver(ordinal: usize) -> anyhow::Result<()> {
     use cudarc::driver::sys::{self, CUresult};
     // SAFETY: plain driver-API calls with valid out-pointers; they only report status.

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use taskonomy_core::data::layout::Domain;
+use taskonomy_core::data::labels::LabelSource;
 use taskonomy_core::data::synthetic::{render_dataset, SynthConfig};
+use taskonomy_core::spec::{Dictionary, TaskSet};
 
-/// Render procedural indoor scenes with exact labels for all 26 tasks, in the Taskonomy folder layout.
+/// Render procedural indoor scenes in the Taskonomy folder layout: every view's RGB image and point-info
+/// record, and the labels of every task of the dictionary that renders them (`#[task(label = f)]`).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  taskonomy render --scenes 20 --size 64 --seed 1 --out data/synthetic"
@@ -40,7 +42,8 @@ pub struct RenderArgs {
     out: PathBuf,
 }
 
-pub fn run(args: RenderArgs) -> anyhow::Result<()> {
+pub fn run<D: Dictionary>(args: RenderArgs) -> anyhow::Result<()> {
+    let tasks = TaskSet::of::<D>();
     let config = SynthConfig {
         scenes: args.scenes,
         size: args.size,
@@ -59,16 +62,24 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let summary = render_dataset(&config, &args.out, &|n| bar.inc(n as u64))
+    let summary = render_dataset(&config, &tasks.tasks, &args.out, &|n| bar.inc(n as u64))
         .with_context(|| format!("rendering into {}", args.out.display()))?;
     bar.finish_and_clear();
+    let rendered: Vec<&str> = tasks
+        .tasks
+        .iter()
+        .filter(|t| matches!(t.labels, LabelSource::Rendered { .. }))
+        .map(|t| t.spec.domain)
+        .collect();
     println!(
-        "rendered {} scenes into {}: {} images, {} label files ({} domains), {:.2} s, {:.1} images/s",
+        "rendered {} scenes into {}: {} images, {} other files (point info and the labels of {} \
+         task(s): {}), {:.2} s, {:.1} images/s",
         config.scenes,
         args.out.display(),
         summary.images,
         summary.labels,
-        Domain::ALL.len() - 1,
+        rendered.len(),
+        rendered.join(", "),
         summary.seconds,
         summary.images_per_second()
     );

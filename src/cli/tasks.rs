@@ -2,11 +2,10 @@
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use taskonomy::spec::{Dictionary, TaskSpec};
-use taskonomy::tasks::Taskonomy;
+use taskonomy_core::spec::{Dictionary, TaskSpec};
 
-/// List the tasks of the standard Taskonomy dictionary: names, aliases, outputs, losses, views, label
-/// costs, importances and descriptions.
+/// List the dictionary's tasks: names, aliases, outputs, losses, where their labels come from, views,
+/// label costs, importances and descriptions.
 #[derive(Debug, Args)]
 pub struct TasksArgs {
     /// How to print the list.
@@ -37,13 +36,15 @@ struct TaskRow<'a> {
     label_cost: f64,
     importance: f64,
     decoder: &'a str,
+    labels: &'a str,
+    domain_encoding: Option<String>,
     source: bool,
     target: bool,
     doc: &'a str,
 }
 
 impl<'a> TaskRow<'a> {
-    fn new(task: Taskonomy, spec: &'a TaskSpec) -> Self {
+    fn new<D: Dictionary>(task: D, spec: &'a TaskSpec) -> Self {
         TaskRow {
             name: spec.name,
             type_name: spec.type_name,
@@ -57,6 +58,8 @@ impl<'a> TaskRow<'a> {
             label_cost: spec.label_cost,
             importance: spec.importance,
             decoder: spec.decoder,
+            labels: spec.labelling.describe(),
+            domain_encoding: spec.encoding.map(|e| e.to_string()),
             source: task.is_source(),
             target: task.is_target(),
             doc: spec.doc,
@@ -64,8 +67,8 @@ impl<'a> TaskRow<'a> {
     }
 }
 
-pub fn run(args: TasksArgs) -> anyhow::Result<()> {
-    let rows: Vec<TaskRow> = Taskonomy::ALL
+pub fn run<D: Dictionary>(args: TasksArgs) -> anyhow::Result<()> {
+    let rows: Vec<TaskRow> = D::ALL
         .iter()
         .map(|&task| TaskRow::new(task, task.spec()))
         .collect();
@@ -83,13 +86,14 @@ fn table(rows: &[TaskRow]) -> String {
         "aliases",
         "output",
         "loss",
+        "labels",
         "views",
         "ℓ",
         "r",
         "role",
         "description",
     ];
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|row| {
             let role = match (row.source, row.target) {
@@ -103,6 +107,7 @@ fn table(rows: &[TaskRow]) -> String {
                 row.aliases.join(","),
                 row.output.clone(),
                 row.loss.to_string(),
+                row.labels.to_string(),
                 row.views.to_string(),
                 row.label_cost.to_string(),
                 row.importance.to_string(),

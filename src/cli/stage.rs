@@ -2,17 +2,18 @@
 //! chosen device, and the stage's own work on that context.
 
 use anyhow::Context as _;
-use taskonomy::model::Kernels;
-use taskonomy::store::RunFolder;
-use taskonomy::train::{Context, Progress, RunManifest, TaskSet};
+use taskonomy_core::spec::{Dictionary, TaskSet};
+use taskonomy_core::store::RunFolder;
+use taskonomy_core::train::fit::ShardDevice;
+use taskonomy_core::train::{Context, Progress, RunManifest};
 
-use crate::device::OnDevice;
-use crate::train::{task_set, RunFolderArgs};
+use super::device::OnDevice;
+use super::train::RunFolderArgs;
 
 /// What a stage does once its data is open.
 pub trait Stage {
     /// Does the stage's work on `tasks`, in `ctx`'s run folder.
-    fn run<D: Kernels>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()>;
+    fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()>;
 }
 
 /// A stage in a run folder, as the folder's manifest describes the run.
@@ -30,12 +31,12 @@ pub struct InRunFolder<S> {
 }
 
 impl<S> InRunFolder<S> {
-    /// `stage` in the existing run folder named by `args`, with the tasks its manifest lists.
-    pub fn open(args: &RunFolderArgs, stage: S) -> anyhow::Result<Self> {
-        let folder = RunFolder::open(&args.out)?;
+    /// `stage` in the existing run folder named by `args`, with the tasks of dictionary `D` its manifest
+    /// lists.
+    pub fn open<D: Dictionary>(args: &RunFolderArgs, stage: S) -> anyhow::Result<Self> {
+        let folder = RunFolder::open(args.folder::<D>())?;
         let manifest = RunManifest::read(&folder)?;
-        let tasks = task_set(&manifest.tasks)?;
-        manifest.check_tasks(&tasks)?;
+        let tasks = manifest.tasks_of(&TaskSet::of::<D>())?;
         Ok(InRunFolder {
             folder,
             manifest,
@@ -48,8 +49,8 @@ impl<S> InRunFolder<S> {
 
 impl<S: Stage> OnDevice for InRunFolder<S> {
     type Output = ();
-    fn run<D: Kernels>(self, dev: &D) -> anyhow::Result<()> {
-        let data = self
+    fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<()> {
+        let (data, tasks) = self
             .manifest
             .open_data(&self.folder, &self.tasks, &self.progress)
             .context("preparing the data")?;
@@ -61,6 +62,8 @@ impl<S: Stage> OnDevice for InRunFolder<S> {
             seed: self.manifest.seed,
             progress: self.progress.clone(),
         };
-        self.stage.run(&ctx, &self.tasks)
+        self.stage.run(&ctx, &tasks)?;
+        super::report_data(data.report());
+        Ok(())
     }
 }

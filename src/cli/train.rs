@@ -3,25 +3,21 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use taskonomy::model::{DeviceKind, Kernels};
-use taskonomy::store::RunFolder;
-use taskonomy::tasks::Taskonomy;
-use taskonomy::train::{train_tasks, Context, Preset, Progress, RunManifest, TaskSet};
+use taskonomy_core::model::DeviceKind;
+use taskonomy_core::spec::{Dictionary, TaskSet};
+use taskonomy_core::store::RunFolder;
+use taskonomy_core::train::fit::ShardDevice;
+use taskonomy_core::train::{train_tasks, Context, Preset, Progress, RunManifest};
 
-use crate::device::dispatch;
-use crate::stage::{InRunFolder, Stage};
+use super::device::dispatch;
+use super::stage::{InRunFolder, Stage};
 
 /// Where a run lives and what the networks run on, for every stage subcommand.
 #[derive(Debug, Args)]
 pub struct RunFolderArgs {
-    /// The run folder.
-    #[arg(
-        long,
-        alias = "run",
-        default_value = "runs/taskonomy",
-        value_name = "DIR"
-    )]
-    pub out: PathBuf,
+    /// The run folder (default: runs/ and the dictionary's name in snake_case).
+    #[arg(long, alias = "run", value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Where the networks run.
     #[arg(long, default_value = "cpu", value_name = "cpu|cuda")]
     pub device: DeviceKind,
@@ -31,6 +27,11 @@ pub struct RunFolderArgs {
 }
 
 impl RunFolderArgs {
+    /// The run folder: `--out`, or dictionary `D`'s default.
+    pub fn folder<D: Dictionary>(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(super::default_out::<D>)
+    }
+
     /// Progress bars, unless `--quiet`.
     pub fn progress(&self) -> Progress {
         if self.quiet {
@@ -67,34 +68,29 @@ pub struct TrainArgs {
     data: Option<PathBuf>,
 }
 
-/// The standard dictionary's tasks named in a manifest, or `all` of them.
-pub fn task_set(names: &[String]) -> anyhow::Result<TaskSet> {
-    let all = TaskSet::of::<Taskonomy>();
-    if names == ["all"] {
+/// The tasks of dictionary `D` a `--tasks` option names: `all`, or names and aliases separated by
+/// commas.
+pub fn parse_tasks<D: Dictionary>(option: &str) -> anyhow::Result<TaskSet> {
+    let all = TaskSet::of::<D>();
+    if option.trim() == "all" {
         return Ok(all);
     }
-    Ok(all.only(names)?)
-}
-
-/// The tasks of a `--tasks` option: `all`, or names and aliases separated by commas.
-pub fn parse_tasks(option: &str) -> anyhow::Result<TaskSet> {
-    let names: Vec<String> = option.split(',').map(|s| s.trim().to_owned()).collect();
-    task_set(&names)
+    let names: Vec<&str> = option.split(',').map(str::trim).collect();
+    Ok(all.only(&names)?)
 }
 
 /// Runs the subcommand.
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let tasks = parse_tasks(&args.tasks)?;
+pub fn run<D: Dictionary>(args: TrainArgs) -> anyhow::Result<()> {
+    let tasks = parse_tasks::<D>(&args.tasks)?;
     let manifest = RunManifest::new(
         args.preset.name(),
         args.preset.settings(),
         args.seed,
         args.run.device,
         args.data.as_deref(),
-        "Taskonomy",
         &tasks,
     );
-    let folder = RunFolder::create(&args.run.out)?;
+    let folder = RunFolder::create(args.run.folder::<D>())?;
     if let Ok(old) = RunManifest::read(&folder) {
         if old.settings != manifest.settings
             || old.seed != manifest.seed
@@ -110,7 +106,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     eprintln!(
         "taskonomy train: {} preset, {} tasks, {} → {}",
         manifest.preset,
-        tasks.specs.len(),
+        tasks.tasks.len(),
         args.run.device,
         folder.root().display()
     );
@@ -130,7 +126,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 struct Train;
 
 impl Stage for Train {
-    fn run<D: Kernels>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
+    fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let records = train_tasks(ctx, tasks)?;
         println!("{:<24} {:>12}  status", "task", "test loss");

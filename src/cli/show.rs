@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use taskonomy_core::data::dataset::Dataset;
 use taskonomy_core::data::layout::ViewKey;
-use taskonomy_core::data::loader::Dataset;
 use taskonomy_core::data::sheet::contact_sheet;
+use taskonomy_core::spec::{Dictionary, TaskSet};
 
-/// Draw the contact sheet of one view of a dataset in the Taskonomy layout.
+/// Draw the contact sheet of one view of a dataset in the Taskonomy layout: its image and the label of
+/// every task of the dictionary.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  taskonomy show data/synthetic --point 0 --view 0 --out sheet.png"
@@ -33,7 +35,7 @@ pub struct ShowArgs {
     out: PathBuf,
 }
 
-pub fn run(args: ShowArgs) -> anyhow::Result<()> {
+pub fn run<D: Dictionary>(args: ShowArgs) -> anyhow::Result<()> {
     let dataset = Dataset::open(&args.dir)?;
     let building = match args.building {
         Some(b) => b,
@@ -54,7 +56,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
             key.view
         );
     }
-    let sheet = contact_sheet(&dataset, &building, key, args.seed)
+    let sheet = contact_sheet(&dataset, &TaskSet::of::<D>(), &building, key, args.seed)
         .with_context(|| format!("drawing {building} point {} view {}", key.point, key.view))?;
     sheet.write_png(&args.out)?;
     println!(

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use taskonomy_core::plan::{OwnSupervision, Plan, PlanOptions, Problem, Solver};
 use taskonomy_core::plot::LineChart;
+use taskonomy_core::spec::Dictionary;
 use taskonomy_core::transfers::Transfers;
-use taskonomy_tasks::Taskonomy;
 
 /// Plan a taxonomy: which tasks to label so that every target is solved best, under a budget.
 #[derive(Debug, Args)]
@@ -60,8 +60,8 @@ pub struct PlanArgs {
     /// Where --sweep writes sweep.csv and sweep.svg.
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
-    /// How to name tasks in the output: as the file does (`file`), or by the standard dictionary's
-    /// canonical names (`dictionary`: `rgb2sfnorm` becomes `surface_normals`). Task names given to
+    /// How to name tasks in the output: as the file does (`file`), or by the dictionary's canonical names
+    /// (`dictionary`: in the standard dictionary, `rgb2sfnorm` becomes `surface_normals`). Task names given to
     /// the other options may use either spelling.
     #[arg(long, value_enum, default_value_t = Names::File)]
     names: Names,
@@ -106,13 +106,13 @@ fn task_weight(text: &str) -> Result<(String, f64), String> {
 }
 
 /// Runs the subcommand.
-pub fn run(args: PlanArgs) -> anyhow::Result<()> {
+pub fn run<D: Dictionary>(args: PlanArgs) -> anyhow::Result<()> {
     let table = Transfers::read(&args.affinities)?;
     let table = match args.names {
         Names::File => table,
-        Names::Dictionary => table.with_dictionary_names::<Taskonomy>()?,
+        Names::Dictionary => table.with_dictionary_names::<D>()?,
     };
-    let spell = |name: &String| table.spelling_of::<Taskonomy>(name);
+    let spell = |name: &String| table.spelling_of::<D>(name);
     let spell_all =
         |names: &Option<Vec<String>>| names.as_ref().map(|n| n.iter().map(spell).collect());
     let spell_weights = |weights: &[(String, f64)]| -> BTreeMap<String, f64> {

@@ -1,12 +1,13 @@
 //! `taskonomy transfer`: step II, the transfers and baselines, into a run folder.
 
 use clap::Args;
-use taskonomy::model::Kernels;
-use taskonomy::train::{transfer, Context, TaskSet};
+use taskonomy_core::spec::Dictionary;
+use taskonomy_core::train::fit::ShardDevice;
+use taskonomy_core::train::{transfer, Context, TaskSet};
 
-use crate::device::dispatch;
-use crate::stage::{InRunFolder, Stage};
-use crate::train::RunFolderArgs;
+use super::device::dispatch;
+use super::stage::{InRunFolder, Stage};
+use super::train::RunFolderArgs;
 
 /// Train the transfers of step II: freeze every task network's encoder, cache its representations, and
 /// train readouts from each source (and from combinations of the best sources) to every target, with the
@@ -21,15 +22,18 @@ pub struct TransferArgs {
 }
 
 /// Runs the subcommand.
-pub fn run(args: TransferArgs) -> anyhow::Result<()> {
-    dispatch(args.run.device, InRunFolder::open(&args.run, Transfer)?)
+pub fn run<D: Dictionary>(args: TransferArgs) -> anyhow::Result<()> {
+    dispatch(
+        args.run.device,
+        InRunFolder::open::<D>(&args.run, Transfer)?,
+    )
 }
 
 /// Step II.
 struct Transfer;
 
 impl Stage for Transfer {
-    fn run<D: Kernels>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
+    fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let records = transfer(ctx, tasks)?;
         println!(
