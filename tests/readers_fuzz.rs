@@ -1,6 +1,7 @@
 //! Readers of outside data survive hostile files: whatever the bytes, a PNG, an `.npy` vector, a point-info
-//! JSON, a transfer table or a weight file reads as a value or as an error that names the file; never a
-//! panic, never an allocation sized by what a header merely claims, never an arithmetic overflow.
+//! JSON, a task's label file in its declared encoding, a transfer table or a weight file reads as a value
+//! or as an error that names the file; never a panic, never an allocation sized by what a header merely
+//! claims, never an arithmetic overflow.
 //!
 //! Each reader meets arbitrary bytes, damaged copies of a valid file written by the library's own encoder
 //! (flipped bytes, truncations, splices), and the concrete inputs that once broke it. Case counts keep the
@@ -11,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use taskonomy::data::dataset::Dataset;
+use taskonomy::data::encoding;
 use taskonomy::data::labels::geometry::RoomBox;
+use taskonomy::data::labels::Labels;
 use taskonomy::data::layout::{
     decode_npy, decode_png, encode_npy, encode_png, point_info_path, rgb_path, PngPixels,
     PointInfo, VanishingPointsJson, ViewKey,
@@ -22,6 +25,7 @@ use taskonomy::model::layers::Dense;
 use taskonomy::model::params::{
     from_safetensors, load_safetensors, save_safetensors, to_safetensors,
 };
+use taskonomy::spec::{Encoding, OutputKind, OutputShape};
 use taskonomy::transfers::{Transfer, Transfers};
 
 const PNG_NAME: &str = "hostile/rgb/point_0_view_0_domain_rgb.png";
@@ -350,6 +354,144 @@ proptest! {
             prop_assert_eq!(values.len() * width, data.len());
             prop_assert_eq!(values.len(), shape.iter().product::<usize>());
         }
+    }
+}
+
+// Label files ----------------------------------------------------------------------------------------------
+
+const LABEL_NAME: &str = "hostile/labels/point_0_view_0_domain_labels.png";
+/// The side of the images the label files below belong to.
+const SIDE: usize = 4;
+
+/// An encoding as tasks declare them, with an output it fits.
+fn declared() -> impl Strategy<Value = (Encoding, OutputShape)> {
+    let dense = |c| OutputShape::new(OutputKind::Dense, c);
+    prop_oneof![
+        (1..=4usize).prop_map(move |c| (
+            Encoding::Png {
+                bits: 16,
+                scale: 1.0 / 512.0,
+                offset: 0.0
+            },
+            dense(c)
+        )),
+        (1..=4usize).prop_map(move |c| (
+            Encoding::Png {
+                bits: 8,
+                scale: 2.0 / 255.0,
+                offset: -1.0
+            },
+            dense(c)
+        )),
+        (2..300usize).prop_map(|k| (
+            Encoding::png(16),
+            OutputShape::new(OutputKind::PixelClasses, k)
+        )),
+        Just((
+            Encoding::png(8),
+            OutputShape::new(OutputKind::PixelEmbedding, 8)
+        )),
+        (1..4usize).prop_map(move |c| (Encoding::DEFAULT, dense(c))),
+        (2..20usize).prop_map(|k| (
+            Encoding::DEFAULT,
+            OutputShape::new(OutputKind::PixelClasses, k)
+        )),
+        (2..20usize).prop_map(|k| (
+            Encoding::Npy { first: Some(k) },
+            OutputShape::new(OutputKind::Classes, k)
+        )),
+        (1..12usize).prop_map(|n| (
+            Encoding::PointInfo { field: "values" },
+            OutputShape::new(OutputKind::Vector, n)
+        )),
+    ]
+}
+
+/// A valid label file of `encoding` for `shape` on `SIDE × SIDE` images, written by the library.
+fn valid_label_file(encoding: Encoding, shape: OutputShape, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed, &[]);
+    let pixels = SIDE * SIDE;
+    let labels = match shape.kind {
+        OutputKind::Dense => Labels::Dense {
+            channels: shape.size,
+            values: (0..pixels * shape.size)
+                .map(|_| rng.range(-1.0, 1.0) as f32)
+                .collect(),
+        },
+        OutputKind::PixelClasses => Labels::PixelClasses {
+            classes: shape.size,
+            values: (0..pixels).map(|_| rng.below(shape.size) as u32).collect(),
+        },
+        OutputKind::PixelEmbedding => Labels::Segments {
+            values: (0..pixels).map(|_| rng.below(8) as u32).collect(),
+        },
+        _ => Labels::Image {
+            len: shape.size,
+            values: (0..shape.size).map(|_| rng.unit() as f32).collect(),
+        },
+    };
+    match encoding {
+        Encoding::PointInfo { field } => {
+            let Labels::Image { values, .. } = labels else {
+                unreachable!("point-info labels are image-level")
+            };
+            serde_json::to_vec(&serde_json::json!({ field: values })).unwrap()
+        }
+        _ => encoding::encode(encoding, &labels, SIDE).unwrap(),
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(512))]
+
+    /// Garbage in a task's folder is an error naming the file, whatever the task declared.
+    #[test]
+    fn any_bytes_read_as_a_label_file_are_an_error_naming_the_file(
+        (encoding, shape) in declared(),
+        bytes in prop_oneof![
+            bytes_behind(b"\x89PNG\r\n\x1a\n"),
+            bytes_behind(b"\x93NUMPY"),
+            bytes_behind(b"{\"values\": "),
+        ],
+    ) {
+        let result = encoding::decode(encoding, shape, &bytes, Path::new(LABEL_NAME), SIDE);
+        value_or_error_naming(&result, LABEL_NAME)?;
+    }
+
+    /// A damaged label file reads as labels of the declared form, or as an error naming the file.
+    #[test]
+    fn a_damaged_label_file_reads_as_labels_of_its_task_or_is_an_error_naming_it(
+        (encoding, shape) in declared(),
+        seed in any::<u64>(),
+        damages in damages(),
+    ) {
+        let bytes = damaged(valid_label_file(encoding, shape, seed), &damages);
+        let result = encoding::decode(encoding, shape, &bytes, Path::new(LABEL_NAME), SIDE);
+        value_or_error_naming(&result, LABEL_NAME)?;
+        if let Ok(labels) = result {
+            prop_assert_eq!(labels.count(SIDE), 1, "{:?}", labels);
+        }
+    }
+}
+
+#[test]
+fn valid_label_files_read_back() {
+    let shapes = [
+        (Encoding::DEFAULT, OutputShape::new(OutputKind::Dense, 3)),
+        (
+            Encoding::png(16),
+            OutputShape::new(OutputKind::PixelClasses, 300),
+        ),
+        (
+            Encoding::PointInfo { field: "values" },
+            OutputShape::new(OutputKind::Vector, 5),
+        ),
+    ];
+    for (encoding, shape) in shapes {
+        let bytes = valid_label_file(encoding, shape, 7);
+        let labels = encoding::decode(encoding, shape, &bytes, Path::new(LABEL_NAME), SIDE)
+            .unwrap_or_else(|e| panic!("{encoding}: {e}"));
+        assert_eq!(labels.count(SIDE), 1, "{encoding}");
     }
 }
 

@@ -153,3 +153,89 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// Runs the `taskonomy` binary with `args`; panics with its output when it fails.
+fn taskonomy(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args(args)
+        .output()
+        .expect("run the taskonomy binary");
+    assert!(
+        output.status.success(),
+        "taskonomy {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn missing_and_corrupt_labels_are_reported_as_met_and_counted() {
+    let root = temp_dir("run-damaged");
+    let data = root.join("data");
+    let data_arg = data.display().to_string();
+    // Few enough scenes that every view of every split is read when samples are chosen.
+    taskonomy(&[
+        "render", "--scenes", "4", "--size", "16", "--seed", "2", "--out", &data_arg,
+    ]);
+    let building = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .min()
+        .unwrap();
+    let normals = building.join("normal/point_0_view_0_domain_normal.png");
+    std::fs::remove_file(&normals).unwrap();
+    let depth = building.join("depth_zbuffer/point_1_view_0_domain_depth_zbuffer.png");
+    std::fs::write(&depth, b"\x89PNG\r\n\x1a\nnot an image at all").unwrap();
+    // And no 2-D edges anywhere: that task has no labels.
+    for building in std::fs::read_dir(&data).unwrap() {
+        let _ = std::fs::remove_dir_all(building.unwrap().path().join("edge_texture"));
+    }
+
+    let out = root.join("run").display().to_string();
+    let run = taskonomy(&[
+        "run",
+        "--preset",
+        "tiny",
+        "--data",
+        &data_arg,
+        "--tasks",
+        "depth,surface_normals,reshading,edges2d",
+        "--budget",
+        "1",
+        "--out",
+        &out,
+    ]);
+    // Each problem is a warning as it is met, naming the file ...
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("WARN") && stderr.contains("point_0_view_0_domain_normal.png"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("point_1_view_0_domain_depth_zbuffer.png"),
+        "{stderr}"
+    );
+    // ... counted in the summary ...
+    assert!(
+        stderr.contains("edges2d") && stderr.contains("left out of the run"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(
+            "Data: 2 sample(s) skipped because a file was missing or corrupt, 1 task(s) left out"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("surface_normals") && stdout.contains("1 skipped"));
+    assert!(stdout.contains("edges2d") && stdout.contains("left out:"));
+    // ... and in the report.
+    let report = std::fs::read_to_string(root.join("run/report.html")).unwrap();
+    assert!(
+        report.contains("2 samples skipped") && report.contains("domain_normal.png"),
+        "the report's data section"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -19,7 +19,7 @@
 //! to standard error through `tracing` (warnings by default; `-v` for progress notes, `-vv` for details,
 //! or `RUST_LOG`), written between the progress bars.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -137,6 +137,7 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .with_writer(|| BetweenBars(Vec::new()))

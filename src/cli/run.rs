@@ -114,14 +114,6 @@ impl OnDevice for Pipeline<'_> {
 }
 
 fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
-    let mut settings = args.preset.settings();
-    if let Some(order) = args.max_order {
-        if order == 0 {
-            bail!("--max-order must be at least 1");
-        }
-        settings.max_order = order;
-        settings.top_k = settings.top_k.max(order);
-    }
     let tasks = parse_tasks::<D>(&args.tasks)?;
     let novel = args
         .novel
@@ -133,23 +125,26 @@ fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
                 .with_context(|| format!("--novel: `{name}` is not one of the run's tasks"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let sources = tasks.sources.len().max(1);
-    let budgets = match &args.budget {
-        None => (1..=sources.min(8)).map(|b| b as f64).collect(),
-        Some(text) => parse_budgets(text)?,
-    };
+    let out = args.out.clone().unwrap_or_else(super::default_out::<D>);
+    let mut config = RunConfig::new(tasks, args.preset, out);
+    if let Some(order) = args.max_order {
+        if order == 0 {
+            bail!("--max-order must be at least 1");
+        }
+        config.settings.max_order = order;
+        config.settings.top_k = config.settings.top_k.max(order);
+        config.max_order = order;
+    }
+    if let Some(text) = &args.budget {
+        config.budgets = parse_budgets(text)?;
+    }
     Ok(RunConfig {
-        preset: args.preset,
-        max_order: settings.max_order,
-        settings,
-        tasks,
-        budgets,
         novel,
         seed: args.seed,
-        out: args.out.clone().unwrap_or_else(super::default_out::<D>),
         dataset: args.data.clone(),
         device: args.device,
         transitive: args.transitive,
+        ..config
     })
 }
 

@@ -34,6 +34,23 @@ use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 const RANDOM_DRAWS: usize = 16;
 
 /// What `taskonomy run` does.
+///
+/// The method on a dictionary of your own, from code, returns the taxonomies:
+///
+/// ```no_run
+/// use taskonomy_core::model::device;
+/// use taskonomy_core::pipeline::{run, RunConfig};
+/// use taskonomy_core::spec::TaskSet;
+/// use taskonomy_core::train::{Preset, Progress};
+/// # fn tasks() -> TaskSet { unimplemented!() }
+/// let tasks: TaskSet = tasks(); // TaskSet::of::<MyStudy>()
+/// let config = RunConfig::new(tasks, Preset::Tiny, "runs/my_study");
+/// let summary = run(&device::cpu(), &config, Progress::hidden(), &|_| {})?;
+/// for result in &summary.budgets {
+///     println!("budget {}: {:?}", result.plan.budget, result.plan.sources);
+/// }
+/// # Ok::<(), taskonomy_core::pipeline::RunError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     /// The preset the settings came from.
@@ -59,6 +76,29 @@ pub struct RunConfig {
     pub device: DeviceKind,
     /// Whether to measure transitive transfer (`s → i → t` against `s → t`) for the first-order pairs.
     pub transitive: bool,
+}
+
+impl RunConfig {
+    /// The whole method on `tasks` with `preset`'s settings, in the run folder `out`, on the synthetic
+    /// scenes and the CPU, as `taskonomy run` does by default: budgets 1 to 8 (or the number of sources),
+    /// transfers up to the preset's order, seed 1, no novel tasks, no transitive transfer.
+    pub fn new(tasks: TaskSet, preset: Preset, out: impl Into<PathBuf>) -> Self {
+        let settings = preset.settings();
+        let sources = tasks.sources.len().clamp(1, 8);
+        RunConfig {
+            preset,
+            max_order: settings.max_order,
+            settings,
+            budgets: (1..=sources).map(|b| b as f64).collect(),
+            tasks,
+            novel: Vec::new(),
+            seed: 1,
+            out: out.into(),
+            dataset: None,
+            device: DeviceKind::Cpu,
+            transitive: false,
+        }
+    }
 }
 
 /// What a finished run hands back.

@@ -207,6 +207,12 @@ impl Settings {
                 "max_order, top_k, beam and eval_batch must be positive".into(),
             ));
         }
+        let samples = self.samples;
+        if samples.train == 0 || samples.transfer == 0 || samples.test == 0 {
+            return Err(TrainError::Config(
+                "every split needs at least one sample per task".into(),
+            ));
+        }
         Ok(())
     }
 }
