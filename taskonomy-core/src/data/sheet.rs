@@ -221,7 +221,12 @@ pub fn contact_sheet(
                 continue;
             }
         };
-        if let Some(input) = &loaded.derived {
+        // A task that alters its input shows what the network sees.
+        if let Some(input) = loaded
+            .derived
+            .as_ref()
+            .filter(|input| **input != loaded.views[0])
+        {
             tiles.push(Tile {
                 caption: format!("{name} in"),
                 pixels: input.to_srgb8(),
@@ -326,53 +331,41 @@ fn label_tile(name: &str, labels: &Labels, size: usize, blank: &[[u8; 3]]) -> Ti
             let (lo, hi) = values
                 .iter()
                 .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-            match channels {
-                1 => {
-                    let v = channel(0);
-                    let caption = if lo >= 0.0 && hi <= 1.0 {
-                        name.to_string()
-                    } else {
-                        format!("{name} {lo:.1}-{hi:.1}")
-                    };
-                    tile(
-                        caption,
-                        v.iter()
-                            .map(|&x| colour_map((x - lo) / (hi - lo).max(1e-6)))
-                            .collect(),
-                    )
+            let byte = |t: f32| (t.clamp(0.0, 1.0) * 255.0).round() as u8;
+            let unit = lo >= 0.0 && hi <= 1.0;
+            if *channels == 1 {
+                // One channel: values in [0, 1] as grey levels (edges, shading); others colour-mapped over
+                // their range, which the caption gives (depth in metres).
+                let v = channel(0);
+                if unit {
+                    return tile(name.to_string(), v.iter().map(|&x| [byte(x); 3]).collect());
                 }
-                _ => {
-                    // Values in [0, 1] are colours; in [-1, 1] directions; else each channel's range.
-                    let to_byte = |x: f32, c_lo: f32, c_hi: f32| -> u8 {
-                        let t = if lo >= 0.0 && hi <= 1.0 {
-                            x
-                        } else if lo >= -1.0 && hi <= 1.0 {
-                            (x + 1.0) / 2.0
-                        } else {
-                            (x - c_lo) / (c_hi - c_lo).max(1e-6)
-                        };
-                        (t.clamp(0.0, 1.0) * 255.0).round() as u8
-                    };
-                    let planes: Vec<(Vec<f32>, f32, f32)> = (0..*channels.min(&3))
-                        .map(|c| {
-                            let v = channel(c);
-                            let (a, b) = v
-                                .iter()
-                                .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-                            (v, a, b)
-                        })
-                        .collect();
-                    let pixels = (0..n)
-                        .map(|i| {
-                            [0, 1, 2].map(|c| match planes.get(c) {
-                                Some((v, a, b)) => to_byte(v[i], *a, *b),
-                                None => 128,
-                            })
-                        })
-                        .collect();
-                    tile(name.to_string(), pixels)
-                }
+                return tile(
+                    format!("{name} {lo:.1}..{hi:.1}"),
+                    v.iter()
+                        .map(|&x| colour_map((x - lo) / (hi - lo).max(1e-6)))
+                        .collect(),
+                );
             }
+            // Several channels as colours: values in [0, 1] as they are (images), others with zero at
+            // mid-grey and each channel scaled by its largest magnitude (normals, curvatures).
+            let planes: Vec<(Vec<f32>, f32)> = (0..*channels.min(&3))
+                .map(|c| {
+                    let v = channel(c);
+                    let largest = v.iter().fold(0.0f32, |m, x| m.max(x.abs())).max(1e-6);
+                    (v, largest)
+                })
+                .collect();
+            let pixels = (0..n)
+                .map(|i| {
+                    [0, 1, 2].map(|c| match planes.get(c) {
+                        Some((v, _)) if unit => byte(v[i]),
+                        Some((v, largest)) => byte(0.5 + v[i] / (2.0 * largest)),
+                        None => 128,
+                    })
+                })
+                .collect();
+            tile(name.to_string(), pixels)
         }
         Labels::PixelClasses { values, .. } => tile(
             name.to_string(),
