@@ -365,10 +365,25 @@ pub fn fit<D: ShardDevice, M: Predict<D>>(
     Ok(curve)
 }
 
-/// Consecutive chunks of `0..len`, `size` at a time.
-fn in_order(len: usize, size: usize) -> Vec<Vec<usize>> {
-    let all: Vec<usize> = (0..len).collect();
-    all.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
+/// Hands every batch of `source`, in order and `batch_size` samples at a time, to `each` with its input
+/// rows already on `dev`: the loop of inference and scoring.
+fn in_batches<D: Kernels>(
+    dev: &D,
+    source: &dyn BatchSource,
+    batch_size: usize,
+    mut each: impl FnMut(&HostBatch, Tensor<(usize, usize), f32, D>) -> Result<(), TrainError>,
+) -> Result<(), TrainError> {
+    let all: Vec<usize> = (0..source.len()).collect();
+    let chunks: Vec<&[usize]> = all.chunks(batch_size.max(1)).collect();
+    prefetched(
+        &chunks,
+        |indices| source.batch(indices),
+        |batch| {
+            let positions: Vec<usize> = (0..batch.len()).collect();
+            let rows = batch.rows_on(dev, &positions)?;
+            each(&batch, rows)
+        },
+    )
 }
 
 /// The loss of every sample of `source`, in order, computed in batches of `batch_size` without gradients.
@@ -380,23 +395,19 @@ pub fn evaluate<D: Kernels, M: Predict<D>>(
     batch_size: usize,
 ) -> Result<Vec<f32>, TrainError> {
     let mut losses = Vec::with_capacity(source.len());
-    prefetched(
-        &in_order(source.len(), batch_size),
-        |indices| source.batch(indices),
-        |batch| {
-            let positions: Vec<usize> = (0..batch.len()).collect();
-            let rows = batch.rows_on(dev, &positions)?;
-            let target = batch
-                .targets
-                .as_ref()
-                .ok_or_else(|| TrainError::Config("scoring a batch without targets".into()))?
-                .batch(dev, &positions)?;
-            let out = model.predict(rows, batch.len())?;
-            let block = output_block(out, batch.len(), spec.layout, spec.image_size)?;
-            losses.extend(per_image_loss(spec.loss, block, &target)?.as_vec());
-            Ok(())
-        },
-    )?;
+    in_batches(dev, source, batch_size, |batch, rows| {
+        let b = batch.len();
+        let positions: Vec<usize> = (0..b).collect();
+        let target = batch
+            .targets
+            .as_ref()
+            .ok_or_else(|| TrainError::Config("scoring a batch without targets".into()))?
+            .batch(dev, &positions)?;
+        let out = model.predict(rows, b)?;
+        let block = output_block(out, b, spec.layout, spec.image_size)?;
+        losses.extend(per_image_loss(spec.loss, block, &target)?.as_vec());
+        Ok(())
+    })?;
     Ok(losses)
 }
 
@@ -409,16 +420,10 @@ pub fn infer<D: Kernels>(
     run: impl Fn(Tensor<(usize, usize), f32, D>, usize) -> Result<Act<D, NoneTape>, ModelError>,
 ) -> Result<Vec<f32>, TrainError> {
     let mut out = Vec::new();
-    prefetched(
-        &in_order(source.len(), batch_size),
-        |indices| source.batch(indices),
-        |batch| {
-            let positions: Vec<usize> = (0..batch.len()).collect();
-            let rows = batch.rows_on(dev, &positions)?;
-            out.extend(run(rows, batch.len())?.as_vec());
-            Ok(())
-        },
-    )?;
+    in_batches(dev, source, batch_size, |batch, rows| {
+        out.extend(run(rows, batch.len())?.as_vec());
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{LabelScale, PixelBatches, PixelInput, TargetPrep};
+use super::batch::{split_targets, HostTargets, LabelScale, PixelBatches, PixelInput, TargetPrep};
 use super::data::DataError;
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, LossSpec, Schedule};
@@ -75,6 +75,16 @@ pub(crate) fn label_scale(
         "run `taskonomy train` with the same run folder first",
     )?;
     Ok(artifact.read_json(LABEL_SCALE, "a label scaling")?)
+}
+
+/// The test targets of `task`, as every network scored on them sees them ([`test_prep`]).
+pub(crate) fn test_targets<D>(
+    ctx: &Context<'_, D>,
+    task: &TaskDef,
+    scale: Option<&LabelScale>,
+) -> Result<HostTargets, TrainError> {
+    let prep = test_prep(&ctx.keys(), &task.spec, scale);
+    split_targets(ctx.data, task, Split::Test, prep)
 }
 
 /// How `spec`'s test labels become targets: the same for every network scored on them (same scaling,

@@ -11,7 +11,7 @@ use super::batch::{
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
-use super::step1::{label_scale, load_task_network, test_prep};
+use super::step1::{label_scale, load_task_network, test_targets};
 use super::{
     images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
     TrainError, STAGE_VERSION,
@@ -362,12 +362,7 @@ fn transfers_into<D: ShardDevice>(
         seed: seed_for(ctx.seed, "transfer-targets", &[spec.name]),
     };
     let train_targets = split_targets(ctx.data, task, Split::Transfer, transfer_prep)?;
-    let test_targets = split_targets(
-        ctx.data,
-        task,
-        Split::Test,
-        test_prep(&ctx.keys(), spec, scale.as_ref()),
-    )?;
+    let test_targets = test_targets(ctx, task, scale.as_ref())?;
     let data = TargetData {
         task,
         transfer: SplitSamples::of(ctx, spec.name, Split::Transfer)?,

@@ -20,11 +20,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{split_targets, HostTargets, RepBatches};
+use super::batch::{HostTargets, RepBatches};
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Schedule};
 use super::measure::win_rate;
-use super::step1::{label_scale, test_prep};
+use super::step1::{label_scale, test_targets};
 use super::step2::{
     cached_reps, first_order_into, rank_sources, reps_keys, CachedReps, SplitSamples,
     TransferRecord,
@@ -166,12 +166,7 @@ pub fn transitive<D: ShardDevice>(
         let ranked = rank_sources(ctx.run, spec, &first)?;
         let test = SplitSamples::of(ctx, target, Split::Test)?;
         let scale = label_scale(&ctx.keys(), spec)?;
-        let targets = split_targets(
-            ctx.data,
-            task,
-            Split::Test,
-            test_prep(&ctx.keys(), spec, scale.as_ref()),
-        )?;
+        let targets = test_targets(ctx, task, scale.as_ref())?;
         let loss = LossSpec {
             loss: spec.loss,
             layout: OutputLayout::of(spec.output),

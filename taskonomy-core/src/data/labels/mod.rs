@@ -484,25 +484,12 @@ impl fmt::Debug for LabelSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{DecoderShape, Labelling, LossKind, OutputShape, Sampling};
+    use crate::spec::OutputShape;
 
     fn task(kind: OutputKind, size: usize) -> TaskSpec {
         TaskSpec {
-            name: "t",
-            type_name: "T",
-            aliases: &[],
-            domain: "t",
             output: OutputShape::new(kind, size),
-            loss: LossKind::L1,
-            views: 1,
-            sampling: Sampling::Fixated,
-            labelling: Labelling::Rendered,
-            encoding: Some(Encoding::DEFAULT),
-            label_cost: 1.0,
-            importance: 1.0,
-            decoder: "PixelDecoder",
-            decoder_shape: DecoderShape::PRESET,
-            doc: "",
+            ..crate::spec::tests::spec("t")
         }
     }
 
