@@ -3,7 +3,7 @@
 //! [`taskonomy_core::data::labels`]. Their exact definitions are the tasks' doc comments.
 
 use taskonomy_core::data::labels::derived::{
-    add_noise, apply_jigsaw, color_class, jigsaw_permutations, mask_square, srgb_to_lab,
+    add_noise, apply_jigsaw, jigsaw_permutations, lab_class, mask_square, srgb_to_lab,
     JIGSAW_PERMUTATIONS,
 };
 use taskonomy_core::data::labels::geometry::{
@@ -76,13 +76,10 @@ pub fn jigsaw(image: &RgbImage, seed: u64) -> (RgbImage, [f32; JIGSAW_PERMUTATIO
 
 /// Colorization: CIE lightness in (three equal channels), the chroma class of every pixel out.
 pub fn colorization(image: &RgbImage, _seed: u64) -> (RgbImage, Pixels<u32>) {
-    let bytes = image.to_srgb8();
-    let grey: Vec<f32> = bytes
-        .iter()
-        .map(|&p| (srgb_to_lab(p)[0] / 100.0) as f32)
-        .collect();
+    let lab: Vec<[f64; 3]> = image.to_srgb8().into_iter().map(srgb_to_lab).collect();
+    let grey: Vec<f32> = lab.iter().map(|l| (l[0] / 100.0) as f32).collect();
     let planes = [grey.as_slice(), grey.as_slice(), grey.as_slice()].concat();
-    let classes = bytes.iter().map(|&p| u32::from(color_class(p))).collect();
+    let classes = lab.iter().map(|&l| u32::from(lab_class(l))).collect();
     (
         image_of(image.size(), planes),
         Pixels::new(image.size(), classes),

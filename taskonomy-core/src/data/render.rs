@@ -234,9 +234,11 @@ fn srgb_to_linear(s: f64) -> f64 {
     }
 }
 
-/// 8-bit sRGB to linear `[0, 1]`.
+/// 8-bit sRGB to linear `[0, 1]`: the transfer curve's inverse at each of the 256 codes, computed once
+/// (label functions call this for every pixel of every sample they read).
 pub fn decode_srgb(v: u8) -> f64 {
-    srgb_to_linear(f64::from(v) / 255.0)
+    static LINEAR: std::sync::OnceLock<[f64; 256]> = std::sync::OnceLock::new();
+    LINEAR.get_or_init(|| std::array::from_fn(|k| srgb_to_linear(k as f64 / 255.0)))[usize::from(v)]
 }
 
 #[cfg(test)]

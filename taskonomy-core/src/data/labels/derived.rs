@@ -39,7 +39,11 @@ pub fn srgb_to_lab(rgb: [u8; 3]) -> [f64; 3] {
 /// The colorization class of a colour: `a` and `b` each cut into 8 bins of width 32 over `[−128, 128)`
 /// (clamped), class `8·i_a + i_b` in `0..64`.
 pub fn color_class(rgb: [u8; 3]) -> u8 {
-    let [_, a, b] = srgb_to_lab(rgb);
+    lab_class(srgb_to_lab(rgb))
+}
+
+/// The colorization class of a CIE L*a*b* colour (see [`color_class`]).
+pub fn lab_class([_, a, b]: [f64; 3]) -> u8 {
     let bin = |v: f64| (libm::floor((v + 128.0) / 32.0) as i64).clamp(0, 7) as u8;
     8 * bin(a) + bin(b)
 }
