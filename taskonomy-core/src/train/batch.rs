@@ -377,21 +377,91 @@ pub enum PixelInput {
     CleanViews,
 }
 
-/// Batches of a task's samples in a split, read from disk when drawn: the input of a network trained
-/// from pixels.
+/// How many bytes of prepared samples a [`PixelBatches`] keeps for the next epochs: a constant, so that
+/// memory does not grow with the dataset, and enough for every sample of the `small` preset's splits
+/// (480 training images of 32×32), which are then read once instead of at every epoch.
+pub const SAMPLE_CACHE_BYTES: usize = 64 << 20;
+
+/// A sample as a network trained from pixels reads it: its patch tokens and its label.
+struct Prepared {
+    tokens: Vec<f32>,
+    labels: Labels,
+}
+
+impl Prepared {
+    fn bytes(&self) -> usize {
+        let labels = match &self.labels {
+            Labels::Dense { values, .. } | Labels::Image { values, .. } => values.len(),
+            Labels::PixelClasses { values, .. } | Labels::Segments { values } => values.len(),
+        };
+        4 * (self.tokens.len() + labels)
+    }
+}
+
+/// Prepared samples kept while they fit in [`SAMPLE_CACHE_BYTES`]: the first ones read stay, later ones
+/// are read again when drawn again.
+#[derive(Default)]
+struct SampleCache {
+    kept: std::collections::HashMap<usize, std::sync::Arc<Prepared>>,
+    bytes: usize,
+}
+
+/// Batches of a task's samples in a split, read from disk when drawn (and kept for the next epochs while
+/// a constant budget lasts): the input of a network trained from pixels.
 pub struct PixelBatches<'a> {
-    /// The run's data.
-    pub data: &'a RunData,
-    /// The task.
-    pub task: &'a TaskDef,
-    /// The split.
-    pub split: Split,
-    /// Its samples.
-    pub samples: &'a [SampleRef],
-    /// What the network sees.
-    pub input: PixelInput,
-    /// How labels become targets.
-    pub targets: TargetPrep<'a>,
+    data: &'a RunData,
+    task: &'a TaskDef,
+    split: Split,
+    samples: &'a [SampleRef],
+    input: PixelInput,
+    targets: TargetPrep<'a>,
+    cache: std::sync::Mutex<SampleCache>,
+}
+
+impl<'a> PixelBatches<'a> {
+    /// The `samples` of `task` in `split` of `data`, as `input` says the network sees them, their labels
+    /// laid out by `targets`.
+    pub fn new(
+        data: &'a RunData,
+        task: &'a TaskDef,
+        split: Split,
+        samples: &'a [SampleRef],
+        input: PixelInput,
+        targets: TargetPrep<'a>,
+    ) -> Self {
+        PixelBatches {
+            data,
+            task,
+            split,
+            samples,
+            input,
+            targets,
+            cache: std::sync::Mutex::new(SampleCache::default()),
+        }
+    }
+
+    /// Sample `i`, from the cache or read now (and kept if it fits).
+    fn prepared(&self, i: usize) -> Result<std::sync::Arc<Prepared>, TrainError> {
+        let cache = || self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = cache().kept.get(&i) {
+            return Ok(kept.clone());
+        }
+        let sample = self.data.load(self.task, self.split, &self.samples[i])?;
+        let images: Vec<&RgbImage> = match self.input {
+            PixelInput::Task => sample.inputs().iter().collect(),
+            PixelInput::CleanViews => sample.views.iter().collect(),
+        };
+        let prepared = std::sync::Arc::new(Prepared {
+            tokens: tokens_of(&images, self.targets.arch),
+            labels: sample.labels,
+        });
+        let mut cache = cache();
+        if cache.bytes + prepared.bytes() <= SAMPLE_CACHE_BYTES {
+            cache.bytes += prepared.bytes();
+            cache.kept.insert(i, prepared.clone());
+        }
+        Ok(prepared)
+    }
 }
 
 impl BatchSource for PixelBatches<'_> {
@@ -404,14 +474,10 @@ impl BatchSource for PixelBatches<'_> {
         let mut rows = Vec::new();
         let mut labels = Labels::empty(&self.task.spec);
         for &i in indices {
-            let sample = self.data.load(self.task, self.split, &self.samples[i])?;
-            let images: Vec<&RgbImage> = match self.input {
-                PixelInput::Task => sample.inputs().iter().collect(),
-                PixelInput::CleanViews => sample.views.iter().collect(),
-            };
-            rows.extend(tokens_of(&images, arch));
+            let sample = self.prepared(i)?;
+            rows.extend_from_slice(&sample.tokens);
             labels
-                .append(sample.labels)
+                .append(sample.labels.clone())
                 .map_err(|e| TrainError::Config(format!("`{}`: {e}", self.task.spec.name)))?;
         }
         Ok(HostBatch {

@@ -166,13 +166,8 @@ fn train_one<D: ShardDevice>(
         layout: OutputLayout::of(spec.output),
         image_size: arch.image_size,
     };
-    let batches = |split, samples, prep| PixelBatches {
-        data: ctx.data,
-        task,
-        split,
-        samples,
-        input: PixelInput::Task,
-        targets: prep,
+    let batches = |split, samples, prep| {
+        PixelBatches::new(ctx.data, task, split, samples, PixelInput::Task, prep)
     };
     let train_prep = TargetPrep {
         task: spec,

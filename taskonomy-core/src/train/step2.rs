@@ -600,18 +600,21 @@ fn scratch<D: ShardDevice>(
     }
     // The samples' clean views (the network sees pixels, not the task's altered inputs), with the same
     // targets as the readouts.
-    let pixels = |split, samples, seed_stage| PixelBatches {
-        data: ctx.data,
-        task: data.task,
-        split,
-        samples,
-        input: PixelInput::CleanViews,
-        targets: TargetPrep {
+    let pixels = |split, samples, seed_stage| {
+        let prep = TargetPrep {
             task: spec,
             arch,
             scale: data.scale.as_ref(),
             seed: seed_for(ctx.seed, seed_stage, &[spec.name]),
-        },
+        };
+        PixelBatches::new(
+            ctx.data,
+            data.task,
+            split,
+            samples,
+            PixelInput::CleanViews,
+            prep,
+        )
     };
     let train_inputs = pixels(Split::Transfer, data.transfer.samples, "transfer-targets");
     let test_inputs = pixels(Split::Test, data.test.samples, "test-targets");
