@@ -2,11 +2,11 @@
 //! and the report of what could not be read.
 //!
 //! Only the choice of samples is kept for the whole run (a few numbers per sample): a sample is read from
-//! disk when a batch needs it (and kept for the network's later epochs within a constant budget,
-//! [`SAMPLE_CACHE_BYTES`](super::batch::SAMPLE_CACHE_BYTES)), so memory does not grow with the dataset. The training, transfer and test
-//! samples of a task are the first readable samples of a seeded shuffle of its split, up to the preset's
-//! sizes. A task whose labels cannot be read at all is left out of the run, with a warning, and listed in
-//! the report.
+//! disk when a batch needs it, and kept for the network's later epochs only within a constant budget
+//! ([`SAMPLE_CACHE_BYTES`](super::batch::SAMPLE_CACHE_BYTES)), so memory does not grow with the
+//! dataset. The training, transfer and test samples of a task are the first readable samples of a seeded
+//! shuffle of its split, up to the preset's sizes. A task whose labels cannot be read at all is left out
+//! of the run, with a warning, and listed in the report.
 
 use std::collections::BTreeMap;
 
