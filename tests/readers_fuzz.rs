@@ -344,7 +344,8 @@ proptest! {
         );
         let result = decode_npy(&npy_file(version, &header, &data), Path::new(NPY_NAME));
         value_or_error_naming(&result, NPY_NAME)?;
-        if let Ok(values) = result {
+        if let Ok(array) = result {
+            let values = array.values;
             let width = match descr.as_str() {
                 "<f4" => 4,
                 "<f8" => 8,
@@ -353,6 +354,7 @@ proptest! {
             prop_assert_eq!(fortran_order, "False");
             prop_assert_eq!(values.len() * width, data.len());
             prop_assert_eq!(values.len(), shape.iter().product::<usize>());
+            prop_assert_eq!(array.shape, shape);
         }
     }
 }

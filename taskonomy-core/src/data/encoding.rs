@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::labels::Labels;
-use super::layout::{decode_npy, decode_png, encode_npy_shaped, encode_png, PngPixels};
+use super::layout::{decode_npy, decode_png, encode_npy_shaped, encode_png, NpyArray, PngPixels};
 use super::Error;
 use crate::spec::{Encoding, OutputKind, OutputShape};
 
@@ -21,6 +21,10 @@ pub fn decode(
     path: &Path,
     size: usize,
 ) -> Result<Labels, Error> {
+    // A declaration's encoding was checked when it compiled, but a task can also be described by hand.
+    encoding
+        .fits(shape)
+        .map_err(|e| format_error(path, format!("labels of `{shape}`"), e.to_string()))?;
     match encoding {
         Encoding::Png {
             bits,
@@ -28,26 +32,25 @@ pub fn decode(
             offset,
         } => decode_png_labels(bits, scale, offset, shape, bytes, path, size),
         Encoding::Npy { first } => {
-            let values = decode_npy(bytes, path)?;
-            let expected = if shape.kind.is_per_pixel() {
-                shape_values(shape, size)
-            } else {
-                shape.size
-            };
-            let values = match first {
-                Some(first) if values.len() >= first => values[..first].to_vec(),
-                _ if values.len() == expected => values,
-                _ => {
-                    return Err(format_error(
-                        path,
-                        match first {
-                            Some(first) => format!("at least {first} values"),
-                            None => format!("{expected} values"),
-                        },
-                        format!("{} values", values.len()),
-                    ))
+            let NpyArray {
+                shape: dims,
+                mut values,
+            } = decode_npy(bytes, path)?;
+            match first {
+                Some(first) => {
+                    if values.len() < first {
+                        return Err(format_error(
+                            path,
+                            format!("at least {first} values"),
+                            format!("{} values", values.len()),
+                        ));
+                    }
+                    values.truncate(first);
                 }
-            };
+                None => check_npy_shape(shape, size, &dims).map_err(|expected| {
+                    format_error(path, expected, format!("shape {}", npy_dims(&dims)))
+                })?,
+            }
             from_planar(shape, size, values, path)
         }
         Encoding::PointInfo { field } => {
@@ -78,6 +81,46 @@ pub fn decode(
     }
 }
 
+/// Checks that an `.npy` of shape `dims` holds one view's labels of `shape` on `size × size` images as
+/// [`encode`] writes them: per-pixel values channel by channel (`C × H × W`, or `H × W` for one
+/// channel and for ids), image-level values in any shape of the right count. An `H × W × C` array has
+/// the right number of values too, so the shape, not the count, is what keeps its channels apart.
+fn check_npy_shape(shape: OutputShape, size: usize, dims: &[usize]) -> Result<(), String> {
+    let count: usize = dims.iter().product();
+    let fits = match shape.kind {
+        OutputKind::Dense => {
+            let channels = shape.size;
+            dims == [channels, size, size] || (channels == 1 && dims == [size, size])
+        }
+        OutputKind::PixelClasses | OutputKind::PixelEmbedding => {
+            dims == [size, size] || dims == [1, size, size]
+        }
+        OutputKind::Classes | OutputKind::MultiLabel | OutputKind::Vector => count == shape.size,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(match shape.kind {
+        OutputKind::Dense if shape.size == 1 => format!("an array of shape {size}×{size}"),
+        OutputKind::Dense => format!(
+            "an array of shape {}×{size}×{size} (channels first)",
+            shape.size
+        ),
+        OutputKind::PixelClasses | OutputKind::PixelEmbedding => {
+            format!("an array of ids of shape {size}×{size}")
+        }
+        _ => format!("{} values", shape.size),
+    })
+}
+
+fn npy_dims(dims: &[usize]) -> String {
+    if dims.is_empty() {
+        return "() (a scalar)".into();
+    }
+    let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+    dims.join("×")
+}
+
 /// The file of one view's labels (one sample of `labels`) in `encoding`, for images of side `size`.
 /// Point-info fields are not written here: they belong to the view's record.
 pub fn encode(encoding: Encoding, labels: &Labels, size: usize) -> Result<Vec<u8>, String> {
@@ -87,37 +130,85 @@ pub fn encode(encoding: Encoding, labels: &Labels, size: usize) -> Result<Vec<u8
             scale,
             offset,
         } => {
+            let max = if bits == 8 { 255 } else { 65535 };
             let (channels, raw): (usize, Vec<u16>) = match labels {
                 Labels::Dense { channels, values } => {
-                    let max = if bits == 8 { 255.0 } else { 65535.0 };
-                    let quantise =
-                        |v: f32| ((f64::from(v) - offset) / scale).round().clamp(0.0, max) as u16;
+                    // Values beyond the encoding's range are stored as its nearest end, as the
+                    // Taskonomy dataset stores depth beyond 128 m.
+                    let quantise = |v: f32| {
+                        ((f64::from(v) - offset) / scale)
+                            .round()
+                            .clamp(0.0, f64::from(max)) as u16
+                    };
                     (*channels, values.iter().map(|&v| quantise(v)).collect())
                 }
-                Labels::PixelClasses { values, .. } | Labels::Segments { values } => {
-                    let max = if bits == 8 { 255 } else { 65535 };
-                    (1, values.iter().map(|&v| v.min(max) as u16).collect())
+                Labels::PixelClasses { values, .. } => {
+                    check_ids(values, max, "class")?;
+                    (1, values.iter().map(|&id| id as u16).collect())
+                }
+                Labels::Segments { values } => {
+                    let values = segments_within(values, max);
+                    check_ids(&values, max, "segment")?;
+                    (1, values.iter().map(|&id| id as u16).collect())
                 }
                 Labels::Image { .. } => {
                     return Err("a PNG stores per-pixel labels, not image-level ones".into())
                 }
             };
-            png_of(bits, channels, &raw, size).map_err(|e| e.to_string())
+            png_of(bits, channels, &raw, size)
         }
-        Encoding::Npy { .. } => Ok(match labels {
-            Labels::Dense { channels, values } => {
-                encode_npy_shaped(&to_planes(values, *channels), &[*channels, size, size])
-            }
-            Labels::PixelClasses { values, .. } | Labels::Segments { values } => {
-                let as_f32: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-                encode_npy_shaped(&as_f32, &[size, size])
-            }
-            Labels::Image { values, .. } => encode_npy_shaped(values, &[values.len()]),
-        }),
+        Encoding::Npy { .. } => {
+            // `f32` holds every whole number up to 2²⁴ exactly.
+            const EXACT_IN_F32: u32 = 1 << 24;
+            let ids = |values: &[u32], what| -> Result<Vec<f32>, String> {
+                check_ids(values, EXACT_IN_F32, what)?;
+                Ok(values.iter().map(|&id| id as f32).collect())
+            };
+            Ok(match labels {
+                Labels::Dense { channels, values } => {
+                    encode_npy_shaped(&to_planes(values, *channels), &[*channels, size, size])
+                }
+                Labels::PixelClasses { values, .. } => {
+                    encode_npy_shaped(&ids(values, "class")?, &[size, size])
+                }
+                Labels::Segments { values } => encode_npy_shaped(
+                    &ids(&segments_within(values, EXACT_IN_F32), "segment")?,
+                    &[size, size],
+                ),
+                Labels::Image { values, .. } => encode_npy_shaped(values, &[values.len()]),
+            })
+        }
         Encoding::PointInfo { field } => Err(format!(
             "labels stored in the point-info field \"{field}\" are part of the view's record"
         )),
     }
+}
+
+/// Checks that every id of `ids` is at most `max`: an id beyond the encoding's range is an error, never
+/// clamped into another id.
+fn check_ids(ids: &[u32], max: u32, what: &str) -> Result<(), String> {
+    match ids.iter().find(|&&id| id > max) {
+        Some(id) => Err(format!(
+            "{what} id {id} is beyond {max}, the largest the encoding can store"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Segment ids are only compared, so a view whose ids go beyond `max` is renumbered 0, 1, 2, … in the
+/// order its segments first appear; a view within `max` is stored as it is.
+fn segments_within(ids: &[u32], max: u32) -> std::borrow::Cow<'_, [u32]> {
+    if ids.iter().all(|&id| id <= max) {
+        return ids.into();
+    }
+    let mut renumbered = std::collections::HashMap::new();
+    ids.iter()
+        .map(|&id| {
+            let next = renumbered.len() as u32;
+            *renumbered.entry(id).or_insert(next)
+        })
+        .collect::<Vec<u32>>()
+        .into()
 }
 
 fn format_error(path: &Path, expected: String, found: String) -> Error {
@@ -125,14 +216,6 @@ fn format_error(path: &Path, expected: String, found: String) -> Error {
         path: path.to_path_buf(),
         expected,
         found,
-    }
-}
-
-/// Values of a per-pixel output on `size × size` images.
-fn shape_values(shape: OutputShape, size: usize) -> usize {
-    match shape.kind {
-        OutputKind::Dense => shape.size * size * size,
-        _ => size * size,
     }
 }
 
@@ -180,23 +263,34 @@ fn decode_png_labels(
             }
             Ok(Labels::Dense { channels, values })
         }
-        OutputKind::PixelClasses => {
-            let values: Vec<u32> = (0..n).map(|i| u32::from(sample(i, 0))).collect();
-            if let Some(bad) = values.iter().find(|&&c| c as usize >= shape.size) {
-                return Err(format_error(
-                    path,
-                    format!("class ids below {}", shape.size),
-                    format!("{bad}"),
-                ));
+        OutputKind::PixelClasses | OutputKind::PixelEmbedding => {
+            // Ids are grey levels. A colour-coded segmentation would merge every segment that shares a
+            // red value, so colour channels must agree (alpha, the last of two or four, is ignored).
+            let colours = if img.channels >= 3 { 3 } else { 1 };
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                let id = sample(i, 0);
+                if let Some(c) = (1..colours).find(|&c| sample(i, c) != id) {
+                    return Err(format_error(
+                        path,
+                        "ids as grey levels (equal colour channels)".into(),
+                        format!(
+                            "pixel {i} with channel 0 at {id} and channel {c} at {}",
+                            sample(i, c)
+                        ),
+                    ));
+                }
+                values.push(u32::from(id));
             }
+            if shape.kind == OutputKind::PixelEmbedding {
+                return Ok(Labels::Segments { values });
+            }
+            check_classes(&values, shape.size, path)?;
             Ok(Labels::PixelClasses {
                 classes: shape.size,
                 values,
             })
         }
-        OutputKind::PixelEmbedding => Ok(Labels::Segments {
-            values: (0..n).map(|i| u32::from(sample(i, 0))).collect(),
-        }),
         OutputKind::Classes | OutputKind::MultiLabel | OutputKind::Vector => Err(format_error(
             path,
             format!("image-level labels of `{shape}`"),
@@ -242,13 +336,7 @@ fn from_planar(
         },
         OutputKind::PixelClasses => {
             let values = ids(values)?;
-            if let Some(bad) = values.iter().find(|&&c| c as usize >= shape.size) {
-                return Err(format_error(
-                    path,
-                    format!("class ids below {}", shape.size),
-                    format!("{bad}"),
-                ));
-            }
+            check_classes(&values, shape.size, path)?;
             Labels::PixelClasses {
                 classes: shape.size,
                 values,
@@ -262,6 +350,18 @@ fn from_planar(
             values,
         },
     })
+}
+
+/// Checks that every id of a file of class labels is below `classes`.
+fn check_classes(ids: &[u32], classes: usize, path: &Path) -> Result<(), Error> {
+    match ids.iter().find(|&&id| id as usize >= classes) {
+        Some(id) => Err(format_error(
+            path,
+            format!("class ids below {classes}"),
+            format!("{id}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `C × n` planes to `n × C` interleaved values.
@@ -289,17 +389,13 @@ fn to_planes(values: &[f32], channels: usize) -> Vec<f32> {
 
 /// A PNG of `channels` values per pixel: grey for one, RGB for two or three (unused channels zero), RGBA
 /// for four.
-fn png_of(
-    bits: u8,
-    channels: usize,
-    raw: &[u16],
-    size: usize,
-) -> Result<Vec<u8>, png::EncodingError> {
+fn png_of(bits: u8, channels: usize, raw: &[u16], size: usize) -> Result<Vec<u8>, String> {
     let n = size * size;
     let stored = match channels {
         1 => 1,
         2 | 3 => 3,
-        _ => 4,
+        4 => 4,
+        _ => return Err(format!("a PNG holds at most 4 channels, not {channels}")),
     };
     let mut samples = vec![0u16; n * stored];
     for i in 0..n {
@@ -325,10 +421,11 @@ fn png_of(
         (_, 3) => PngPixels::Rgb16(&samples),
         _ => PngPixels::Rgba16(&samples),
     };
-    encode_png(size, size, pixels)
+    encode_png(size, size, pixels).map_err(|e| e.to_string())
 }
 
-/// Appends every number (booleans as 0 and 1) of `value` to `out`, arrays in order and objects by key.
+/// Appends every number (booleans as 0 and 1) of `value` to `out`, arrays in order and objects by key
+/// name.
 fn flatten_numbers(value: &serde_json::Value, out: &mut Vec<f32>) -> Result<(), &'static str> {
     match value {
         serde_json::Value::Number(n) => {
@@ -342,7 +439,11 @@ fn flatten_numbers(value: &serde_json::Value, out: &mut Vec<f32>) -> Result<(), 
             }
         }
         serde_json::Value::Object(fields) => {
-            for item in fields.values() {
+            // Sorted here, not by the map: serde_json keeps insertion order when any crate of the
+            // build enables its `preserve_order` feature.
+            let mut fields: Vec<_> = fields.iter().collect();
+            fields.sort_by_key(|&(key, _)| key);
+            for (_, item) in fields {
                 flatten_numbers(item, out)?;
             }
         }
@@ -450,6 +551,112 @@ mod tests {
     }
 
     #[test]
+    fn segment_ids_beyond_the_encoding_are_renumbered_and_class_ids_refused() {
+        let segments = OutputShape::new(OutputKind::PixelEmbedding, 8);
+        let wide = Labels::Segments {
+            values: vec![70_000, 3, 70_000, 1 << 30],
+        };
+        for encoding in [Encoding::png(8), Encoding::png(16), Encoding::DEFAULT] {
+            assert_eq!(
+                round_trip(encoding, segments, &wide, 2),
+                Labels::Segments {
+                    values: vec![0, 1, 0, 2]
+                },
+                "{encoding:?}"
+            );
+        }
+        // Ids within the encoding are stored as they are.
+        let narrow = Labels::Segments {
+            values: vec![200, 3, 200, 7],
+        };
+        assert_eq!(round_trip(Encoding::png(8), segments, &narrow, 2), narrow);
+        // 257 segments do not fit 8 bits however they are numbered.
+        let many = Labels::Segments {
+            values: (0..289).map(|i| i * 1000).collect(),
+        };
+        assert_eq!(
+            encode(Encoding::png(8), &many, 17).unwrap_err(),
+            "segment id 256 is beyond 255, the largest the encoding can store"
+        );
+        let classes = Labels::PixelClasses {
+            classes: 300,
+            values: vec![299, 0, 0, 0],
+        };
+        assert_eq!(
+            encode(Encoding::png(8), &classes, 2).unwrap_err(),
+            "class id 299 is beyond 255, the largest the encoding can store"
+        );
+    }
+
+    #[test]
+    fn colour_coded_ids_are_refused() {
+        let rgb = Labels::Dense {
+            channels: 3,
+            values: vec![5.0, 5.0, 5.0, 1.0, 2.0, 1.0],
+        };
+        let png = encode(Encoding::png(8), &rgb, 1).unwrap();
+        let shape = OutputShape::new(OutputKind::PixelClasses, 8);
+        assert_eq!(
+            decode(Encoding::png(8), shape, &png, Path::new("s.png"), 1).unwrap(),
+            Labels::PixelClasses {
+                classes: 8,
+                values: vec![5]
+            }
+        );
+        let png = encode(
+            Encoding::png(8),
+            &Labels::Dense {
+                channels: 3,
+                values: vec![1.0, 2.0, 1.0],
+            },
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            decode(Encoding::png(8), shape, &png, Path::new("s.png"), 1)
+                .unwrap_err()
+                .to_string(),
+            "s.png: expected ids as grey levels (equal colour channels), \
+             found pixel 0 with channel 0 at 1 and channel 1 at 2"
+        );
+    }
+
+    #[test]
+    fn an_encoding_that_does_not_fit_the_output_is_an_error_not_a_panic() {
+        let npy = encode(
+            Encoding::DEFAULT,
+            &Labels::Image {
+                len: 2,
+                values: vec![1.0, 2.0],
+            },
+            2,
+        )
+        .unwrap();
+        let error = decode(
+            Encoding::Npy { first: Some(2) },
+            DEPTH,
+            &npy,
+            Path::new("f.npy"),
+            2,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("f.npy: expected labels of `Dense<1>`, found "),
+            "{error}"
+        );
+        assert!(encode(
+            Encoding::png(8),
+            &Labels::Dense {
+                channels: 5,
+                values: vec![0.0; 5]
+            },
+            1
+        )
+        .is_err());
+    }
+
+    #[test]
     fn npy_holds_planes_and_vectors() {
         let shape = OutputShape::new(OutputKind::Dense, 2);
         let labels = Labels::Dense {
@@ -461,13 +668,40 @@ mod tests {
         // Channel by channel on disk.
         assert_eq!(
             decode_npy(&bytes, Path::new("n")).unwrap(),
-            [1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0]
+            NpyArray {
+                shape: vec![2, 2, 2],
+                values: vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0]
+            }
         );
         assert_eq!(
             decode(Encoding::DEFAULT, shape, &bytes, Path::new("n.npy"), 3)
                 .unwrap_err()
                 .to_string(),
-            "n.npy: expected 18 values, found 8 values"
+            "n.npy: expected an array of shape 2×3×3 (channels first), found shape 2×2×2"
+        );
+        // Channels last has the right number of values, and would scramble the channels.
+        let rgb = OutputShape::new(OutputKind::Dense, 3);
+        let channels_last = encode_npy_shaped(&[0.0; 12], &[2, 2, 3]);
+        assert_eq!(
+            decode(
+                Encoding::DEFAULT,
+                rgb,
+                &channels_last,
+                Path::new("c.npy"),
+                2
+            )
+            .unwrap_err()
+            .to_string(),
+            "c.npy: expected an array of shape 3×2×2 (channels first), found shape 2×2×3"
+        );
+        // One channel may drop its axis.
+        let flat = encode_npy_shaped(&[1.0, 2.0, 3.0, 4.0], &[2, 2]);
+        assert_eq!(
+            decode(Encoding::DEFAULT, DEPTH, &flat, Path::new("d.npy"), 2).unwrap(),
+            Labels::Dense {
+                channels: 1,
+                values: vec![1.0, 2.0, 3.0, 4.0]
+            }
         );
         let selected = OutputShape::new(OutputKind::Classes, 2);
         let all = Labels::Image {

@@ -343,10 +343,19 @@ pub fn encode_npy_shaped(values: &[f32], shape: &[usize]) -> Vec<u8> {
     out
 }
 
+/// An `.npy` array: its shape, and its values in C order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpyArray {
+    /// The dimensions, outermost first (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// The values in C order.
+    pub values: Vec<f32>,
+}
+
 /// Reads a C-ordered little-endian `float32` or `float64` `.npy` (format version 1.0, 2.0 or 3.0) of any
-/// shape as a flat `Vec<f32>`. The header is parsed as the dictionary NumPy writes, and the data must be
+/// shape, its values as `f32`. The header is parsed as the dictionary NumPy writes, and the data must be
 /// exactly as long as its shape and dtype say, so nothing is allocated on the header's word alone.
-pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
+pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, Error> {
     let bad = |found: String| Error::Format {
         path: path.to_path_buf(),
         expected: "a little-endian float32/float64 .npy array".into(),
@@ -412,7 +421,7 @@ pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
             )))
         }
     }
-    Ok(if width == 4 {
+    let values = if width == 4 {
         data.chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
@@ -420,6 +429,10 @@ pub fn decode_npy(bytes: &[u8], path: &Path) -> Result<Vec<f32>, Error> {
         data.chunks_exact(8)
             .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
             .collect()
+    };
+    Ok(NpyArray {
+        shape: header.shape,
+        values,
     })
 }
 
@@ -551,7 +564,7 @@ mod tests {
             (10 + usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))) % 64,
             0
         );
-        assert_eq!(decode_npy(&bytes, Path::new("x.npy")).unwrap(), v);
+        assert_eq!(decode_npy(&bytes, Path::new("x.npy")).unwrap().values, v);
         let err = decode_npy(&bytes[..bytes.len() - 3], Path::new("x.npy"))
             .unwrap_err()
             .to_string();
@@ -560,7 +573,10 @@ mod tests {
         let planes = encode_npy_shaped(&[1.0, 2.0, 3.0, 4.0], &[1, 2, 2]);
         assert_eq!(
             decode_npy(&planes, Path::new("p.npy")).unwrap(),
-            [1.0, 2.0, 3.0, 4.0]
+            NpyArray {
+                shape: vec![1, 2, 2],
+                values: vec![1.0, 2.0, 3.0, 4.0]
+            }
         );
     }
 
@@ -611,14 +627,19 @@ mod tests {
             .collect();
         for version in [1, 2, 3] {
             let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n";
-            let v = decode_npy(&npy_file(version, header, &data), Path::new("v.npy")).unwrap();
+            let v = decode_npy(&npy_file(version, header, &data), Path::new("v.npy"))
+                .unwrap()
+                .values;
             assert_eq!(v, [1.5, -2.0]);
         }
         // Key order, double quotes, Python 2's long integers and a 2-D shape are all NumPy's.
         let header = r#"{"shape": (1L, 2L), "fortran_order": False, "descr": "<f8"}"#;
         assert_eq!(
             decode_npy(&npy_file(1, header, &data), Path::new("p.npy")).unwrap(),
-            [1.5, -2.0]
+            NpyArray {
+                shape: vec![1, 2],
+                values: vec![1.5, -2.0]
+            }
         );
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': ()}";
         assert_eq!(
@@ -627,11 +648,15 @@ mod tests {
                 Path::new("s.npy")
             )
             .unwrap(),
-            [7.0]
+            NpyArray {
+                shape: vec![],
+                values: vec![7.0]
+            }
         );
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (0,)}";
         assert!(decode_npy(&npy_file(1, header, &[]), Path::new("e.npy"))
             .unwrap()
+            .values
             .is_empty());
     }
 
