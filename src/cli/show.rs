@@ -27,7 +27,7 @@ pub struct ShowArgs {
     /// View number.
     #[arg(long, default_value_t = 0)]
     view: u32,
-    /// Seed of the corrupted inputs (noise, mask, jigsaw), as a loader with this seed draws them.
+    /// Seed of the altered inputs (noise, mask, jigsaw), as a run with this seed draws them.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Where to write the PNG.

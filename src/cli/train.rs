@@ -92,7 +92,15 @@ pub fn run<D: Dictionary>(args: TrainArgs) -> anyhow::Result<()> {
     );
     let folder = RunFolder::create(args.run.folder::<D>())?;
     if let Ok(old) = RunManifest::read(&folder) {
-        if old.settings != manifest.settings
+        if old.dictionary != manifest.dictionary {
+            eprintln!(
+                "note: {} was made for the dictionary `{}` and now holds a run of `{}` (networks of \
+                 tasks the two share are reused where settings and data agree)",
+                folder.root().display(),
+                old.dictionary,
+                manifest.dictionary
+            );
+        } else if old.settings != manifest.settings
             || old.seed != manifest.seed
             || old.data != manifest.data
         {

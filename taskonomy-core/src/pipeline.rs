@@ -344,11 +344,25 @@ pub fn run<D: ShardDevice>(
     })
 }
 
-/// Checks, once the data is open, that the tasks left out for want of labels leave something to do.
+/// Checks, once the data is open, that the tasks left out for want of labels leave something to do:
+/// sources and targets, every novel task, a source to transfer from that is not novel.
 fn check_labelled(config: &RunConfig) -> Result<(), RunError> {
     if config.tasks.sources.is_empty() || config.tasks.targets.is_empty() {
         return Err(RunError::Config(
             "no source or no target has labels in the data (see the warnings above)".into(),
+        ));
+    }
+    for novel in &config.novel {
+        if !config.tasks.targets.contains(&novel.as_str()) {
+            return Err(RunError::Config(format!(
+                "novel task `{novel}` has no labels in the data (see the warnings above)"
+            )));
+        }
+    }
+    if candidate_sources(config).is_empty() {
+        return Err(RunError::Config(
+            "every source with labels in the data is a novel task: none is left to transfer from"
+                .into(),
         ));
     }
     Ok(())
@@ -554,4 +568,46 @@ fn notes(config: &RunConfig) -> Vec<(String, String)> {
             config.novel.join(", ")
         ),
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run of tasks named `sources` and `targets` (their labels do not matter here).
+    fn config(sources: &[&'static str], targets: &[&'static str], novel: &[&str]) -> RunConfig {
+        let tasks = TaskSet {
+            dictionary: "Study",
+            tasks: Vec::new(),
+            sources: sources.to_vec(),
+            targets: targets.to_vec(),
+        };
+        RunConfig {
+            novel: novel.iter().map(|&n| n.to_owned()).collect(),
+            ..RunConfig::new(tasks, Preset::Tiny, "runs/study")
+        }
+    }
+
+    #[test]
+    fn tasks_left_out_for_want_of_labels_must_leave_a_run() {
+        assert!(check_labelled(&config(
+            &["depth", "edges"],
+            &["depth", "edges"],
+            &["edges"]
+        ))
+        .is_ok());
+        let error = |config| check_labelled(&config).unwrap_err().to_string();
+        assert_eq!(
+            error(config(&["depth"], &["depth"], &["edges"])),
+            "novel task `edges` has no labels in the data (see the warnings above)"
+        );
+        assert_eq!(
+            error(config(&["edges"], &["depth", "edges"], &["edges"])),
+            "every source with labels in the data is a novel task: none is left to transfer from"
+        );
+        assert_eq!(
+            error(config(&[], &["depth"], &[])),
+            "no source or no target has labels in the data (see the warnings above)"
+        );
+    }
 }

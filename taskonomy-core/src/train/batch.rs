@@ -416,6 +416,8 @@ pub struct PixelBatches<'a> {
     input: PixelInput,
     targets: TargetPrep<'a>,
     cache: std::sync::Mutex<SampleCache>,
+    /// At most [`SAMPLE_CACHE_BYTES`]; none for samples read once.
+    cache_bytes: usize,
 }
 
 impl<'a> PixelBatches<'a> {
@@ -437,6 +439,16 @@ impl<'a> PixelBatches<'a> {
             input,
             targets,
             cache: std::sync::Mutex::new(SampleCache::default()),
+            cache_bytes: SAMPLE_CACHE_BYTES,
+        }
+    }
+
+    /// The same batches, keeping no sample: for samples read once (a network's test scores), whose
+    /// cache would never be read.
+    pub fn read_once(self) -> Self {
+        PixelBatches {
+            cache_bytes: 0,
+            ..self
         }
     }
 
@@ -456,9 +468,12 @@ impl<'a> PixelBatches<'a> {
             labels: sample.labels,
         });
         let mut cache = cache();
-        if cache.bytes + prepared.bytes() <= SAMPLE_CACHE_BYTES {
-            cache.bytes += prepared.bytes();
-            cache.kept.insert(i, prepared.clone());
+        let bytes = prepared.bytes();
+        // A sample two threads missed at once is counted once.
+        if cache.bytes + bytes <= self.cache_bytes
+            && cache.kept.insert(i, prepared.clone()).is_none()
+        {
+            cache.bytes += bytes;
         }
         Ok(prepared)
     }
@@ -476,9 +491,7 @@ impl BatchSource for PixelBatches<'_> {
         for &i in indices {
             let sample = self.prepared(i)?;
             rows.extend_from_slice(&sample.tokens);
-            labels
-                .append(sample.labels.clone())
-                .map_err(|e| TrainError::Config(format!("`{}`: {e}", self.task.spec.name)))?;
+            append_labels(&mut labels, sample.labels.clone(), &self.task.spec)?;
         }
         Ok(HostBatch {
             rows,
@@ -596,6 +609,13 @@ impl BatchSource for RepBatches<'_> {
     }
 }
 
+/// Appends one sample's labels to a batch's, which checked that they are `task`'s.
+fn append_labels(labels: &mut Labels, sample: Labels, task: &TaskSpec) -> Result<(), TrainError> {
+    labels
+        .append(sample)
+        .map_err(|e| TrainError::Config(format!("`{}`: {e}", task.name)))
+}
+
 /// The labels of every sample of `task` in `split`, as targets laid out by `prep`: what the readouts of
 /// a target train and are scored on. Held in memory: a split holds at most the preset's few thousand
 /// samples.
@@ -608,17 +628,11 @@ pub fn split_targets(
     let samples = data.samples(task.spec.name, split)?;
     let mut labels = Labels::empty(&task.spec);
     for sample in samples {
-        let sample_labels = data
-            .dataset()
-            .load_labels(task, sample, data.seed())
-            .map_err(|source| DataError::Sample {
-                task: task.spec.name.to_owned(),
-                split,
-                source,
-            })?;
-        labels
-            .append(sample_labels)
-            .map_err(|e| TrainError::Config(format!("`{}`: {e}", task.spec.name)))?;
+        append_labels(
+            &mut labels,
+            data.load_labels(task, split, sample)?,
+            &task.spec,
+        )?;
     }
     let images: Vec<usize> = (0..samples.len()).collect();
     Ok(HostTargets::new(prep, &labels, &images))

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Progress, TrainError};
 use crate::data::dataset::{Dataset, Problem, Sample, SampleRef, Split};
+use crate::data::labels::Labels;
 use crate::data::layout::ViewKey;
 use crate::spec::{TaskDef, TaskSet};
 use crate::store::{read_json, write_json, RunFolder, StoreError};
@@ -299,6 +300,22 @@ impl RunData {
     ) -> Result<Sample, DataError> {
         self.dataset
             .load(task, sample, self.seed)
+            .map_err(|source| DataError::Sample {
+                task: task.spec.name.to_owned(),
+                split,
+                source,
+            })
+    }
+
+    /// Reads only the labels of `sample` of `task` (of `split`, for messages).
+    pub fn load_labels(
+        &self,
+        task: &TaskDef,
+        split: Split,
+        sample: &SampleRef,
+    ) -> Result<Labels, DataError> {
+        self.dataset
+            .load_labels(task, sample, self.seed)
             .map_err(|source| DataError::Sample {
                 task: task.spec.name.to_owned(),
                 split,

@@ -167,8 +167,8 @@ impl Batches {
 const PREFETCH: usize = 2;
 
 /// Prepares `produce(job)` for every job in order on a thread of its own, at most [`PREFETCH`] ahead, and
-/// hands each to `consume` in order. Stops at the first error of either; the producer's error is the one
-/// reported when both fail.
+/// hands each to `consume` in order. Stops at the first error, which is the one returned: a job that
+/// could not be produced is never consumed.
 pub fn prefetched<J: Sync, T: Send>(
     jobs: &[J],
     produce: impl Fn(&J) -> Result<T, TrainError> + Sync,

@@ -10,7 +10,7 @@ use crate::data::dataset::Dataset;
 use crate::data::labels::LabelSource;
 use crate::data::synthetic::{render_dataset, SynthConfig};
 use crate::model::DeviceKind;
-use crate::store::{read_json, write_json, RunFolder};
+use crate::store::{read_json, write_json, RunFolder, StoreError};
 
 /// Where a run's images come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +62,18 @@ struct Rendered {
     seed: u64,
     #[serde(default)]
     labels: Vec<String>,
+}
+
+impl Rendered {
+    /// Whether this rendering holds what `wanted` asks for: the same scenes, and every label it lists
+    /// (a run of fewer tasks reuses a rendering of more).
+    fn covers(&self, wanted: &Rendered) -> bool {
+        (self.scenes, self.size, self.seed) == (wanted.scenes, wanted.size, wanted.seed)
+            && wanted
+                .labels
+                .iter()
+                .all(|label| self.labels.contains(label))
+    }
 }
 
 impl RunManifest {
@@ -159,9 +171,20 @@ impl RunManifest {
                     labels: rendered_labels(tasks),
                 };
                 let marker = root.join("rendered.json");
-                if read_json::<Rendered>(&marker, "the rendered data's marker").ok()
-                    != Some(wanted.clone())
-                {
+                let done = read_json::<Rendered>(&marker, "the rendered data's marker").ok();
+                if !done.is_some_and(|done| done.covers(&wanted)) {
+                    // A rendering stopped half-way would leave files of the new labels beside the
+                    // old marker, which a later run with the old labels would trust.
+                    match std::fs::remove_file(&marker) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(StoreError::Io {
+                                path: marker,
+                                source: e,
+                            }
+                            .into())
+                        }
+                        _ => {}
+                    }
                     let config = SynthConfig::new(*scenes, *size, *seed);
                     let bar = progress.bar(
                         (config.scenes * config.views_per_scene()) as u64,
@@ -207,4 +230,36 @@ fn rendered_labels(tasks: &TaskSet) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(seed: u64, labels: &[&str]) -> Rendered {
+        Rendered {
+            scenes: 4,
+            size: 16,
+            seed,
+            labels: labels.iter().map(|&l| l.to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_rendering_is_reused_for_the_same_scenes_and_any_of_its_labels() {
+        let done = rendered(
+            1,
+            &[
+                "depth: depth_zbuffer (Png16)",
+                "edges: edge_texture (Png16)",
+            ],
+        );
+        assert!(done.covers(&done));
+        assert!(done.covers(&rendered(1, &["edges: edge_texture (Png16)"])));
+        assert!(done.covers(&rendered(1, &[])));
+        assert!(!done.covers(&rendered(2, &["edges: edge_texture (Png16)"])));
+        // The same task in another encoding is another label.
+        assert!(!done.covers(&rendered(1, &["depth: depth_zbuffer (Npy)"])));
+        assert!(!done.covers(&rendered(1, &["material: material (Png8)"])));
+    }
 }

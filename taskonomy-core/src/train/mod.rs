@@ -93,6 +93,11 @@ pub struct TaskKey {
     pub loss: String,
     /// Views per sample.
     pub views: usize,
+    /// Where the labels come from: the declaring key (`label`, `encoding`, `from_rgb`, `point_info`),
+    /// the folder and encoding of label files, how the views of a sample are paired. Labels read
+    /// another way are other labels, and a network trained on them is not reused. (The code of a label
+    /// function cannot enter a key: after changing one, render again into a new run folder.)
+    pub labels: String,
     /// The declared decoder's shape, when it is not the preset's (so that the keys of tasks with a
     /// standard decoder do not change with this field's introduction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,12 +122,28 @@ impl TaskKey {
             output: spec.output.to_string(),
             loss: spec.loss.to_string(),
             views: spec.views,
+            labels: labels_key(spec),
             decoder: (shape != DecoderShape::PRESET).then_some(DecoderKey {
                 blocks: shape.blocks,
                 width_factor: shape.width_factor,
             }),
         }
     }
+}
+
+/// [`TaskKey::labels`] of `spec`, e.g. `label depth_zbuffer Png16(scale = 0.001953125)`.
+fn labels_key(spec: &TaskSpec) -> String {
+    let mut key = spec.labelling.key().to_owned();
+    if spec.labelling.is_stored() {
+        key.push_str(&format!(" {}", spec.domain));
+    }
+    if let Some(encoding) = spec.encoding {
+        key.push_str(&format!(" {encoding}"));
+    }
+    if spec.views > 1 {
+        key.push_str(&format!(" {}", spec.sampling.type_name()));
+    }
+    key
 }
 
 /// The seed of a random choice: derived from the run seed, the stage and the names involved (task,
@@ -307,6 +328,30 @@ pub fn curve_svg(title: &str, curve: &Curve, test_mean: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::{Encoding, Labelling, Sampling};
+
+    #[test]
+    fn labels_read_another_way_make_another_task_key() {
+        let rendered = crate::spec::tests::spec("depth");
+        let key = |spec: &TaskSpec| TaskKey::of(spec).labels;
+        assert_eq!(key(&rendered), "label depth Npy");
+        let stored = TaskSpec {
+            labelling: Labelling::Stored,
+            domain: "depth_zbuffer",
+            encoding: Some(Encoding::png(16)),
+            ..rendered
+        };
+        assert_eq!(key(&stored), "encoding depth_zbuffer Png16");
+        let pairs = TaskSpec {
+            labelling: Labelling::FromPointInfo,
+            encoding: None,
+            views: 2,
+            sampling: Sampling::NonFixated,
+            ..rendered
+        };
+        assert_eq!(key(&pairs), "point_info NonFixated");
+        assert_ne!(TaskKey::of(&rendered), TaskKey::of(&stored));
+    }
 
     #[test]
     fn networks_scored_on_the_same_images_can_meet_in_a_tournament() {

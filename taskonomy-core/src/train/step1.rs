@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::batch::{split_targets, HostTargets, LabelScale, PixelBatches, PixelInput, TargetPrep};
-use super::data::DataError;
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, LossSpec, Schedule};
 use super::{
@@ -103,7 +102,7 @@ pub(crate) fn test_prep<'a>(
 }
 
 /// Trains the network of every task of `tasks` that is not in the run folder yet; returns one record per
-/// task, in the order of `tasks.specs`.
+/// task, in the order of `tasks.tasks`.
 pub fn train_tasks<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
@@ -154,12 +153,9 @@ fn train_one<D: ShardDevice>(
     let test = ctx.data.samples(spec.name, Split::Test)?;
     let scale = LabelScale::measure(
         spec,
-        train.iter().map(|sample| {
-            ctx.data
-                .dataset()
-                .load_labels(task, sample, ctx.seed)
-                .map_err(DataError::from)
-        }),
+        train
+            .iter()
+            .map(|sample| ctx.data.load_labels(task, Split::Train, sample)),
     )?;
     let loss = LossSpec {
         loss: spec.loss,
@@ -201,7 +197,7 @@ fn train_one<D: ShardDevice>(
     let losses = evaluate(
         ctx.dev,
         &network,
-        &batches(Split::Test, test, test_prep),
+        &batches(Split::Test, test, test_prep).read_once(),
         loss,
         settings.eval_batch,
     )?;

@@ -11,7 +11,7 @@ use super::batch::{
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
-use super::step1::{label_scale, load_task_network, test_targets};
+use super::step1::{label_scale, load_task_network, test_prep, test_targets};
 use super::{
     images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
     TrainError, STAGE_VERSION,
@@ -84,8 +84,9 @@ struct ReadoutKey<'a> {
     /// `(source, representation key)`, sorted by source.
     sources: Vec<(&'a str, &'a str)>,
     data: &'a str,
-    /// The keys of the target's transfer and test samples.
-    samples: [&'a str; 2],
+    /// The keys of the target's train (the labels' scaling is measured there), transfer and test
+    /// samples.
+    samples: [&'a str; 3],
     arch: &'a Arch,
     schedule: &'a Schedule,
     seed: u64,
@@ -100,8 +101,9 @@ struct IndexKey<'a> {
     /// Representation key of every candidate source.
     sources: BTreeMap<&'a str, &'a str>,
     data: &'a str,
-    /// The keys of the target's transfer and test samples.
-    samples: [&'a str; 2],
+    /// The keys of the target's train (the labels' scaling is measured there), transfer and test
+    /// samples.
+    samples: [&'a str; 3],
     arch: &'a Arch,
     transfer: &'a Schedule,
     scratch: &'a Schedule,
@@ -148,9 +150,10 @@ fn reps_key(keys: &Keys<'_>, source: &str, encoder: String) -> Result<String, Tr
     })?)
 }
 
-/// The keys of `target`'s transfer and test samples.
-fn sample_keys<'a>(keys: &Keys<'a>, target: &str) -> Result<[&'a str; 2], TrainError> {
+/// The keys of `target`'s train, transfer and test samples.
+fn sample_keys<'a>(keys: &Keys<'a>, target: &str) -> Result<[&'a str; 3], TrainError> {
     Ok([
+        keys.data.selection(target, Split::Train)?,
         keys.data.selection(target, Split::Transfer)?,
         keys.data.selection(target, Split::Test)?,
     ])
@@ -355,13 +358,12 @@ fn transfers_into<D: ShardDevice>(
     let settings = ctx.settings;
     let spec = &task.spec;
     let scale: Option<LabelScale> = label_scale(&ctx.keys(), spec)?;
-    let transfer_prep = TargetPrep {
-        task: spec,
-        arch: &settings.arch,
-        scale: scale.as_ref(),
-        seed: seed_for(ctx.seed, "transfer-targets", &[spec.name]),
-    };
-    let train_targets = split_targets(ctx.data, task, Split::Transfer, transfer_prep)?;
+    let train_targets = split_targets(
+        ctx.data,
+        task,
+        Split::Transfer,
+        transfer_prep(&ctx.keys(), spec, scale.as_ref()),
+    )?;
     let test_targets = test_targets(ctx, task, scale.as_ref())?;
     let data = TargetData {
         task,
@@ -568,6 +570,20 @@ fn readout<D: ShardDevice>(
     )
 }
 
+/// How `spec`'s transfer labels become targets: the same for every network trained into the target.
+fn transfer_prep<'a>(
+    keys: &Keys<'a>,
+    spec: &'a TaskSpec,
+    scale: Option<&'a LabelScale>,
+) -> TargetPrep<'a> {
+    TargetPrep {
+        task: spec,
+        arch: &keys.settings.arch,
+        scale,
+        seed: seed_for(keys.seed, "transfer-targets", &[spec.name]),
+    }
+}
+
 /// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
 /// transfer split.
 fn scratch<D: ShardDevice>(
@@ -600,13 +616,9 @@ fn scratch<D: ShardDevice>(
     }
     // The samples' clean views (the network sees pixels, not the task's altered inputs), with the same
     // targets as the readouts.
-    let pixels = |split, samples, seed_stage| {
-        let prep = TargetPrep {
-            task: spec,
-            arch,
-            scale: data.scale.as_ref(),
-            seed: seed_for(ctx.seed, seed_stage, &[spec.name]),
-        };
+    let keys = ctx.keys();
+    let scale = data.scale.as_ref();
+    let pixels = |split, samples, prep| {
         PixelBatches::new(
             ctx.data,
             data.task,
@@ -616,8 +628,17 @@ fn scratch<D: ShardDevice>(
             prep,
         )
     };
-    let train_inputs = pixels(Split::Transfer, data.transfer.samples, "transfer-targets");
-    let test_inputs = pixels(Split::Test, data.test.samples, "test-targets");
+    let train_inputs = pixels(
+        Split::Transfer,
+        data.transfer.samples,
+        transfer_prep(&keys, spec, scale),
+    );
+    let test_inputs = pixels(
+        Split::Test,
+        data.test.samples,
+        test_prep(&keys, spec, scale),
+    )
+    .read_once();
     let mut network = Network::scratch(
         ctx.dev,
         arch,
