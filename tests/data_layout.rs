@@ -42,11 +42,14 @@ fn task(name: &str) -> TaskDef {
 /// The dataset at `dir` with every building in the training split.
 fn open_all_train(dir: &std::path::Path) -> Dataset {
     let mut dataset = Dataset::open(dir).unwrap();
-    dataset.rule = SplitRule::Lists {
-        train: dataset.buildings.iter().map(|b| b.name.clone()).collect(),
-        transfer: vec![],
-        test: vec![],
-    };
+    let train = dataset.buildings.iter().map(|b| b.name.clone()).collect();
+    dataset
+        .set_rule(SplitRule::Lists {
+            train,
+            transfer: vec![],
+            test: vec![],
+        })
+        .unwrap();
     dataset
 }
 

@@ -294,3 +294,129 @@ pub fn egomotion_label(views: &[PointInfo; 3]) -> [f32; 12] {
     let poses = views.each_ref().map(PointInfo::camera_pose);
     as_f32(egomotion([&poses[0], &poses[1], &poses[2]]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskonomy_core::data::labels::geometry::RoomBox;
+    use taskonomy_core::data::layout::VanishingPointsJson;
+
+    /// A record of point `uuid` at `location`, seen by a camera at (1, 2, 3) whose frame is the world's
+    /// (identity rotation: it looks down, along world −z), with neither room box nor vanishing points.
+    fn info(uuid: &str, location: Option<[f64; 3]>) -> PointInfo {
+        PointInfo {
+            building: "b".into(),
+            point_uuid: uuid.into(),
+            view_id: 0,
+            camera_uuid: String::new(),
+            camera_location: [1.0, 2.0, 3.0],
+            camera_rotation_final: [0.0; 3],
+            field_of_view_rads: 1.0,
+            resolution: 32,
+            point_location: location,
+            camera_distance: 0.0,
+            obliqueness_angle: 0.0,
+            nonfixated_points_in_view: Vec::new(),
+            fixated: true,
+            room_type: None,
+            room_box: None,
+            vanishing_points_gaussian_sphere: None,
+        }
+    }
+
+    /// An axis-aligned room centred 1.5 m below the camera of [`info`]; `mirrored` turns it by 180° about
+    /// the vertical, which describes the same box.
+    fn room(mirrored: bool) -> RoomBox {
+        let s = if mirrored { -1.0 } else { 1.0 };
+        RoomBox {
+            center: [1.0, 2.0, 1.5],
+            half_extents: [3.0, 2.0, 1.5],
+            axes: [[s, 0.0, 0.0], [0.0, s, 0.0], [0.0, 0.0, 1.0]],
+        }
+    }
+
+    #[test]
+    fn same_point_compares_ids_and_falls_back_to_locations() {
+        let here = Some([1.0, 2.0, 0.5]);
+        let there = Some([1.0, 2.0, 0.75]);
+        // Ids decide when both records have one, whatever the locations say.
+        assert!(same_point(&info("p1", here), &info("p1", there)));
+        assert!(!same_point(&info("p1", here), &info("p2", here)));
+        // Without an id on either side, the locations decide.
+        assert!(same_point(&info("", here), &info("p2", here)));
+        assert!(!same_point(&info("", here), &info("", there)));
+        assert!(!same_point(&info("", None), &info("", None)));
+        assert!(!same_point(&info("p1", here), &info("", None)));
+        assert_eq!(
+            point_matching(&[info("", here), info("", here)]),
+            [0.0, 1.0]
+        );
+        assert_eq!(
+            point_matching(&[info("p1", here), info("p2", here)]),
+            [1.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn vanishing_points_come_from_the_record_or_else_the_room_box() {
+        let mut recorded = info("p", None);
+        recorded.vanishing_points_gaussian_sphere = Some(VanishingPointsJson {
+            x: [0.0, 0.0, -1.0],
+            y: [1.0, 0.0, 0.0],
+            z: [0.0, 1.0, 0.0],
+        });
+        // The record wins over a room box, and its axes are read x, then y, then z.
+        recorded.room_box = Some(room(false));
+        assert_eq!(
+            vanishing_points_label(&recorded),
+            Ok([0.0, 0.0, -1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+        );
+        // The fallback: the room's axes in the camera frame, canonical whichever way the box is turned.
+        let identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        for mirrored in [false, true] {
+            let mut boxed = info("p", None);
+            boxed.room_box = Some(room(mirrored));
+            assert_eq!(vanishing_points_label(&boxed), Ok(identity), "{mirrored}");
+        }
+        assert_eq!(
+            vanishing_points_label(&info("p", None)),
+            Err("expected \"vanishing_points_gaussian_sphere\" or a \"room_box\"")
+        );
+    }
+
+    #[test]
+    fn room_layout_needs_the_room_box() {
+        assert_eq!(
+            room_layout_label(&info("p", None)),
+            Err("expected a \"room_box\" for the room-layout label")
+        );
+        let mut boxed = info("p", None);
+        boxed.room_box = Some(room(false));
+        // The centre 1.5 m below the camera, in the camera frame; the half-extents; no rotation.
+        assert_eq!(
+            room_layout_label(&boxed),
+            Ok([0.0, 0.0, -1.5, 3.0, 2.0, 1.5, 0.0, 0.0, 0.0])
+        );
+    }
+
+    #[test]
+    fn corner_strength_is_the_scaled_root_of_positive_responses_capped_at_one() {
+        let strength = corner_strength(&[-4.0, 0.0, 0.0025, 0.01, 0.04, 7.0], 0.1);
+        let expected = [0.0, 0.0, 0.5, 1.0, 1.0, 1.0];
+        for (got, want) in strength.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{strength:?}");
+        }
+    }
+
+    #[test]
+    fn segmentation_parameters_scale_with_the_image_area() {
+        // 64 px is the reference: k as given, the minimum region `fraction` of the 4096 pixels.
+        assert_eq!(segmentation_parameters(64, (0.6, 1.0 / 256.0)), (0.6, 16));
+        assert_eq!(segmentation_parameters(128, (0.6, 1.0 / 256.0)), (2.4, 64));
+        // A tiny image still needs regions of two pixels.
+        assert_eq!(
+            segmentation_parameters(4, (1.5, 1.0 / 256.0)),
+            (1.5 / 256.0, 2)
+        );
+    }
+}

@@ -371,8 +371,10 @@ pub struct ObjectClass;
 
 /// Object classification restricted to a selected subset of 100 classes.
 ///
-/// The first 100 entries of the object-classification distribution (all the mass of the synthetic
-/// scenes' 16 classes is there), renormalised: read from the object-classification files.
+/// The first 100 entries of the object-classification distribution, read from the object-classification
+/// files and not renormalised: the synthetic scenes' classes all lie in those entries, so there they
+/// still sum to 1; of a released file's 1000 softmax values they keep only part of the mass (training
+/// normalises every `Classes` target before the cross-entropy).
 #[task(
     output = Classes<100>,
     loss = CrossEntropy,

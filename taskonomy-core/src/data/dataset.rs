@@ -72,12 +72,14 @@ impl fmt::Display for Split {
     }
 }
 
-/// How buildings are assigned to splits.
+/// How buildings are assigned to splits. A dataset takes a rule through [`Dataset::set_rule`], which
+/// checks it ([`SplitRule::validate`], and that every listed building exists).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SplitRule {
     /// Buildings ordered by a seeded hash of their names; the first `test` fraction go to test, the next
-    /// `transfer` fraction to the transfer split, the rest to training. With three or more buildings, each
-    /// split gets at least one; with two, one trains and one tests.
+    /// `transfer` fraction to the transfer split, the rest to training. Both fractions are in `[0, 1)` and
+    /// sum to less than 1. With three or more buildings, each split gets at least one; with two, one
+    /// trains and one tests; a single building trains.
     Fractions {
         /// Fraction of buildings for the transfer split.
         transfer: f64,
@@ -86,7 +88,8 @@ pub enum SplitRule {
         /// Seed of the hash order.
         seed: u64,
     },
-    /// Explicit lists of building names (as in the released splits); unlisted buildings are unused.
+    /// Explicit lists of building names (as in the released splits); unlisted buildings are unused. The
+    /// lists are disjoint, and every name is a building of the dataset.
     Lists {
         /// Training buildings.
         train: Vec<String>,
@@ -103,6 +106,94 @@ impl Default for SplitRule {
             transfer: 0.15,
             test: 0.15,
             seed: 0,
+        }
+    }
+}
+
+impl SplitRule {
+    /// Checks what can be checked without the dataset: fractions finite, in `[0, 1)` and leaving some
+    /// buildings to train on; lists disjoint. Every problem is reported in one error.
+    ///
+    /// ```
+    /// use taskonomy_core::data::dataset::SplitRule;
+    /// let greedy = SplitRule::Fractions { transfer: 0.5, test: 0.5, seed: 0 };
+    /// assert!(greedy.validate().is_err());
+    /// assert!(SplitRule::default().validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        match self.problems(None).as_slice() {
+            [] => Ok(()),
+            problems => Err(Error::Invalid(format!(
+                "split rule: {}",
+                problems.join("; ")
+            ))),
+        }
+    }
+
+    /// Every reason the rule is unusable; with `buildings` (the dataset's names), also the listed names
+    /// that are not among them.
+    fn problems(&self, buildings: Option<&[&str]>) -> Vec<String> {
+        let mut problems = Vec::new();
+        match self {
+            SplitRule::Fractions { transfer, test, .. } => {
+                for (name, f) in [("transfer", transfer), ("test", test)] {
+                    if !(f.is_finite() && (0.0..1.0).contains(f)) {
+                        problems.push(format!("the {name} fraction must be in [0, 1), found {f}"));
+                    }
+                }
+                // Checked only when both are valid fractions, so one mistake gives one message.
+                if problems.is_empty() && transfer + test >= 1.0 {
+                    problems.push(format!(
+                        "the transfer and test fractions must leave buildings to train on (sum < 1), \
+                         found {transfer} + {test}"
+                    ));
+                }
+            }
+            SplitRule::Lists {
+                train,
+                transfer,
+                test,
+            } => {
+                let lists = [("train", train), ("transfer", transfer), ("test", test)];
+                for (i, (first, a)) in lists.iter().enumerate() {
+                    for (second, b) in &lists[i + 1..] {
+                        for name in a.iter().filter(|&name| b.contains(name)) {
+                            problems.push(format!(
+                                "building `{name}` is in both the {first} and the {second} list"
+                            ));
+                        }
+                    }
+                }
+                if let Some(known) = buildings {
+                    for (list, names) in lists {
+                        for name in names.iter().filter(|n| !known.contains(&n.as_str())) {
+                            problems.push(format!(
+                                "the {list} list names `{name}`, which is not a building of the \
+                                 dataset (a folder with rgb/ images)"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// How many of `n` buildings (in the seeded order) go to test and to transfer under fractions `test` and
+/// `transfer`; the rest train. With three or more buildings every split keeps at least one, however the
+/// fractions round; with two, one tests and one trains; a single building trains. Never more than `n`,
+/// even for fractions [`SplitRule::validate`] rejects.
+fn fraction_counts(n: usize, transfer: f64, test: f64) -> (usize, usize) {
+    // `as usize` saturates (NaN and negatives to 0), so no fraction can make these overflow.
+    let count = |f: f64| (f * n as f64).round() as usize;
+    match n {
+        0 | 1 => (0, 0),
+        2 => (1, 0),
+        _ => {
+            let n_test = count(test).clamp(1, n - 2);
+            let n_transfer = count(transfer).clamp(1, n - n_test - 1);
+            (n_test, n_transfer)
         }
     }
 }
@@ -125,8 +216,8 @@ pub struct Dataset {
     pub size: usize,
     /// Buildings with at least one RGB image, sorted by name.
     pub buildings: Vec<Building>,
-    /// How buildings are split.
-    pub rule: SplitRule,
+    /// How buildings are split: private so that every rule is checked ([`Dataset::set_rule`]).
+    rule: SplitRule,
 }
 
 /// A sample before it is read: a building (index into [`Dataset::buildings`]) and its views, in order.
@@ -198,10 +289,7 @@ impl Dataset {
             move |source| Error::Io { path, source }
         };
         let mut buildings = Vec::new();
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
-            .map_err(io(root))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
+        let mut entries: Vec<PathBuf> = list_dir(root)?.iter().map(|e| e.path()).collect();
         entries.sort();
         for dir in entries {
             let rgb = dir.join(RGB);
@@ -211,9 +299,8 @@ impl Dataset {
             let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                 continue;
             };
-            let mut views: Vec<ViewKey> = std::fs::read_dir(&rgb)
-                .map_err(io(&rgb))?
-                .filter_map(|e| e.ok())
+            let mut views: Vec<ViewKey> = list_dir(&rgb)?
+                .iter()
                 .filter_map(|e| {
                     let file = e.file_name().to_str()?.to_owned();
                     let (key, domain) = parse_file_name(&file)?;
@@ -229,10 +316,7 @@ impl Dataset {
             root: root.to_path_buf(),
             what: "expected building folders holding rgb/point_P_view_V_domain_rgb.png images, found none".into(),
         })?;
-        let size = match std::fs::read(root.join(MANIFEST))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<SynthConfig>(&b).ok())
-        {
+        let size = match read_manifest(root)? {
             Some(config) => config.size,
             None => {
                 let path = rgb_path(root, &first.name, first.views[0]);
@@ -254,6 +338,27 @@ impl Dataset {
             buildings,
             rule: SplitRule::default(),
         })
+    }
+
+    /// How buildings are split.
+    pub fn rule(&self) -> &SplitRule {
+        &self.rule
+    }
+
+    /// Splits the buildings by `rule`, after checking it ([`SplitRule::validate`]) and that every
+    /// building it lists is one of the dataset's; on error the rule in use does not change.
+    pub fn set_rule(&mut self, rule: SplitRule) -> Result<(), Error> {
+        let names: Vec<&str> = self.buildings.iter().map(|b| b.name.as_str()).collect();
+        match rule.problems(Some(&names)).as_slice() {
+            [] => {
+                self.rule = rule;
+                Ok(())
+            }
+            problems => Err(Error::Dataset {
+                root: self.root.clone(),
+                what: format!("cannot use the split rule: {}", problems.join("; ")),
+            }),
+        }
     }
 
     /// The indices (into [`Dataset::buildings`]) of the buildings in `split`, in name order.
@@ -283,13 +388,7 @@ impl Dataset {
                 order.sort_by_key(|&i| {
                     (derive_seed(*seed, &[hash_str(&self.buildings[i].name)]), i)
                 });
-                let count = |f: f64| ((f * n as f64).round() as usize).max(usize::from(n >= 3));
-                let n_test = if n == 2 { 1 } else { count(*test).min(n) };
-                let n_transfer = if n < 3 {
-                    0
-                } else {
-                    count(*transfer).min(n - n_test - 1)
-                };
+                let (n_test, n_transfer) = fraction_counts(n, *transfer, *test);
                 let range = match split {
                     Split::Test => 0..n_test,
                     Split::Transfer => n_test..n_test + n_transfer,
@@ -305,7 +404,9 @@ impl Dataset {
     /// A string that changes whenever the folder's views, their split or the synthetic scenes' settings
     /// do: what artifacts trained on the dataset are keyed by.
     pub fn fingerprint(&self) -> Result<String, crate::store::StoreError> {
-        let manifest = std::fs::read(self.root.join(MANIFEST)).unwrap_or_default();
+        let manifest = manifest_bytes(&self.root)
+            .map_err(|(path, source)| crate::store::StoreError::Io { path, source })?
+            .unwrap_or_default();
         let identity: Vec<(String, &[ViewKey])> = Split::ALL
             .iter()
             .flat_map(|&split| {
@@ -326,14 +427,37 @@ impl Dataset {
         ))
     }
 
-    /// The name of building `index`.
-    pub fn building_name(&self, index: usize) -> &str {
-        &self.buildings[index].name
+    /// The name of building `index`; an error when there is no such building (sample lists are read from
+    /// files, and may have been made for another folder).
+    pub fn building_name(&self, index: usize) -> Result<&str, Error> {
+        self.buildings
+            .get(index)
+            .map(|b| b.name.as_str())
+            .ok_or_else(|| Error::Dataset {
+                root: self.root.clone(),
+                what: format!(
+                    "expected a building index below {}, found {index} (a sample list made for \
+                     another folder?)",
+                    self.buildings.len()
+                ),
+            })
+    }
+
+    /// The building and first view of `sample`: the view whose files stand for the sample (its label file,
+    /// the image a `from_rgb` task derives from). An error for a sample without views, which a sample
+    /// list read from a file may hold.
+    fn first_view(&self, sample: &SampleRef) -> Result<(&str, ViewKey), Error> {
+        let building = self.building_name(sample.building)?;
+        let first = sample.views.first().ok_or_else(|| Error::Dataset {
+            root: self.root.clone(),
+            what: format!("expected a sample of building `{building}` with views, found none"),
+        })?;
+        Ok((building, *first))
     }
 
     /// The RGB image of a view.
     pub fn read_rgb(&self, building: usize, key: ViewKey) -> Result<RgbImage, Error> {
-        let path = rgb_path(&self.root, self.building_name(building), key);
+        let path = rgb_path(&self.root, self.building_name(building)?, key);
         let bytes = read(&path)?;
         let img = decode_png(&bytes, &path)?;
         if img.width != self.size || img.height != self.size || img.channels < 3 {
@@ -352,7 +476,7 @@ impl Dataset {
             }
         }
         RgbImage::from_planes(self.size, planes).ok_or_else(|| Error::Format {
-            path: rgb_path(&self.root, self.building_name(building), key),
+            path,
             expected: "three planes".into(),
             found: "another number of values".into(),
         })
@@ -360,18 +484,24 @@ impl Dataset {
 
     /// The point-info record of a view.
     pub fn read_point_info(&self, building: usize, key: ViewKey) -> Result<PointInfo, Error> {
-        let path = point_info_path(&self.root, self.building_name(building), key);
+        let path = point_info_path(&self.root, self.building_name(building)?, key);
         let bytes = read(&path)?;
         serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })
     }
 
-    /// The file a view's stored labels are read from, for a task whose labels are files.
-    pub fn label_path(&self, task: &TaskSpec, encoding: Encoding, sample: &SampleRef) -> PathBuf {
-        let (building, key) = (self.building_name(sample.building), sample.views[0]);
-        match encoding {
+    /// The file a sample's stored labels are read from (its first view's), for a task whose labels are
+    /// files.
+    pub fn label_path(
+        &self,
+        task: &TaskSpec,
+        encoding: Encoding,
+        sample: &SampleRef,
+    ) -> Result<PathBuf, Error> {
+        let (building, key) = self.first_view(sample)?;
+        Ok(match encoding {
             Encoding::PointInfo { .. } => point_info_path(&self.root, building, key),
             _ => view_path(&self.root, building, task.domain, encoding.extension(), key),
-        }
+        })
     }
 
     /// Reads `sample` of `task`: the image of each view, the input a `from_rgb` task derives, and the
@@ -412,8 +542,7 @@ impl Dataset {
         first: Option<&RgbImage>,
     ) -> Result<(Option<RgbImage>, Labels), Error> {
         let spec = &task.spec;
-        let building = self.building_name(sample.building);
-        let first_view = sample.views[0];
+        let (building, first_view) = self.first_view(sample)?;
         let invalid = |path: PathBuf, message: String| Error::Label {
             task: spec.name.to_owned(),
             path,
@@ -421,7 +550,7 @@ impl Dataset {
         };
         let (derived, labels, path) = match task.labels {
             LabelSource::Rendered { encoding, .. } | LabelSource::Stored { encoding } => {
-                let path = self.label_path(spec, encoding, sample);
+                let path = self.label_path(spec, encoding, sample)?;
                 let bytes = read(&path)?;
                 let labels = encoding::decode(encoding, spec.output, &bytes, &path, self.size)?;
                 (None, labels, path)
@@ -596,15 +725,16 @@ impl Dataset {
                         }
                     }
                     (2, Sampling::Matching) => {
+                        // The points a view of `point` can be mismatched with.
+                        let others: Vec<u32> = points
+                            .iter()
+                            .copied()
+                            .filter(|&p| p != point && !by_point[&p].0.is_empty())
+                            .collect();
                         for (i, &a) in fixated.iter().enumerate() {
                             if fixated.len() > 1 {
                                 push(vec![a, fixated[(i + 1) % fixated.len()]]);
                             }
-                            let others: Vec<u32> = points
-                                .iter()
-                                .copied()
-                                .filter(|&p| p != point && !by_point[&p].0.is_empty())
-                                .collect();
                             if !others.is_empty() {
                                 let mut rng = Rng::new(
                                     seed,
@@ -637,6 +767,44 @@ impl Dataset {
         Rng::new(seed, &[0x000e_90c4, 0]).shuffle(&mut samples);
         samples
     }
+}
+
+/// The entries of folder `dir`; an entry that cannot be read is an error naming the folder, not a
+/// building or view silently missing.
+fn list_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
+    std::fs::read_dir(dir)
+        .and_then(|entries| entries.collect())
+        .map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// The bytes of the dataset's `synthetic.json`, or `None` when there is none (a released dataset has
+/// none); any other failure to read it is returned with the file's path.
+fn manifest_bytes(root: &Path) -> Result<Option<Vec<u8>>, (PathBuf, std::io::Error)> {
+    let path = root.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err((path, e)),
+    }
+}
+
+/// The settings a synthetic dataset was rendered with, or `None` when the folder has no `synthetic.json`.
+/// A file that is there but does not parse is an error: falling back to the images would hide that the
+/// dataset's record of itself is damaged.
+fn read_manifest(root: &Path) -> Result<Option<SynthConfig>, Error> {
+    let Some(bytes) = manifest_bytes(root).map_err(|(path, source)| Error::Io { path, source })?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|source| Error::Manifest {
+            path: root.join(MANIFEST),
+            source,
+        })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
@@ -680,13 +848,212 @@ mod tests {
     #[test]
     fn listed_splits_take_the_named_buildings() {
         let mut data = dataset(4);
-        data.rule = SplitRule::Lists {
+        data.set_rule(SplitRule::Lists {
             train: vec!["b0".into(), "b3".into()],
             transfer: vec!["b1".into()],
             test: vec![],
-        };
+        })
+        .unwrap();
         assert_eq!(data.split(Split::Train), [0, 3]);
         assert_eq!(data.split(Split::Transfer), [1]);
         assert!(data.split(Split::Test).is_empty());
+    }
+
+    #[test]
+    fn fraction_counts_keep_a_building_in_every_split() {
+        let fractions = [
+            0.0,
+            0.15,
+            0.49,
+            0.5,
+            0.99,
+            1.0,
+            5.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for n in 0..40 {
+            for transfer in fractions {
+                for test in fractions {
+                    let (n_test, n_transfer) = fraction_counts(n, transfer, test);
+                    let case = format!("{n} buildings, transfer {transfer}, test {test}");
+                    assert!(n_test + n_transfer <= n, "{case}");
+                    let n_train = n - n_test - n_transfer;
+                    match n {
+                        0 => {}
+                        1 => assert_eq!(n_train, 1, "{case}"),
+                        2 => assert_eq!((n_test, n_transfer), (1, 0), "{case}"),
+                        _ => assert!(n_test >= 1 && n_transfer >= 1 && n_train >= 1, "{case}"),
+                    }
+                }
+            }
+        }
+        // Ordinary fractions round as they should.
+        assert_eq!(fraction_counts(40, 0.15, 0.25), (10, 6));
+    }
+
+    #[test]
+    fn extreme_fractions_split_without_panicking() {
+        // Set directly, past `set_rule`, as a rule built in this module could be.
+        for (transfer, test) in [(0.0, 1.0), (0.5, 0.49), (2.0, 2.0)] {
+            let mut data = dataset(3);
+            data.rule = SplitRule::Fractions {
+                transfer,
+                test,
+                seed: 0,
+            };
+            for split in Split::ALL {
+                assert_eq!(data.split(split).len(), 1, "{split}, {transfer} + {test}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_fractions_are_rejected_with_every_reason() {
+        let rule = |transfer: f64, test: f64| SplitRule::Fractions {
+            transfer,
+            test,
+            seed: 0,
+        };
+        assert!(rule(0.0, 0.0).validate().is_ok());
+        assert!(rule(0.3, 0.6).validate().is_ok());
+        assert_eq!(
+            rule(f64::NAN, 1.0).validate().unwrap_err().to_string(),
+            "invalid request: split rule: the transfer fraction must be in [0, 1), found NaN; \
+             the test fraction must be in [0, 1), found 1"
+        );
+        assert!(rule(-0.1, 0.2).validate().is_err());
+        assert_eq!(
+            rule(0.5, 0.5).validate().unwrap_err().to_string(),
+            "invalid request: split rule: the transfer and test fractions must leave buildings to \
+             train on (sum < 1), found 0.5 + 0.5"
+        );
+        let mut data = dataset(4);
+        assert!(data.set_rule(rule(0.7, 0.7)).is_err());
+        assert_eq!(
+            data.rule(),
+            &SplitRule::default(),
+            "a rejected rule is not used"
+        );
+    }
+
+    #[test]
+    fn lists_must_be_disjoint_and_name_buildings_of_the_dataset() {
+        let lists = SplitRule::Lists {
+            train: vec!["b0".into(), "b1".into()],
+            transfer: vec!["b1".into()],
+            test: vec!["b9".into()],
+        };
+        assert_eq!(
+            lists.validate().unwrap_err().to_string(),
+            "invalid request: split rule: building `b1` is in both the train and the transfer list"
+        );
+        let error = dataset(4).set_rule(lists).unwrap_err().to_string();
+        assert!(
+            error.contains("building `b1` is in both the train and the transfer list")
+                && error.contains("the test list names `b9`, which is not a building"),
+            "{error}"
+        );
+        assert!(error.starts_with("nowhere: "), "{error}");
+    }
+
+    /// A task whose labels are stored files, for reading tests.
+    fn stored_task() -> TaskDef {
+        TaskDef {
+            spec: crate::spec::tests::spec("t"),
+            labels: LabelSource::Stored {
+                encoding: Encoding::DEFAULT,
+            },
+        }
+    }
+
+    #[test]
+    fn a_sample_without_views_or_building_is_an_error() {
+        let data = dataset(2);
+        let task = stored_task();
+        let no_views = SampleRef {
+            building: 1,
+            views: vec![],
+        };
+        let error = data.load(&task, &no_views, 0).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "nowhere: expected a sample of building `b1` with views, found none"
+        );
+        assert!(data.load_labels(&task, &no_views, 0).is_err());
+        assert!(data
+            .label_path(&task.spec, Encoding::DEFAULT, &no_views)
+            .is_err());
+        let elsewhere = SampleRef {
+            building: 5,
+            views: vec![ViewKey { point: 0, view: 0 }],
+        };
+        let error = data.load_labels(&task, &elsewhere, 0).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("expected a building index below 2, found 5"),
+            "{error}"
+        );
+    }
+
+    /// A fresh folder under the system's temporary directory, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            let path = std::env::temp_dir()
+                .join(format!("taskonomy-dataset-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            TempDir(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A folder with one building holding one 4×4 RGB image.
+    fn one_image_folder(name: &str) -> TempDir {
+        let dir = TempDir::new(name);
+        let png =
+            super::super::layout::encode_png(4, 4, super::super::layout::PngPixels::Rgb8(&[0; 48]))
+                .unwrap();
+        let key = ViewKey { point: 0, view: 0 };
+        super::super::layout::write_atomic(&rgb_path(&dir.0, "b0", key), &png).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_manifest_gives_the_size_and_a_damaged_one_is_an_error() {
+        let dir = one_image_folder("manifest");
+        assert_eq!(
+            Dataset::open(&dir.0).unwrap().size,
+            4,
+            "no manifest: the image's size"
+        );
+
+        let config = SynthConfig::new(1, 16, 0);
+        let manifest = dir.0.join(MANIFEST);
+        std::fs::write(&manifest, serde_json::to_vec(&config).unwrap()).unwrap();
+        let data = Dataset::open(&dir.0).unwrap();
+        assert_eq!(data.size, 16, "the manifest's size");
+        let with_manifest = data.fingerprint().unwrap();
+
+        std::fs::write(&manifest, b"{\"scenes\": 1, \"size\":").unwrap();
+        let error = Dataset::open(&dir.0).unwrap_err();
+        assert!(matches!(&error, Error::Manifest { path, .. } if *path == manifest));
+        assert!(
+            error.to_string().starts_with(&format!(
+                "{}: expected the settings a synthetic dataset was rendered with",
+                manifest.display()
+            )),
+            "{error}"
+        );
+        // The fingerprint follows the manifest's bytes.
+        assert_ne!(data.fingerprint().unwrap(), with_manifest);
     }
 }

@@ -72,6 +72,18 @@ pub enum Error {
         /// The parser's error.
         source: serde_json::Error,
     },
+    /// A synthetic dataset's `synthetic.json` could not be parsed or written.
+    #[error(
+        "{}: expected the settings a synthetic dataset was rendered with (JSON: scenes, size, seed, points, \
+         fixated_views, nonfixated_views, samples_per_axis): {source}",
+        path.display()
+    )]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
     /// A task's labels do not fit its declaration (what its label function returned, or a file held).
     #[error("{}: the labels of `{task}`: {message}", path.display())]
     Label {

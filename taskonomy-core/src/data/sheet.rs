@@ -193,19 +193,31 @@ pub fn contact_sheet(
         pixels: rgb,
         text: Vec::new(),
     }];
+    // Read once for every multi-view task, not once per task and view.
+    let point = if tasks.tasks.iter().any(|t| t.spec.views > 1) {
+        fixation_of_point(dataset, index, key.point)
+    } else {
+        Vec::new()
+    };
     for task in &tasks.tasks {
         let name = task.spec.name;
-        let sample = match partners(dataset, index, key, &task.spec) {
-            Some(views) => SampleRef {
+        let unpaired = |text: &str| Tile {
+            caption: name.into(),
+            pixels: blank.clone(),
+            text: vec![text.into()],
+        };
+        let sample = match partners(&point, key, &task.spec) {
+            Partners::Views(views) => SampleRef {
                 building: index,
                 views,
             },
-            None => {
-                tiles.push(Tile {
-                    caption: name.into(),
-                    pixels: blank.clone(),
-                    text: vec!["no views to pair".into()],
-                });
+            Partners::TooFew => {
+                tiles.push(unpaired("no views to pair"));
+                continue;
+            }
+            // The unreadable record was logged when read.
+            Partners::Unreadable => {
+                tiles.push(unpaired("no label"));
                 continue;
             }
         };
@@ -283,37 +295,69 @@ pub fn contact_sheet(
     Ok(canvas)
 }
 
-/// The views of a sample of `task` that starts with `key`: the view alone, or it and other views of its
-/// point that the task pairs it with (fixated as it is for pairs and triplets, another fixated view of
-/// the point for matching). `None` when the point has too few.
-fn partners(
+/// Every view of `point` in `building`, in order, with whether its point-info record says it is fixated;
+/// `None` for a record that cannot be read, which is logged here, naming the file.
+fn fixation_of_point(
     dataset: &Dataset,
     building: usize,
-    key: ViewKey,
-    task: &TaskSpec,
-) -> Option<Vec<ViewKey>> {
+    point: u32,
+) -> Vec<(ViewKey, Option<bool>)> {
+    dataset.buildings[building]
+        .views
+        .iter()
+        .filter(|v| v.point == point)
+        .map(|&v| match dataset.read_point_info(building, v) {
+            Ok(info) => (v, Some(info.fixated)),
+            Err(error) => {
+                tracing::warn!("cannot tell which views to pair for the contact sheet: {error}");
+                (v, None)
+            }
+        })
+        .collect()
+}
+
+/// The views a contact sheet shows for a task, or why it shows none.
+#[derive(Clone, Debug, PartialEq)]
+enum Partners {
+    /// The sample's views, the sheet's view first.
+    Views(Vec<ViewKey>),
+    /// The point has too few views of the kind the task pairs.
+    TooFew,
+    /// Too few could be found, and a record of the point could not be read: it may hold the missing ones.
+    Unreadable,
+}
+
+/// The views of a sample of `task` that starts with `key`: the view alone, or it and other views of its
+/// point (`point`: each with whether it is fixated, `None` when unreadable) that the task pairs it
+/// with: fixated as it is for pairs and triplets, another fixated view of the point for matching.
+fn partners(point: &[(ViewKey, Option<bool>)], key: ViewKey, task: &TaskSpec) -> Partners {
     if task.views == 1 {
-        return Some(vec![key]);
+        return Partners::Views(vec![key]);
     }
-    let fixated = |v: ViewKey| dataset.read_point_info(building, v).ok().map(|i| i.fixated);
-    let own = fixated(key)?;
     let wanted = match task.sampling {
         Sampling::NonFixated => false,
         Sampling::Fixated | Sampling::Matching => true,
     };
-    if own != wanted {
-        return None;
+    match point.iter().find(|(v, _)| *v == key) {
+        Some((_, None)) => return Partners::Unreadable,
+        Some((_, Some(own))) if *own == wanted => {}
+        _ => return Partners::TooFew,
     }
     let mut views = vec![key];
     views.extend(
-        dataset.buildings[building]
-            .views
+        point
             .iter()
-            .copied()
-            .filter(|&v| v.point == key.point && v != key && fixated(v) == Some(wanted))
+            .filter(|&&(v, fixated)| v != key && fixated == Some(wanted))
+            .map(|&(v, _)| v)
             .take(task.views - 1),
     );
-    (views.len() == task.views).then_some(views)
+    if views.len() == task.views {
+        Partners::Views(views)
+    } else if point.iter().any(|(_, fixated)| fixated.is_none()) {
+        Partners::Unreadable
+    } else {
+        Partners::TooFew
+    }
 }
 
 /// The tile of one view's label.
@@ -367,17 +411,13 @@ fn label_tile(name: &str, labels: &Labels, size: usize, blank: &[[u8; 3]]) -> Ti
                 .collect();
             tile(name.to_string(), pixels)
         }
+        // Class 0 is coloured like any class: it is background only in some dictionaries (semantic
+        // segmentation), a colour bin in others (colorization).
         Labels::PixelClasses { values, .. } => tile(
             name.to_string(),
             values
                 .iter()
-                .map(|&v| {
-                    if v == 0 {
-                        [40, 40, 40]
-                    } else {
-                        id_colour(1000 + v)
-                    }
-                })
+                .map(|&v| id_colour(v.wrapping_add(1000)))
                 .collect(),
         ),
         Labels::Segments { values } => tile(
@@ -440,6 +480,75 @@ mod tests {
         assert_eq!(
             image_level_lines(&[1.5, -2.0, 0.0, 4.0]),
             ["+1.50 -2.00 +0.00", "+4.00"]
+        );
+    }
+
+    #[test]
+    fn class_zero_is_coloured_like_any_class() {
+        let labels = Labels::PixelClasses {
+            classes: 3,
+            values: vec![0, 1, 2, 0],
+        };
+        let tile = label_tile("colorization", &labels, 2, &[[0; 3]; 4]);
+        assert_eq!(tile.pixels[0], id_colour(1000));
+        assert_eq!(tile.pixels[0], tile.pixels[3]);
+        assert_ne!(tile.pixels[0], tile.pixels[1]);
+    }
+
+    fn pair_task(views: usize, sampling: Sampling) -> TaskSpec {
+        TaskSpec {
+            views,
+            sampling,
+            ..crate::spec::tests::spec("pair")
+        }
+    }
+
+    #[test]
+    fn partners_are_views_of_the_point_sampled_alike() {
+        let v = |view: u32| ViewKey { point: 0, view };
+        let point = [
+            (v(0), Some(true)),
+            (v(1), Some(false)),
+            (v(2), Some(true)),
+            (v(3), Some(true)),
+        ];
+        let fixated = pair_task(2, Sampling::Fixated);
+        assert_eq!(
+            partners(&point, v(2), &fixated),
+            Partners::Views(vec![v(2), v(0)])
+        );
+        assert_eq!(
+            partners(&point, v(0), &pair_task(3, Sampling::Fixated)),
+            Partners::Views(vec![v(0), v(2), v(3)])
+        );
+        // A non-fixated view has no non-fixated partner here, and a single-view task needs none.
+        let nonfixated = pair_task(2, Sampling::NonFixated);
+        assert_eq!(partners(&point, v(1), &nonfixated), Partners::TooFew);
+        assert_eq!(partners(&point, v(0), &nonfixated), Partners::TooFew);
+        assert_eq!(
+            partners(&[], v(5), &pair_task(1, Sampling::Fixated)),
+            Partners::Views(vec![v(5)])
+        );
+    }
+
+    #[test]
+    fn an_unreadable_record_is_no_label_unless_pairs_are_found_without_it() {
+        let v = |view: u32| ViewKey { point: 0, view };
+        let fixated = pair_task(2, Sampling::Fixated);
+        let own_unreadable = [(v(0), None), (v(1), Some(true))];
+        assert_eq!(
+            partners(&own_unreadable, v(0), &fixated),
+            Partners::Unreadable
+        );
+        let partner_unreadable = [(v(0), Some(true)), (v(1), None)];
+        assert_eq!(
+            partners(&partner_unreadable, v(0), &fixated),
+            Partners::Unreadable
+        );
+        let enough_without = [(v(0), Some(true)), (v(1), None), (v(2), Some(true))];
+        assert_eq!(
+            partners(&enough_without, v(0), &fixated),
+            Partners::Views(vec![v(0), v(2)])
         );
     }
 

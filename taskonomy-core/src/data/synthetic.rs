@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::camera::{plan_views, PlannedView, ViewConfig};
 use super::encoding;
-use super::labels::geometry::{room_layout, vanishing_points, RoomBox};
+use super::labels::geometry::{vanishing_points, RoomBox};
 use super::labels::LabelSource;
 use super::layout::{
     encode_png, point_info_path, rgb_path, view_path, write_atomic, PngPixels, PointInfo,
@@ -286,10 +286,12 @@ pub fn render_dataset(
         path: out.to_path_buf(),
         source,
     })?;
-    write_atomic(
-        &out.join(MANIFEST),
-        &serde_json::to_vec_pretty(config).unwrap_or_default(),
-    )?;
+    let manifest = out.join(MANIFEST);
+    let json = serde_json::to_vec_pretty(config).map_err(|source| Error::Manifest {
+        path: manifest.clone(),
+        source,
+    })?;
+    write_atomic(&manifest, &json)?;
     let counts: Vec<(usize, usize)> = (0..config.scenes)
         .into_par_iter()
         .map(|index| -> Result<(usize, usize), Error> {
@@ -309,11 +311,4 @@ pub fn render_dataset(
         labels: files - images,
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-/// The room-layout label of a point-info record, if it has a room box.
-pub fn room_layout_of(info: &PointInfo) -> Option<[f64; 9]> {
-    info.room_box
-        .as_ref()
-        .map(|room| room_layout(&info.camera_pose(), room))
 }

@@ -5,8 +5,7 @@
 //! `from_rgb = f`, `point_info = f`); the macro turns the typed function the user wrote into one of the
 //! type-erased functions of [`LabelSource`], checked at compile time against the task's output kind
 //! (`Dense<C>` labels are `Pixels<[f32; C]>`, `Classes<K>` labels are `[f32; K]`, ...; see
-//! [`Output::Label`](crate::spec::Output::Label)). Every task, the paper's and a user's alike, is loaded
-//! through that one mechanism.
+//! [`Output::Label`]). Every task, the paper's and a user's alike, is loaded through that one mechanism.
 //!
 //! The submodules hold the operators the standard tasks' labels are computed with, usable by any task:
 //! [`image`] (blur, Sobel, Canny, Harris, graph-based segmentation), [`geometry`] (occlusion edges, the
@@ -117,8 +116,8 @@ impl Pixels<u32> {
     }
 }
 
-/// The one-hot distribution of class `class` among `K` (all zeros when `class` is out of range, which
-/// [`Labels::check`] then reports).
+/// The one-hot distribution of class `class` among `K` (all zeros when `class` is out of range: a label
+/// of no class, which [`Labels::check`] then reports).
 ///
 /// ```
 /// use taskonomy_core::data::labels::one_hot;
@@ -211,8 +210,9 @@ pub enum Labels {
         /// Segment ids.
         values: Vec<u32>,
     },
-    /// `Classes<K>` (a distribution, one-hot for a hard label), `MultiLabel<K>` (0 or 1 per label),
-    /// `Vector<N>`: `count × len` values.
+    /// `Classes<K>` (non-negative with a positive sum: a distribution, one-hot for a hard label, or the
+    /// selected part of a distribution), `MultiLabel<K>` (0 or 1 per label), `Vector<N>`: `count × len`
+    /// values.
     Image {
         /// Values per image.
         len: usize,
@@ -300,7 +300,8 @@ impl Labels {
     }
 
     /// Checks that the labels have the form `task` declares, for images of side `size`: the kind and
-    /// size of the output, whole samples, classes in range, finite values.
+    /// size of the output, whole samples, classes in range, finite values, and image-level values its
+    /// output kind can hold: `Classes` non-negative with a positive sum, `MultiLabel` 0 or 1.
     pub fn check(&self, task: &TaskSpec, size: usize) -> Result<(), LabelError> {
         let shape = task.output;
         let fits = match (shape.kind, self) {
@@ -336,6 +337,18 @@ impl Labels {
                 return Err(LabelError(format!("label value {i} is not finite")));
             }
         }
+        if let Labels::Image { len, values } = self {
+            let samples = values.len() / (*len).max(1);
+            for (n, sample) in values.chunks((*len).max(1)).enumerate() {
+                if let Some(problem) = image_level_problem(shape.kind, sample) {
+                    return Err(LabelError(if samples > 1 {
+                        format!("sample {n}: {problem}")
+                    } else {
+                        problem
+                    }));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -353,6 +366,35 @@ impl Labels {
             Labels::Segments { .. } => "pixel segments".into(),
             Labels::Image { len, .. } => format!("image-level vectors of {len}"),
         }
+    }
+}
+
+/// What is wrong with one sample's image-level label for output kind `kind`, if anything: a `Classes`
+/// label must be non-negative with a positive sum, and a `MultiLabel` label 0 or 1 everywhere. A
+/// `Classes` label need not sum to 1: a task may read the first entries of a stored distribution (the
+/// standard `object_class_selected` reads 100 of 1000), and training normalises each target to sum to 1
+/// before the cross-entropy.
+fn image_level_problem(kind: OutputKind, values: &[f32]) -> Option<String> {
+    match kind {
+        OutputKind::Classes => {
+            if let Some((i, v)) = values.iter().enumerate().find(|(_, &v)| v < 0.0) {
+                return Some(format!(
+                    "class {i} has the negative value {v}; a `Classes` label is a distribution"
+                ));
+            }
+            let sum: f32 = values.iter().sum();
+            (sum <= 0.0).then(|| {
+                "every class is 0; a `Classes` label needs some mass (one-hot for a hard label; an \
+                 out-of-range class makes all zeros)"
+                    .to_owned()
+            })
+        }
+        OutputKind::MultiLabel => values
+            .iter()
+            .enumerate()
+            .find(|(_, &v)| v != 0.0 && v != 1.0)
+            .map(|(i, v)| format!("label {i} is {v}; a `MultiLabel` label is 0 or 1")),
+        _ => None,
     }
 }
 
@@ -458,18 +500,6 @@ pub enum LabelSource {
     },
 }
 
-impl LabelSource {
-    /// How the labels are stored in files, for the sources that have files.
-    pub fn encoding(&self) -> Option<Encoding> {
-        match self {
-            LabelSource::Rendered { encoding, .. } | LabelSource::Stored { encoding } => {
-                Some(*encoding)
-            }
-            LabelSource::FromRgb { .. } | LabelSource::FromPointInfo { .. } => None,
-        }
-    }
-}
-
 impl fmt::Debug for LabelSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -543,6 +573,60 @@ mod tests {
             values: vec![f32::NAN],
         };
         assert!(nan.check(&task(OutputKind::Vector, 1), 2).is_err());
+    }
+
+    #[test]
+    fn class_labels_must_be_non_negative_with_some_mass() {
+        let classes = task(OutputKind::Classes, 3);
+        let image = |values: Vec<f32>| Labels::Image { len: 3, values };
+        image(one_hot::<3>(2).to_vec()).check(&classes, 2).unwrap();
+        // Part of a distribution (the first entries of a softmax) need not sum to 1.
+        image(vec![0.1, 0.05, 0.0]).check(&classes, 2).unwrap();
+        assert_eq!(
+            image(one_hot::<3>(7).to_vec())
+                .check(&classes, 2)
+                .unwrap_err()
+                .to_string(),
+            "every class is 0; a `Classes` label needs some mass (one-hot for a hard label; an \
+             out-of-range class makes all zeros)"
+        );
+        assert_eq!(
+            image(vec![0.5, -0.25, 0.75])
+                .check(&classes, 2)
+                .unwrap_err()
+                .to_string(),
+            "class 1 has the negative value -0.25; a `Classes` label is a distribution"
+        );
+        // Every sample is checked, and the bad one named.
+        assert_eq!(
+            image(vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+                .check(&classes, 2)
+                .unwrap_err()
+                .to_string()
+                .split(':')
+                .next(),
+            Some("sample 1")
+        );
+        // The same values are a valid vector.
+        image(vec![0.5, -0.25, 0.0])
+            .check(&task(OutputKind::Vector, 3), 2)
+            .unwrap();
+    }
+
+    #[test]
+    fn multi_labels_must_be_zero_or_one() {
+        let flags = task(OutputKind::MultiLabel, 3);
+        let image = |values: Vec<f32>| Labels::Image { len: 3, values };
+        image(vec![0.0, 1.0, 1.0]).check(&flags, 2).unwrap();
+        image(vec![0.0; 3]).check(&flags, 2).unwrap();
+        assert_eq!(
+            image(vec![0.0, 0.5, 1.0])
+                .check(&flags, 2)
+                .unwrap_err()
+                .to_string(),
+            "label 1 is 0.5; a `MultiLabel` label is 0 or 1"
+        );
+        assert!(image(vec![-1.0, 0.0, 0.0]).check(&flags, 2).is_err());
     }
 
     #[test]
