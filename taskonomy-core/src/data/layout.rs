@@ -249,7 +249,7 @@ pub fn encode_png(
 const PNG_MAX_BYTES: usize = 64 << 20;
 
 /// Decodes PNG bytes (palette and low bit depths expanded to 8 bits); `path` names the file in errors.
-/// Images that would decode to more than [`PNG_MAX_BYTES`] are refused before anything is allocated.
+/// Images that would decode to more than `PNG_MAX_BYTES` (64 MiB) are refused before anything is allocated.
 pub fn decode_png(bytes: &[u8], path: &Path) -> Result<DecodedPng, Error> {
     let err = |source: png::DecodingError| Error::Png {
         path: path.to_path_buf(),

@@ -166,7 +166,7 @@ impl Batches {
 /// Batches prepared this many steps ahead of the one being trained.
 const PREFETCH: usize = 2;
 
-/// Prepares `produce(job)` for every job in order on a thread of its own, at most [`PREFETCH`] ahead, and
+/// Prepares `produce(job)` for every job in order on a thread of its own, at most `PREFETCH` (2) ahead, and
 /// hands each to `consume` in order. Stops at the first error, which is the one returned: a job that
 /// could not be produced is never consumed.
 pub fn prefetched<J: Sync, T: Send>(

@@ -31,7 +31,7 @@ const SUM_BLOCKS: usize = 16;
 const MAX_PARALLEL_SHARDS: usize = 16;
 
 /// `job(0)` to `job(count - 1)`, in order, each on a thread of its own with a single-threaded pool, at most
-/// [`MAX_PARALLEL_SHARDS`] at once: how the trainer computes the shards of a batch on the CPU. Inside a
+/// `MAX_PARALLEL_SHARDS` at once: how the trainer computes the shards of a batch on the CPU. Inside a
 /// job, the operations here run on that job's thread only, so parallel shards do not compete for cores.
 pub fn run_on_shard_threads<R: Send>(count: usize, job: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
     let pools = shard_pools();
