@@ -294,11 +294,17 @@ impl fmt::Display for EncodingError {
                 f,
                 "`{shape}` labels are ids, stored as they are: remove `scale` and `offset`"
             ),
-            EncodingError::ClassesExceedBits { shape, bits } => write!(
-                f,
-                "`{shape}` has more classes than a {bits}-bit PNG can number ({}); use Png16",
-                1usize << bits
-            ),
+            EncodingError::ClassesExceedBits { shape, bits } => {
+                let article = if *bits == 8 { "an" } else { "a" };
+                // A wider PNG helps only while there is one: past 16 bits, ids go to a `.npy`.
+                let wider = if *bits == 8 { "`Png16`" } else { "`Npy`" };
+                write!(
+                    f,
+                    "`{shape}` has more classes than {article} {bits}-bit PNG can number ({}); \
+                     use {wider}",
+                    1usize << bits
+                )
+            }
             EncodingError::FirstOfPixels { shape } => write!(
                 f,
                 "`first` takes the start of a vector, but `{shape}` is per pixel; use `Npy`"
@@ -703,7 +709,16 @@ mod tests {
                 bits: 8
             })
         );
+        assert_eq!(
+            png8.fits(many).unwrap_err().to_string(),
+            "`PixelClasses<300>` has more classes than an 8-bit PNG can number (256); use `Png16`"
+        );
         assert!(Encoding::png(16).fits(many).is_ok());
+        let too_many = OutputShape::new(OutputKind::PixelClasses, 70_000);
+        assert_eq!(
+            Encoding::png(16).fits(too_many).unwrap_err().to_string(),
+            "`PixelClasses<70000>` has more classes than a 16-bit PNG can number (65536); use `Npy`"
+        );
         let scaled = Encoding::Png {
             bits: 16,
             scale: 0.5,
