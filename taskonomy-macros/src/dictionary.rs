@@ -405,8 +405,7 @@ fn entry_checks(
                     while earlier < #later {
                         let (a, b) = (&specs[earlier], &specs[#later]);
                         // A stand-in is reported once, as undeclared.
-                        let undeclared = a.name.is_empty() || b.name.is_empty();
-                        if !undeclared {
+                        if a.is_declared() && b.is_declared() {
                             #spec::assert_distinct_names(a, b);
                             #spec::assert_distinct_rendered_domains(a, b);
                         }
