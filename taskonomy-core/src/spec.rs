@@ -361,10 +361,6 @@ impl TaskSet {
     }
 }
 
-/// Compile-time proof that `T` is a task; `task_dictionary!` calls it on every entry, so an entry that is
-/// not a task is an error at that entry.
-pub const fn assert_task<T: Task>() {}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
