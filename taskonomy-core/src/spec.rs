@@ -49,8 +49,9 @@ use std::hash::Hash;
 pub use taskonomy_spec::{
     assert_declared, assert_distinct_names, assert_distinct_rendered_domains, check_labels,
     closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, DecoderShape,
-    Encoding, EncodingError, LabelDeclaration, LabelRule, Labelling, LossKind, NameRule,
-    OutputKind, OutputShape, Sampling, ShapeError, TaskSpec, MAX_VIEWS, UNDECLARED,
+    Encoding, EncodingError, LabelContext, LabelDeclaration, LabelRule, Labelling, LossKind,
+    NameRule, OutputKind, OutputShape, Sampling, ShapeError, TaskSpec, Written, MAX_VIEWS,
+    UNDECLARED,
 };
 
 use crate::data::labels::{LabelError, LabelSource, Labels, Pixels};

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use taskonomy_spec::{snake_case_from_type_name, Encoding, Labelling, Sampling};
 
 use super::check::CheckedTask;
-use super::labels::CheckedLabels;
+use super::labels::Source;
 
 /// The item followed by its `Task` impl.
 pub(super) fn task_impl(
@@ -43,13 +43,13 @@ pub(super) fn task_impl(
         loss_kind: loss_ident,
         views: task.views,
         sampling: task.labels.sampling,
-        labelling: task.labels.labelling,
-        encoding: task.labels.encoding,
+        labelling: task.labels.source.labelling(),
+        encoding: task.labels.source.encoding(),
         label_cost: task.label_cost,
         importance: task.importance,
     };
     let spec_value = fields.to_tokens(runtime, item);
-    let labels = label_source(runtime, &output, task.views, &task.labels);
+    let labels = label_source(runtime, &output, task.views, &task.labels.source);
     quote! {
         #item
 
@@ -70,22 +70,22 @@ fn label_source(
     runtime: &TokenStream,
     output: &TokenStream,
     views: usize,
-    labels: &CheckedLabels,
+    source: &Source,
 ) -> TokenStream {
     let data = quote!(#runtime::data);
-    let source = quote!(#data::labels::LabelSource);
+    let label_source = quote!(#data::labels::LabelSource);
     let erased = quote!(::core::result::Result<#data::labels::Labels, #data::labels::LabelError>);
-    let encoding = labels.encoding.map(|e| encoding_tokens(runtime, e));
-    let Some(function) = &labels.function else {
-        return quote!(#source::Stored { encoding: #encoding });
-    };
-    let span = function.span();
-    let into_labels = |label: TokenStream, size: TokenStream| quote_spanned!(span=> #data::labels::IntoLabel::<#output>::into_labels(#label, #size));
-    match labels.labelling {
-        Labelling::Rendered => {
-            let call = quote_spanned!(span=> #function(view));
-            let convert = into_labels(call, quote!(view.size()));
-            quote!(#source::Rendered {
+    let into_labels = |function: &syn::Path, label: TokenStream, size: TokenStream| quote_spanned!(function.span()=> #data::labels::IntoLabel::<#output>::into_labels(#label, #size));
+    match source {
+        Source::Stored { encoding } => {
+            let encoding = encoding_tokens(runtime, *encoding);
+            quote!(#label_source::Stored { encoding: #encoding })
+        }
+        Source::Rendered { function, encoding } => {
+            let call = quote_spanned!(function.span()=> #function(view));
+            let convert = into_labels(function, call, quote!(view.size()));
+            let encoding = encoding_tokens(runtime, *encoding);
+            quote!(#label_source::Rendered {
                 label: {
                     fn rendered(view: &#data::view::SceneView<'_>) -> #erased {
                         #convert
@@ -95,14 +95,14 @@ fn label_source(
                 encoding: #encoding,
             })
         }
-        Labelling::FromImage => {
+        Source::FromImage { function } => {
             let image = quote!(#data::labels::RgbImage);
-            let call = quote_spanned!(span=> #function(image, seed));
-            let convert = into_labels(quote!(label), quote!(image.size()));
+            let call = quote_spanned!(function.span()=> #function(image, seed));
+            let convert = into_labels(function, quote!(label), quote!(image.size()));
             let result = quote!(
                 ::core::result::Result<(#image, #data::labels::Labels), #data::labels::LabelError>
             );
-            quote!(#source::FromRgb {
+            quote!(#label_source::FromRgb {
                 derive: {
                     fn derive(image: &#image, seed: u64) -> #result {
                         let (input, label): (#image, _) = #call;
@@ -112,29 +112,26 @@ fn label_source(
                 },
             })
         }
-        Labelling::FromPointInfo | Labelling::Stored => {
+        Source::FromPointInfo { function } => {
             let info = quote!(#data::layout::PointInfo);
             // One view's label is a function of its record; several views' of an array of theirs.
             let call = if views == 1 {
-                quote_spanned!(span=> #function(&views[0]))
+                quote_spanned!(function.span()=> #function(&views[0]))
             } else {
-                quote_spanned!(span=> #function(
-                    <&[#info; #views]>::try_from(views).map_err(|_| wrong_count())?
-                ))
+                quote_spanned!(function.span()=> #function(views))
             };
             // Image-level labels do not depend on the image size.
-            let convert = into_labels(call, quote!(0));
-            quote!(#source::FromPointInfo {
+            let convert = into_labels(function, call, quote!(0));
+            quote!(#label_source::FromPointInfo {
                 label: {
                     fn from_point_info(views: &[#info]) -> #erased {
-                        let wrong_count = || #data::labels::LabelError(::std::format!(
-                            "expected the point-info records of {} views, found {}",
-                            #views,
-                            views.len()
-                        ));
-                        if views.len() != #views {
-                            return ::core::result::Result::Err(wrong_count());
-                        }
+                        let ::core::result::Result::Ok(views) = <&[#info; #views]>::try_from(views) else {
+                            return ::core::result::Result::Err(#data::labels::LabelError(::std::format!(
+                                "expected the point-info records of {} views, found {}",
+                                #views,
+                                views.len()
+                            )));
+                        };
                         #convert
                     }
                     from_point_info
