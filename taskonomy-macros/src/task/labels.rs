@@ -190,28 +190,25 @@ pub(crate) fn parse_encoding(written: &Expr, errors: &mut Errors) -> Option<Enco
     };
     match ident.to_string().as_str() {
         kind @ ("Png8" | "Png16") => {
-            let mut scale = 1.0;
-            let mut offset = 0.0;
-            for arg in args {
-                match named_argument(arg, &["scale", "offset"], errors)? {
-                    ("scale", value) => scale = evaluate(value, errors)?,
-                    (_, value) => offset = evaluate(value, errors)?,
-                }
-            }
+            let (values, well_formed) = named_arguments(&args, ["scale", "offset"], errors);
+            // Every value is read, so that each mistake in one is reported.
+            let [scale, offset] = values.map(|value| value.map(|value| evaluate(value, errors)));
+            let (scale, offset) = (scale.unwrap_or(Some(1.0))?, offset.unwrap_or(Some(0.0))?);
             let bits = if kind == "Png8" { 8 } else { 16 };
-            Some(Encoding::Png {
+            well_formed.then_some(Encoding::Png {
                 bits,
                 scale,
                 offset,
             })
         }
         "Npy" => {
-            let mut first = None;
-            for arg in args {
-                let (_, value) = named_argument(arg, &["first"], errors)?;
-                first = Some(evaluate_count(value, errors)?);
-            }
-            Some(Encoding::Npy { first })
+            let (values, well_formed) = named_arguments(&args, ["first"], errors);
+            let [first] = values.map(|value| value.map(|value| evaluate_count(value, errors)));
+            let first = match first {
+                Some(count) => Some(count?),
+                None => None,
+            };
+            well_formed.then_some(Encoding::Npy { first })
         }
         "PointInfo" => match args.as_slice() {
             [Expr::Lit(ExprLit {
@@ -246,12 +243,41 @@ fn expected_encoding() -> String {
         .to_string()
 }
 
-/// `key = value` with `key` one of `keys`.
+/// The values of `key = value` arguments, in the order of `keys`, each key given at most once, and
+/// whether all of `args` were such arguments (each mistake recorded).
+fn named_arguments<'a, const N: usize>(
+    args: &[&'a Expr],
+    keys: [&'static str; N],
+    errors: &mut Errors,
+) -> ([Option<&'a Expr>; N], bool) {
+    let mut values = [None; N];
+    let mut well_formed = true;
+    for arg in args {
+        let Some((key, written)) = named_argument(arg, &keys, errors) else {
+            well_formed = false;
+            continue;
+        };
+        let slot = &mut values[key];
+        if slot.is_some() {
+            // As for the attribute's own keys: a later value would silently win.
+            errors.spanned(
+                &written.left,
+                format!("`{}` is given twice; keep one", keys[key]),
+            );
+            well_formed = false;
+        } else {
+            *slot = Some(written.right.as_ref());
+        }
+    }
+    (values, well_formed)
+}
+
+/// `key = value` with `key` one of `keys`: the key's index and the argument.
 fn named_argument<'a>(
     arg: &'a Expr,
     keys: &[&'static str],
     errors: &mut Errors,
-) -> Option<(&'static str, &'a Expr)> {
+) -> Option<(usize, &'a syn::ExprAssign)> {
     let expected = || {
         let written: Vec<String> = keys.iter().map(|k| format!("`{k} = ...`")).collect();
         format!("expected {}", written.join(" or "))
@@ -265,8 +291,8 @@ fn named_argument<'a>(
         return None;
     };
     let written = left.path.get_ident().map(ToString::to_string);
-    match keys.iter().find(|k| written.as_deref() == Some(**k)) {
-        Some(key) => Some((key, assign.right.as_ref())),
+    match keys.iter().position(|k| written.as_deref() == Some(*k)) {
+        Some(key) => Some((key, assign)),
         None => {
             errors.spanned(&assign.left, expected());
             None
@@ -400,6 +426,23 @@ mod tests {
         assert_eq!(
             encoding(parse_quote!(Png16(scale = depth_scale()))),
             Err(vec![
+                "expected a number: literals with + - * / and parentheses, e.g. `1.0 / 512.0`"
+                    .to_string()
+            ])
+        );
+        assert_eq!(
+            encoding(parse_quote!(Png16(scale = 1.0, scale = 2.0))),
+            Err(vec!["`scale` is given twice; keep one".to_string()])
+        );
+        assert_eq!(
+            encoding(parse_quote!(Npy(first = 3, first = 3))),
+            Err(vec!["`first` is given twice; keep one".to_string()])
+        );
+        // Each argument is judged, whatever the others are.
+        assert_eq!(
+            encoding(parse_quote!(Png8(scal = 2.0, offset = minus_one))),
+            Err(vec![
+                "expected `scale = ...` or `offset = ...`".to_string(),
                 "expected a number: literals with + - * / and parentheses, e.g. `1.0 / 512.0`"
                     .to_string()
             ])
