@@ -28,6 +28,24 @@ pub enum Labelling {
 }
 
 impl Labelling {
+    /// Every labelling, in declaration order.
+    pub const ALL: [Labelling; 4] = [
+        Labelling::Rendered,
+        Labelling::Stored,
+        Labelling::FromImage,
+        Labelling::FromPointInfo,
+    ];
+
+    /// The variant's name, as generated code writes it (`Labelling::FromImage`).
+    pub const fn variant_name(self) -> &'static str {
+        match self {
+            Labelling::Rendered => "Rendered",
+            Labelling::Stored => "Stored",
+            Labelling::FromImage => "FromImage",
+            Labelling::FromPointInfo => "FromPointInfo",
+        }
+    }
+
     /// Whether the labels are files of the task's domain folder.
     pub const fn is_stored(self) -> bool {
         matches!(self, Labelling::Rendered | Labelling::Stored)
@@ -1006,6 +1024,13 @@ mod tests {
             Encoding::PointInfo { field: "x" }.to_string(),
             "PointInfo(\"x\")"
         );
+    }
+
+    #[test]
+    fn labellings_are_named_as_their_variants() {
+        for labelling in Labelling::ALL {
+            assert_eq!(labelling.variant_name(), format!("{labelling:?}"));
+        }
     }
 
     #[test]

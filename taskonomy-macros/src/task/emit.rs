@@ -243,7 +243,7 @@ impl SpecFields<'_> {
         let type_name = item.ident.to_string();
         let doc = doc_comment(&item.attrs);
         let sampling = syn::Ident::new(sampling.type_name(), Span::call_site());
-        let labelling = syn::Ident::new(&format!("{labelling:?}"), Span::call_site());
+        let labelling = syn::Ident::new(labelling.variant_name(), Span::call_site());
         let encoding = match encoding {
             Some(encoding) => {
                 let encoding = encoding_tokens(runtime, *encoding);
