@@ -49,8 +49,9 @@ use std::hash::Hash;
 pub use taskonomy_spec::{
     assert_declared, assert_distinct_names, assert_distinct_rendered_domains, check_labels,
     closest_match, first_shared_name, is_snake_case, snake_case_from_type_name, DecoderShape,
-    Encoding, EncodingError, LabelDeclaration, LabelRule, Labelling, LossKind, NameRule,
-    OutputKind, OutputShape, Sampling, ShapeError, TaskSpec, MAX_VIEWS, UNDECLARED,
+    Encoding, EncodingError, LabelContext, LabelDeclaration, LabelRule, Labelling, LossKind,
+    NameRule, OutputKind, OutputShape, Sampling, ShapeError, TaskSpec, Written, MAX_VIEWS,
+    UNDECLARED,
 };
 
 use crate::data::labels::{LabelError, LabelSource, Labels, Pixels};
@@ -360,10 +361,6 @@ impl TaskSet {
         self.tasks.iter().map(|t| t.spec.name)
     }
 }
-
-/// Compile-time proof that `T` is a task; `task_dictionary!` calls it on every entry, so an entry that is
-/// not a task is an error at that entry.
-pub const fn assert_task<T: Task>() {}
 
 #[cfg(test)]
 pub(crate) mod tests {

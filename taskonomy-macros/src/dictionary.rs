@@ -238,25 +238,20 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 /// The dictionary's enum, with one variant per distinct task type name written, and a `Dictionary` impl
 /// with empty tables: what the rest of the crate needs to compile while the dictionary has errors.
 fn placeholder(runtime: &TokenStream, input: &DictionaryInput) -> TokenStream {
-    let DictionaryInput {
-        attrs, vis, ident, ..
-    } = input;
     let spec = quote!(#runtime::spec);
-    let mut variants: Vec<&Ident> = Vec::new();
+    let mut tasks: Vec<(Ident, syn::Path)> = Vec::new();
     for path in input.lists.iter().flat_map(|list| &list.entries) {
         if let Some(segment) = path.segments.last() {
-            if !variants.contains(&&segment.ident) {
-                variants.push(&segment.ident);
+            if !tasks.iter().any(|(variant, _)| *variant == segment.ident) {
+                tasks.push((segment.ident.clone(), path.clone()));
             }
         }
     }
+    let ident = &input.ident;
     let name = ident.to_string();
+    let enum_and_count = enum_and_count(input, &tasks);
     quote! {
-        #(#attrs)*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #vis enum #ident {
-            #(#variants,)*
-        }
+        #enum_and_count
 
         impl #spec::Dictionary for #ident {
             const NAME: &'static str = #name;
@@ -274,28 +269,18 @@ fn placeholder(runtime: &TokenStream, input: &DictionaryInput) -> TokenStream {
     }
 }
 
-fn emit(
-    runtime: &TokenStream,
-    input: &DictionaryInput,
-    dictionary: &CheckedDictionary,
-) -> TokenStream {
+/// The dictionary's enum, a variant per task (the variant's name and the task's path as written), and
+/// its `COUNT`: written alike with or without errors, so that user code naming either compiles in both.
+fn enum_and_count(input: &DictionaryInput, tasks: &[(Ident, syn::Path)]) -> TokenStream {
     let DictionaryInput {
         attrs, vis, ident, ..
     } = input;
-    let spec = quote!(#runtime::spec);
-    let name = ident.to_string();
-    let doc = crate::task::doc_comment(attrs);
-    let variants: Vec<&Ident> = dictionary.tasks.iter().map(|(v, _)| v).collect();
-    let variant_docs = dictionary
-        .tasks
+    let variants = tasks.iter().map(|(variant, _)| variant);
+    let variant_docs = tasks
         .iter()
         .map(|(_, path)| format!("The task [`{}`].", path_text(path)));
-    let sources = dictionary.sources.iter().map(|&i| variants[i]);
-    let targets = dictionary.targets.iter().map(|&i| variants[i]);
-    let count = dictionary.tasks.len();
-    let count_doc = format!("The number of tasks in `{name}`.");
-    let check_module = format_ident!("__taskonomy_dictionary_{}", ident);
-    let checks = entry_checks(runtime, ident, dictionary);
+    let count = tasks.len();
+    let count_doc = format!("The number of tasks in `{ident}`.");
     quote! {
         #(#attrs)*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -307,13 +292,34 @@ fn emit(
             #[doc = #count_doc]
             pub const COUNT: usize = #count;
         }
+    }
+}
+
+fn emit(
+    runtime: &TokenStream,
+    input: &DictionaryInput,
+    dictionary: &CheckedDictionary,
+) -> TokenStream {
+    let ident = &input.ident;
+    let spec = quote!(#runtime::spec);
+    let name = ident.to_string();
+    let doc = crate::task::doc_comment(&input.attrs);
+    let variants: Vec<&Ident> = dictionary.tasks.iter().map(|(v, _)| v).collect();
+    let sources = dictionary.sources.iter().map(|&i| variants[i]);
+    let targets = dictionary.targets.iter().map(|&i| variants[i]);
+    let enum_and_count = enum_and_count(input, &dictionary.tasks);
+    let table_module = format_ident!("__taskonomy_dictionary_{}", ident);
+    let tables = tables(runtime, dictionary);
+    let checks = entry_checks(runtime, ident, dictionary);
+    quote! {
+        #enum_and_count
 
         impl #spec::Dictionary for #ident {
             const NAME: &'static str = #name;
             const DOC: &'static str = #doc;
             const ALL: &'static [Self] = &[#(Self::#variants),*];
-            const SPECS: &'static [#spec::TaskSpec] = #check_module::SPECS;
-            const LABELS: &'static [#runtime::data::labels::LabelSource] = #check_module::LABELS;
+            const SPECS: &'static [#spec::TaskSpec] = #table_module::SPECS;
+            const LABELS: &'static [#runtime::data::labels::LabelSource] = #table_module::LABELS;
             const SOURCES: &'static [Self] = &[#(Self::#sources),*];
             const TARGETS: &'static [Self] = &[#(Self::#targets),*];
 
@@ -324,39 +330,36 @@ fn emit(
 
         #[doc(hidden)]
         #[allow(non_snake_case, non_camel_case_types)]
-        mod #check_module {
-            #checks
+        mod #table_module {
+            #tables
         }
+
+        #checks
     }
 }
 
 /// The body of the dictionary's hidden module: the spec and label tables, read from each entry's `Task`
-/// impl, and the checks of what no single declaration can see (every entry declared, names and rendered
-/// domains distinct).
+/// impl.
 ///
 /// Entries are resolved inside a block that imports everything of the dictionary's module, within a
 /// module that declares a stand-in type for every entry written as a single name. A declared or imported
 /// task is found through the import first; an entry that names nothing finds its stand-in, whose spec
 /// fails [`assert_declared`](taskonomy_spec::assert_declared) with a message of ours, instead of rustc's
 /// "cannot find type" and its hint towards the dictionary's own variant of that name.
-fn entry_checks(
-    runtime: &TokenStream,
-    ident: &Ident,
-    dictionary: &CheckedDictionary,
-) -> TokenStream {
+fn tables(runtime: &TokenStream, dictionary: &CheckedDictionary) -> TokenStream {
     let spec = quote!(#runtime::spec);
     let labels = quote!(#runtime::data::labels::LabelSource);
-    let dictionary_name = ident.to_string();
-    let written: Vec<String> = dictionary
-        .tasks
-        .iter()
-        .map(|(variant, _)| variant.to_string())
-        .collect();
     let stand_ins = dictionary
         .tasks
         .iter()
         .filter_map(|(_, path)| path.get_ident())
-        .map(|name| stand_in(runtime, name));
+        .map(|name| {
+            let stand_in = crate::task::dummy_impl(runtime, crate::task::Dummy::Undeclared(name));
+            quote! {
+                pub struct #name;
+                #stand_in
+            }
+        });
     // The paths as seen from inside this module: `self::` and `super::` move one level up.
     let paths: Vec<TokenStream> = dictionary
         .tasks
@@ -370,54 +373,6 @@ fn entry_checks(
     let label_sources = paths.iter().zip(&dictionary.tasks).map(
         |(path, (_, written))| quote_spanned!(written.span()=> <#path as #spec::Task>::LABELS),
     );
-    let declared = dictionary
-        .tasks
-        .iter()
-        .zip(&paths)
-        .filter(|((_, written), _)| written.get_ident().is_some())
-        .map(|((variant, written_path), path)| {
-            let name = variant.to_string();
-            let hint = similar_names(&name, &written);
-            let check = quote! {
-                const _: () = {
-                    #[allow(unused_imports)]
-                    use super::*;
-                    #spec::assert_declared(
-                        &<#path as #spec::Task>::SPEC, #name, #dictionary_name, #hint,
-                    );
-                };
-            };
-            respan(check, written_path.span())
-        });
-    // Names, aliases and rendered domains must be unique across the dictionary, but they live in other
-    // items' attributes, so they are compared by `const` evaluation, one check per task against every
-    // earlier one, spanned at the later task.
-    let pair_checks = dictionary
-        .tasks
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(later, (_, path))| {
-            let check = quote! {
-                const _: () = {
-                    let specs = SPECS;
-                    let mut earlier = 0;
-                    while earlier < #later {
-                        let (a, b) = (&specs[earlier], &specs[#later]);
-                        // A stand-in is reported once, as undeclared.
-                        let undeclared = a.name.is_empty() || b.name.is_empty();
-                        if !undeclared {
-                            #spec::assert_distinct_names(a, b);
-                            #spec::assert_distinct_rendered_domains(a, b);
-                        }
-                        earlier += 1;
-                    }
-                };
-            };
-            // Every token, the runtime's path included, takes the entry's span: rustc reports a failed
-            // `const` at the span of the whole expression, which is the entry only if all its tokens are.
-            respan(check, path.span())
-        });
     quote! {
         #(#stand_ins)*
 
@@ -432,43 +387,72 @@ fn entry_checks(
             use super::*;
             &[#(#label_sources),*]
         };
-
-        #(#declared)*
-        #(#pair_checks)*
     }
 }
 
-/// The stand-in type for an entry written `name`: a task whose spec is marked undeclared.
-fn stand_in(runtime: &TokenStream, name: &Ident) -> TokenStream {
+/// The checks of what no single declaration can see: every entry declared, names and rendered domains
+/// distinct. They read the dictionary's spec table and sit beside the dictionary, not in its hidden
+/// module, so that a failure is reported as a failed `const _` rather than one of a module the user never
+/// wrote.
+fn entry_checks(
+    runtime: &TokenStream,
+    ident: &Ident,
+    dictionary: &CheckedDictionary,
+) -> TokenStream {
     let spec = quote!(#runtime::spec);
-    quote! {
-        pub struct #name;
-        // Not a task to suggest where a task is expected.
-        #[diagnostic::do_not_recommend]
-        impl #spec::Task for #name {
-            type Output = #spec::Dense<1>;
-            type Loss = #spec::L1;
-            type Decoder = #runtime::decoder::PixelDecoder;
-            const SPEC: #spec::TaskSpec = #spec::TaskSpec {
-                name: #spec::UNDECLARED,
-                type_name: "",
-                aliases: &[],
-                domain: "",
-                output: #spec::OutputShape::new(#spec::OutputKind::Dense, 1),
-                loss: #spec::LossKind::L1,
-                views: 1,
-                sampling: #spec::Sampling::Fixated,
-                labelling: #spec::Labelling::Stored,
-                encoding: ::core::option::Option::None,
-                label_cost: 1.0,
-                importance: 1.0,
-                decoder: "",
-                decoder_shape: #spec::DecoderShape::PRESET,
-                doc: "",
+    let specs = quote!(<#ident as #spec::Dictionary>::SPECS);
+    let dictionary_name = ident.to_string();
+    let written: Vec<String> = dictionary
+        .tasks
+        .iter()
+        .map(|(variant, _)| variant.to_string())
+        .collect();
+    // Only an entry written as a single name can find a stand-in, and so be undeclared.
+    let declared = dictionary
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, path))| path.get_ident().is_some())
+        .map(|(index, (variant, path))| {
+            let name = variant.to_string();
+            let hint = similar_names(&name, &written);
+            let check = quote! {
+                const _: () =
+                    #spec::assert_declared(&#specs[#index], #name, #dictionary_name, #hint);
             };
-            const LABELS: #runtime::data::labels::LabelSource =
-                #runtime::data::labels::LabelSource::Stored { encoding: #spec::Encoding::DEFAULT };
-        }
+            respan(check, path.span())
+        });
+    // Names, aliases and rendered domains must be unique across the dictionary, but they live in other
+    // items' attributes, so they are compared by `const` evaluation, one check per task against every
+    // earlier one, spanned at the later task.
+    let pair_checks = dictionary
+        .tasks
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(later, (_, path))| {
+            let check = quote! {
+                const _: () = {
+                    let specs = #specs;
+                    let mut earlier = 0;
+                    while earlier < #later {
+                        let (a, b) = (&specs[earlier], &specs[#later]);
+                        // A stand-in is reported once, as undeclared.
+                        if a.is_declared() && b.is_declared() {
+                            #spec::assert_distinct_names(a, b);
+                            #spec::assert_distinct_rendered_domains(a, b);
+                        }
+                        earlier += 1;
+                    }
+                };
+            };
+            // Every token, the runtime's path included, takes the entry's span: rustc reports a failed
+            // `const` at the span of the whole expression, which is the entry only if all its tokens are.
+            respan(check, path.span())
+        });
+    quote! {
+        #(#declared)*
+        #(#pair_checks)*
     }
 }
 

@@ -28,6 +28,24 @@ pub enum Labelling {
 }
 
 impl Labelling {
+    /// Every labelling, in declaration order.
+    pub const ALL: [Labelling; 4] = [
+        Labelling::Rendered,
+        Labelling::Stored,
+        Labelling::FromImage,
+        Labelling::FromPointInfo,
+    ];
+
+    /// The variant's name, as generated code writes it (`Labelling::FromImage`).
+    pub const fn variant_name(self) -> &'static str {
+        match self {
+            Labelling::Rendered => "Rendered",
+            Labelling::Stored => "Stored",
+            Labelling::FromImage => "FromImage",
+            Labelling::FromPointInfo => "FromPointInfo",
+        }
+    }
+
     /// Whether the labels are files of the task's domain folder.
     pub const fn is_stored(self) -> bool {
         matches!(self, Labelling::Rendered | Labelling::Stored)
@@ -294,11 +312,17 @@ impl fmt::Display for EncodingError {
                 f,
                 "`{shape}` labels are ids, stored as they are: remove `scale` and `offset`"
             ),
-            EncodingError::ClassesExceedBits { shape, bits } => write!(
-                f,
-                "`{shape}` has more classes than a {bits}-bit PNG can number ({}); use Png16",
-                1usize << bits
-            ),
+            EncodingError::ClassesExceedBits { shape, bits } => {
+                let article = if *bits == 8 { "an" } else { "a" };
+                // A wider PNG helps only while there is one: past 16 bits, ids go to a `.npy`.
+                let wider = if *bits == 8 { "`Png16`" } else { "`Npy`" };
+                write!(
+                    f,
+                    "`{shape}` has more classes than {article} {bits}-bit PNG can number ({}); \
+                     use {wider}",
+                    1usize << bits
+                )
+            }
             EncodingError::FirstOfPixels { shape } => write!(
                 f,
                 "`first` takes the start of a vector, but `{shape}` is per pixel; use `Npy`"
@@ -322,6 +346,34 @@ impl fmt::Display for EncodingError {
 
 impl std::error::Error for EncodingError {}
 
+/// A key of a declaration, as the label rules see it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Written<T> {
+    /// Not written.
+    #[default]
+    Absent,
+    /// Written, but its value could not be read. That mistake is reported where the value was read; the
+    /// rules that need the value are skipped, so that it is not reported again as another.
+    Unreadable,
+    /// Written, with this value.
+    Value(T),
+}
+
+impl<T: Copy> Written<T> {
+    /// Whether the key was written at all.
+    pub const fn is_written(&self) -> bool {
+        !matches!(self, Written::Absent)
+    }
+
+    /// The value, if the key was written and its value read.
+    pub const fn value(&self) -> Option<T> {
+        match self {
+            Written::Value(value) => Some(*value),
+            Written::Absent | Written::Unreadable => None,
+        }
+    }
+}
+
 /// The label keys of a `#[task]` declaration, as written: which were given.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LabelDeclaration {
@@ -331,11 +383,39 @@ pub struct LabelDeclaration {
     pub from_rgb: bool,
     /// `point_info = f`.
     pub point_info: bool,
-    /// `encoding = ...`, if given.
-    pub encoding: Option<Encoding>,
-    /// `sampling = ...`, if given.
-    pub sampling: Option<Sampling>,
+    /// `encoding = ...`.
+    pub encoding: Written<Encoding>,
+    /// `sampling = ...`.
+    pub sampling: Written<Sampling>,
 }
+
+/// What the label rules need of the rest of a task's declaration. A `None` is a value that is itself
+/// wrong, and reported where it was written: the rules that need it are skipped, so that one mistake
+/// gives one message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LabelContext<'a> {
+    /// The task's output.
+    pub shape: Option<OutputShape>,
+    /// How many views the task looks at (1 unless declared).
+    pub views: Option<usize>,
+    /// The task's domain folder (its name unless declared).
+    pub domain: Option<&'a str>,
+}
+
+impl<'a> LabelContext<'a> {
+    /// A task whose output, views and domain are all valid.
+    pub const fn new(shape: OutputShape, views: usize, domain: &'a str) -> Self {
+        LabelContext {
+            shape: Some(shape),
+            views: Some(views),
+            domain: Some(domain),
+        }
+    }
+}
+
+/// The domain folders that hold what every view of a dataset has, with what they hold; no task renders
+/// its labels there (the names of `taskonomy_core::data::layout::{RGB, POINT_INFO}`).
+const VIEW_DOMAINS: [(&str, &str); 2] = [("rgb", "image"), ("point_info", "camera")];
 
 /// A rule a label declaration breaks, with the key it concerns.
 #[derive(Clone, Debug, PartialEq)]
@@ -356,6 +436,22 @@ pub enum LabelRule {
     },
     /// The encoding cannot store the output (reported at `encoding`).
     Encoding(EncodingError),
+    /// Rendered labels are written to files, and a point-info field is not one (reported at
+    /// `encoding`).
+    RenderedIntoPointInfo,
+    /// Rendered labels written into a domain folder that holds every view's image or camera (reported
+    /// at `label`).
+    RenderedIntoViewDomain {
+        /// The folder.
+        domain: &'static str,
+        /// What it holds of each view (`image`, `camera`).
+        holds: &'static str,
+    },
+    /// Labels computed from point-info records are one per image (reported at `point_info`).
+    PointInfoOfPixels {
+        /// The output.
+        shape: OutputShape,
+    },
     /// A label function of one view on a task of several (reported at `label`).
     RenderedNeedsOneView {
         /// The task's views.
@@ -388,8 +484,12 @@ impl LabelRule {
             LabelRule::TwoSources { second, .. } => Some(second.key()),
             LabelRule::EncodingWithoutFiles { .. }
             | LabelRule::Encoding(_)
+            | LabelRule::RenderedIntoPointInfo
             | LabelRule::StoredNeedsOneView { .. } => Some("encoding"),
-            LabelRule::RenderedNeedsOneView { .. } => Some("label"),
+            LabelRule::RenderedIntoViewDomain { .. } | LabelRule::RenderedNeedsOneView { .. } => {
+                Some("label")
+            }
+            LabelRule::PointInfoOfPixels { .. } => Some("point_info"),
             LabelRule::FromRgbNeedsOneView { .. } => Some("from_rgb"),
             LabelRule::SamplingOfOneView | LabelRule::SamplingOfTriplets { .. } => Some("sampling"),
         }
@@ -417,6 +517,21 @@ impl fmt::Display for LabelRule {
                 labelling.key()
             ),
             LabelRule::Encoding(error) => error.fmt(f),
+            LabelRule::RenderedIntoPointInfo => f.write_str(
+                "rendered labels are written to files of the task's domain folder, but a point-info \
+                 field is part of each view's record, which rendering does not write; use `Npy` (or \
+                 `Png8`, `Png16` for per-pixel labels)",
+            ),
+            LabelRule::RenderedIntoViewDomain { domain, holds } => write!(
+                f,
+                "rendered labels are stored in the task's domain folder, but `{domain}` holds every \
+                 view's {holds}; give the task its own `domain = \"...\"`"
+            ),
+            LabelRule::PointInfoOfPixels { shape } => write!(
+                f,
+                "point-info labels are one per image, but `{shape}` is per pixel; use an image-level \
+                 output (`Vector<N>`, `Classes<K>`, `MultiLabel<L>`) or `label = f`"
+            ),
             LabelRule::RenderedNeedsOneView { views } => write!(
                 f,
                 "a label function sees one rendered view, but the task has `views = {views}`; compute \
@@ -447,23 +562,26 @@ impl fmt::Display for LabelRule {
     }
 }
 
-/// The labelling, encoding and sampling a declaration amounts to, or every rule it breaks.
+/// The labelling and encoding a declaration amounts to, or every rule it breaks.
 ///
-/// A rendered task without a declared encoding is stored as [`Encoding::DEFAULT`].
+/// A rendered task without a declared encoding is stored as [`Encoding::DEFAULT`]. Rules that need a
+/// value the declaration got wrong (an unreadable encoding or sampling, a `None` of `task`) are skipped;
+/// with an unreadable encoding, stored labels come back without one.
 ///
 /// ```
-/// use taskonomy_spec::{check_labels, Encoding, LabelDeclaration, Labelling, OutputKind, OutputShape};
+/// use taskonomy_spec::{
+///     check_labels, Encoding, LabelContext, LabelDeclaration, Labelling, OutputKind, OutputShape,
+/// };
 /// let depth = OutputShape::new(OutputKind::Dense, 1);
 /// let declared = LabelDeclaration { label: true, ..LabelDeclaration::default() };
 /// assert_eq!(
-///     check_labels(&declared, depth, 1),
+///     check_labels(&declared, &LabelContext::new(depth, 1, "depth")),
 ///     Ok((Labelling::Rendered, Some(Encoding::DEFAULT)))
 /// );
 /// ```
 pub fn check_labels(
     declared: &LabelDeclaration,
-    shape: OutputShape,
-    views: usize,
+    task: &LabelContext<'_>,
 ) -> Result<(Labelling, Option<Encoding>), Vec<LabelRule>> {
     let mut broken = Vec::new();
     let given: Vec<Labelling> = [
@@ -480,48 +598,79 @@ pub fn check_labels(
             second,
         });
     }
-    let labelling = match (given.first(), declared.encoding) {
-        (Some(&labelling), _) => labelling,
-        (None, Some(_)) => Labelling::Stored,
-        (None, None) => {
+    let labelling = match given.first() {
+        Some(&labelling) => labelling,
+        None if declared.encoding.is_written() => Labelling::Stored,
+        None => {
             broken.push(LabelRule::NoLabels);
             Labelling::Stored
         }
     };
     let encoding = match declared.encoding {
-        Some(_) if !labelling.is_stored() => {
+        Written::Absent => labelling.is_stored().then_some(Encoding::DEFAULT),
+        _ if !labelling.is_stored() => {
             broken.push(LabelRule::EncodingWithoutFiles { labelling });
             None
         }
-        Some(encoding) => {
-            if let Err(error) = encoding.fits(shape) {
+        Written::Unreadable => None,
+        Written::Value(encoding) => {
+            // Said once, as where rendered labels go, not also as what the field could hold.
+            if labelling == Labelling::Rendered && matches!(encoding, Encoding::PointInfo { .. }) {
+                broken.push(LabelRule::RenderedIntoPointInfo);
+            } else if let Some(Err(error)) = task.shape.map(|shape| encoding.fits(shape)) {
                 broken.push(LabelRule::Encoding(error));
             }
             Some(encoding)
         }
-        None => labelling.is_stored().then_some(Encoding::DEFAULT),
     };
+    match task.shape {
+        Some(shape) if labelling == Labelling::FromPointInfo && shape.kind.is_per_pixel() => {
+            broken.push(LabelRule::PointInfoOfPixels { shape })
+        }
+        _ => {}
+    }
+    if labelling == Labelling::Rendered {
+        let view_domain = VIEW_DOMAINS
+            .iter()
+            .find(|(folder, _)| Some(*folder) == task.domain);
+        if let Some(&(domain, holds)) = view_domain {
+            broken.push(LabelRule::RenderedIntoViewDomain { domain, holds });
+        }
+    }
+    if let Some(views) = task.views {
+        check_views(declared, labelling, views, &mut broken);
+    }
+    if broken.is_empty() {
+        Ok((labelling, encoding))
+    } else {
+        Err(broken)
+    }
+}
+
+/// The rules of a task of `views` views: labels of one view only on a task of one, samplings that fit.
+fn check_views(
+    declared: &LabelDeclaration,
+    labelling: Labelling,
+    views: usize,
+    broken: &mut Vec<LabelRule>,
+) {
     if views > 1 {
         match labelling {
             Labelling::Rendered => broken.push(LabelRule::RenderedNeedsOneView { views }),
             Labelling::FromImage => broken.push(LabelRule::FromRgbNeedsOneView { views }),
-            Labelling::Stored if declared.encoding.is_some() => {
+            Labelling::Stored if declared.encoding.is_written() => {
                 broken.push(LabelRule::StoredNeedsOneView { views })
             }
             _ => {}
         }
     }
     match declared.sampling {
-        Some(_) if views == 1 => broken.push(LabelRule::SamplingOfOneView),
-        Some(sampling) if views > 2 && sampling != Sampling::Fixated => {
+        Written::Absent => {}
+        _ if views == 1 => broken.push(LabelRule::SamplingOfOneView),
+        Written::Value(sampling) if views > 2 && sampling != Sampling::Fixated => {
             broken.push(LabelRule::SamplingOfTriplets { sampling })
         }
         _ => {}
-    }
-    if broken.is_empty() {
-        Ok((labelling, encoding))
-    } else {
-        Err(broken)
     }
 }
 
@@ -536,6 +685,11 @@ mod tests {
         LabelDeclaration::default()
     }
 
+    /// A task of `views` views with output `shape`, its domain folder its own.
+    fn task(shape: OutputShape, views: usize) -> LabelContext<'static> {
+        LabelContext::new(shape, views, "task")
+    }
+
     #[test]
     fn each_key_gives_its_labelling() {
         let label = LabelDeclaration {
@@ -543,7 +697,7 @@ mod tests {
             ..declared()
         };
         assert_eq!(
-            check_labels(&label, DEPTH, 1),
+            check_labels(&label, &task(DEPTH, 1)),
             Ok((Labelling::Rendered, Some(Encoding::DEFAULT)))
         );
         let png = Encoding::Png {
@@ -552,19 +706,19 @@ mod tests {
             offset: 0.0,
         };
         let rendered_png = LabelDeclaration {
-            encoding: Some(png),
+            encoding: Written::Value(png),
             ..label
         };
         assert_eq!(
-            check_labels(&rendered_png, DEPTH, 1),
+            check_labels(&rendered_png, &task(DEPTH, 1)),
             Ok((Labelling::Rendered, Some(png)))
         );
         let stored = LabelDeclaration {
-            encoding: Some(png),
+            encoding: Written::Value(png),
             ..declared()
         };
         assert_eq!(
-            check_labels(&stored, DEPTH, 1),
+            check_labels(&stored, &task(DEPTH, 1)),
             Ok((Labelling::Stored, Some(png)))
         );
         let derived = LabelDeclaration {
@@ -572,16 +726,16 @@ mod tests {
             ..declared()
         };
         assert_eq!(
-            check_labels(&derived, DEPTH, 1),
+            check_labels(&derived, &task(DEPTH, 1)),
             Ok((Labelling::FromImage, None))
         );
         let pose = LabelDeclaration {
             point_info: true,
-            sampling: Some(Sampling::NonFixated),
+            sampling: Written::Value(Sampling::NonFixated),
             ..declared()
         };
         assert_eq!(
-            check_labels(&pose, OutputShape::new(OutputKind::Vector, 6), 2),
+            check_labels(&pose, &task(OutputShape::new(OutputKind::Vector, 6), 2)),
             Ok((Labelling::FromPointInfo, None))
         );
     }
@@ -589,7 +743,7 @@ mod tests {
     #[test]
     fn a_task_without_labels_is_named() {
         assert_eq!(
-            check_labels(&declared(), DEPTH, 1),
+            check_labels(&declared(), &task(DEPTH, 1)),
             Err(vec![LabelRule::NoLabels])
         );
         assert!(LabelRule::NoLabels
@@ -604,7 +758,7 @@ mod tests {
             from_rgb: true,
             ..declared()
         };
-        let broken = check_labels(&both, DEPTH, 1).unwrap_err();
+        let broken = check_labels(&both, &task(DEPTH, 1)).unwrap_err();
         assert_eq!(
             broken,
             [LabelRule::TwoSources {
@@ -623,11 +777,11 @@ mod tests {
     fn computed_labels_have_no_encoding() {
         let derived = LabelDeclaration {
             from_rgb: true,
-            encoding: Some(Encoding::DEFAULT),
+            encoding: Written::Value(Encoding::DEFAULT),
             ..declared()
         };
         assert_eq!(
-            check_labels(&derived, DEPTH, 1),
+            check_labels(&derived, &task(DEPTH, 1)),
             Err(vec![LabelRule::EncodingWithoutFiles {
                 labelling: Labelling::FromImage
             }])
@@ -641,7 +795,7 @@ mod tests {
             ..declared()
         };
         assert_eq!(
-            check_labels(&label, SCENE, 2),
+            check_labels(&label, &task(SCENE, 2)),
             Err(vec![LabelRule::RenderedNeedsOneView { views: 2 }])
         );
         let derived = LabelDeclaration {
@@ -649,15 +803,15 @@ mod tests {
             ..declared()
         };
         assert_eq!(
-            check_labels(&derived, SCENE, 2),
+            check_labels(&derived, &task(SCENE, 2)),
             Err(vec![LabelRule::FromRgbNeedsOneView { views: 2 }])
         );
         let stored = LabelDeclaration {
-            encoding: Some(Encoding::DEFAULT),
+            encoding: Written::Value(Encoding::DEFAULT),
             ..declared()
         };
         assert_eq!(
-            check_labels(&stored, SCENE, 3),
+            check_labels(&stored, &task(SCENE, 3)),
             Err(vec![LabelRule::StoredNeedsOneView { views: 3 }])
         );
     }
@@ -666,20 +820,131 @@ mod tests {
     fn sampling_belongs_to_pairs() {
         let one = LabelDeclaration {
             point_info: true,
-            sampling: Some(Sampling::Matching),
+            sampling: Written::Value(Sampling::Matching),
             ..declared()
         };
         assert_eq!(
-            check_labels(&one, SCENE, 1),
+            check_labels(&one, &task(SCENE, 1)),
             Err(vec![LabelRule::SamplingOfOneView])
         );
         assert_eq!(
-            check_labels(&one, SCENE, 3),
+            check_labels(&one, &task(SCENE, 3)),
             Err(vec![LabelRule::SamplingOfTriplets {
                 sampling: Sampling::Matching
             }])
         );
-        assert!(check_labels(&one, SCENE, 2).is_ok());
+        assert!(check_labels(&one, &task(SCENE, 2)).is_ok());
+    }
+
+    #[test]
+    fn rendered_labels_are_files_of_their_own_folder() {
+        let into_point_info = LabelDeclaration {
+            label: true,
+            encoding: Written::Value(Encoding::PointInfo { field: "x" }),
+            ..declared()
+        };
+        // Said once, even where the field could not hold the output either.
+        for shape in [SCENE, DEPTH] {
+            let broken = check_labels(&into_point_info, &task(shape, 1)).unwrap_err();
+            assert_eq!(broken, [LabelRule::RenderedIntoPointInfo]);
+            assert_eq!(broken[0].key(), Some("encoding"));
+        }
+        assert!(LabelRule::RenderedIntoPointInfo
+            .to_string()
+            .starts_with("rendered labels are written to files"));
+        let label = LabelDeclaration {
+            label: true,
+            ..declared()
+        };
+        let broken = check_labels(&label, &LabelContext::new(DEPTH, 1, "rgb")).unwrap_err();
+        assert_eq!(
+            broken,
+            [LabelRule::RenderedIntoViewDomain {
+                domain: "rgb",
+                holds: "image"
+            }]
+        );
+        assert_eq!(broken[0].key(), Some("label"));
+        assert_eq!(
+            broken[0].to_string(),
+            "rendered labels are stored in the task's domain folder, but `rgb` holds every view's \
+             image; give the task its own `domain = \"...\"`"
+        );
+        let stored = LabelDeclaration {
+            encoding: Written::Value(Encoding::DEFAULT),
+            ..declared()
+        };
+        assert!(check_labels(&stored, &LabelContext::new(DEPTH, 1, "point_info")).is_ok());
+    }
+
+    #[test]
+    fn point_info_labels_are_one_per_image() {
+        let per_pixel = LabelDeclaration {
+            point_info: true,
+            ..declared()
+        };
+        let broken = check_labels(&per_pixel, &task(DEPTH, 2)).unwrap_err();
+        assert_eq!(broken, [LabelRule::PointInfoOfPixels { shape: DEPTH }]);
+        assert_eq!(broken[0].key(), Some("point_info"));
+        assert!(check_labels(&per_pixel, &task(SCENE, 2)).is_ok());
+    }
+
+    #[test]
+    fn rules_that_need_a_wrong_value_are_skipped() {
+        let unknown = LabelContext {
+            shape: None,
+            views: None,
+            domain: None,
+        };
+        // An unreadable encoding still says where the labels come from, and that they are files.
+        let unreadable = LabelDeclaration {
+            encoding: Written::Unreadable,
+            sampling: Written::Unreadable,
+            ..declared()
+        };
+        assert_eq!(
+            check_labels(&unreadable, &task(DEPTH, 1)),
+            Err(vec![LabelRule::SamplingOfOneView])
+        );
+        assert_eq!(
+            check_labels(&unreadable, &unknown),
+            Ok((Labelling::Stored, None))
+        );
+        assert_eq!(
+            check_labels(&unreadable, &task(DEPTH, 2)),
+            Err(vec![LabelRule::StoredNeedsOneView { views: 2 }])
+        );
+        let from_rgb = LabelDeclaration {
+            from_rgb: true,
+            ..unreadable
+        };
+        assert_eq!(
+            check_labels(&from_rgb, &unknown),
+            Err(vec![LabelRule::EncodingWithoutFiles {
+                labelling: Labelling::FromImage
+            }])
+        );
+        // Neither the views nor the output to judge a sampling or an encoding by.
+        let triplet = LabelDeclaration {
+            label: true,
+            encoding: Written::Value(Encoding::png(8)),
+            sampling: Written::Value(Sampling::Matching),
+            ..declared()
+        };
+        assert_eq!(
+            check_labels(&triplet, &unknown),
+            Ok((Labelling::Rendered, Some(Encoding::png(8))))
+        );
+        assert_eq!(
+            check_labels(&triplet, &task(SCENE, 3)),
+            Err(vec![
+                LabelRule::Encoding(EncodingError::ImageLevelInPng { shape: SCENE }),
+                LabelRule::RenderedNeedsOneView { views: 3 },
+                LabelRule::SamplingOfTriplets {
+                    sampling: Sampling::Matching
+                },
+            ])
+        );
     }
 
     #[test]
@@ -703,7 +968,16 @@ mod tests {
                 bits: 8
             })
         );
+        assert_eq!(
+            png8.fits(many).unwrap_err().to_string(),
+            "`PixelClasses<300>` has more classes than an 8-bit PNG can number (256); use `Png16`"
+        );
         assert!(Encoding::png(16).fits(many).is_ok());
+        let too_many = OutputShape::new(OutputKind::PixelClasses, 70_000);
+        assert_eq!(
+            Encoding::png(16).fits(too_many).unwrap_err().to_string(),
+            "`PixelClasses<70000>` has more classes than a 16-bit PNG can number (65536); use `Npy`"
+        );
         let scaled = Encoding::Png {
             bits: 16,
             scale: 0.5,
@@ -750,6 +1024,13 @@ mod tests {
             Encoding::PointInfo { field: "x" }.to_string(),
             "PointInfo(\"x\")"
         );
+    }
+
+    #[test]
+    fn labellings_are_named_as_their_variants() {
+        for labelling in Labelling::ALL {
+            assert_eq!(labelling.variant_name(), format!("{labelling:?}"));
+        }
     }
 
     #[test]

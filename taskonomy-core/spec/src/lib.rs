@@ -17,7 +17,8 @@ mod output;
 mod task;
 
 pub use labels::{
-    check_labels, Encoding, EncodingError, LabelDeclaration, LabelRule, Labelling, Sampling,
+    check_labels, Encoding, EncodingError, LabelContext, LabelDeclaration, LabelRule, Labelling,
+    Sampling, Written,
 };
 pub use loss::LossKind;
 pub use naming::{closest_match, is_snake_case, snake_case_from_type_name, NameRule};

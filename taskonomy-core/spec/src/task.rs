@@ -74,6 +74,12 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
+    /// Whether the spec is a declared task's, not the stand-in `task_dictionary!` gives an entry that
+    /// names no declared type (named [`UNDECLARED`]).
+    pub const fn is_declared(&self) -> bool {
+        !str_eq(self.name, UNDECLARED)
+    }
+
     /// The first line of the doc comment, for one-line listings.
     pub fn summary(&self) -> &'static str {
         self.doc.lines().next().unwrap_or("").trim()
@@ -130,6 +136,7 @@ pub const fn assert_distinct_names(earlier: &TaskSpec, later: &TaskSpec) {
                 earlier.type_name,
                 "` already answers to; each name and alias may belong to one task of a dictionary",
             ],
+            "two tasks of the dictionary answer to the same name",
         );
         panic!("{}", message);
     }
@@ -155,20 +162,22 @@ pub const fn assert_distinct_rendered_domains(earlier: &TaskSpec, later: &TaskSp
                 earlier.type_name,
                 "` already renders into; give one of them another `domain`",
             ],
+            "two tasks of the dictionary render their labels into the same domain folder",
         );
         panic!("{}", message);
     }
 }
 
 /// The name of the stand-in spec `task_dictionary!` gives an entry that names no declared type (no task's
-/// name is empty: names are snake_case), so that the dictionary can report it once, as undeclared.
+/// name is empty: names are snake_case), so that the dictionary can report it once, as undeclared; see
+/// [`TaskSpec::is_declared`].
 pub const UNDECLARED: &str = "";
 
 /// Fails compilation of the `const` that calls it when `spec` is the stand-in of an entry of dictionary
 /// `dictionary` written `written` that names no declared type; `hint` ends the message (similar names, or
 /// nothing).
 pub const fn assert_declared(spec: &TaskSpec, written: &str, dictionary: &str, hint: &str) {
-    if str_eq(spec.name, UNDECLARED) {
+    if !spec.is_declared() {
         let mut buffer = [0u8; 512];
         let message = concat(
             &mut buffer,
@@ -180,14 +189,15 @@ pub const fn assert_declared(spec: &TaskSpec, written: &str, dictionary: &str, h
                 "` (declare it with `#[task(...)]` on a struct at module level, or import it)",
                 hint,
             ],
+            "an entry of the dictionary is not a declared task",
         );
         panic!("{}", message);
     }
 }
 
 /// Joins `parts` into `buffer` (truncating what does not fit), for panic messages in `const` contexts,
-/// where `format!` is not available.
-const fn concat<'a>(buffer: &'a mut [u8], parts: &[&str]) -> &'a str {
+/// where `format!` is not available; `fallback` is the message when truncation split a character.
+const fn concat<'a>(buffer: &'a mut [u8], parts: &[&str], fallback: &'a str) -> &'a str {
     let mut len = 0;
     let mut part = 0;
     while part < parts.len() {
@@ -202,8 +212,7 @@ const fn concat<'a>(buffer: &'a mut [u8], parts: &[&str]) -> &'a str {
     }
     match core::str::from_utf8(buffer.split_at(len).0) {
         Ok(message) => message,
-        // Only reachable when truncation split a multi-byte character.
-        Err(_) => "two tasks of the dictionary answer to the same name",
+        Err(_) => fallback,
     }
 }
 
@@ -320,6 +329,16 @@ mod tests {
     }
 
     #[test]
+    fn stand_ins_are_not_declared() {
+        const STAND_IN: TaskSpec = TaskSpec {
+            name: UNDECLARED,
+            ..spec("x", &[])
+        };
+        const DECLARED: [bool; 2] = [spec("depth", &[]).is_declared(), STAND_IN.is_declared()];
+        assert_eq!(DECLARED, [true, false]);
+    }
+
+    #[test]
     #[should_panic(
         expected = "`Normals` is not a declared task: no type of that name is declared or \
                                imported in the module of `Study` (declare it with `#[task(...)]` on a \
@@ -342,7 +361,15 @@ mod tests {
     #[test]
     fn concat_truncates_instead_of_overflowing() {
         let mut buffer = [0u8; 8];
-        assert_eq!(concat(&mut buffer, &["abcd", "efgh", "ijkl"]), "abcdefgh");
+        assert_eq!(
+            concat(&mut buffer, &["abcd", "efgh", "ijkl"], "fallback"),
+            "abcdefgh"
+        );
+        // `é` is two bytes; the eighth byte is the first of them.
+        assert_eq!(
+            concat(&mut buffer, &["abcdefg", "é"], "fallback"),
+            "fallback"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::{GenericArgument, Ident, PathArguments, Type};
 use taskonomy_spec::{
-    closest_match, is_snake_case, snake_case_from_type_name, LossKind, OutputKind, OutputShape,
-    MAX_VIEWS,
+    closest_match, is_snake_case, snake_case_from_type_name, LabelContext, LossKind, OutputKind,
+    OutputShape, MAX_VIEWS,
 };
 
 use super::labels::CheckedLabels;
@@ -81,14 +81,13 @@ pub(crate) fn check(
     let views = check_views(args.views.as_ref(), errors);
     let label_cost = check_positive(args.label_cost.as_ref(), "label_cost", errors);
     let importance = check_positive(args.importance.as_ref(), "importance", errors);
-    let labels = super::labels::check(
-        &args,
-        output.as_ref().map(|(shape, _)| *shape),
-        views.unwrap_or(1),
-        domain.as_deref(),
-        attribute_span,
-        errors,
-    );
+    // What is wrong here was reported; the label rules that need it are skipped.
+    let context = LabelContext {
+        shape: output.as_ref().map(|(shape, _)| *shape),
+        views,
+        domain: domain.as_deref(),
+    };
+    let labels = super::labels::check(&args, &context, attribute_span, errors);
 
     let ((output, output_ident), (_, loss_ident)) = (output?, loss?);
     if !fits {
@@ -392,12 +391,16 @@ mod tests {
 
     #[test]
     fn output_kinds_are_suggested_and_sizes_required() {
-        let errors = check_tokens(quote!(output = Dens<3>, loss = L1), "X").unwrap_err();
+        let errors = check_tokens(quote!(output = Dens<3>, loss = L1, label = f), "X").unwrap_err();
         assert_eq!(
             errors,
             ["unknown output kind `Dens`; did you mean `Dense`?"]
         );
-        let errors = check_tokens(quote!(output = Dense, loss = L1), "X").unwrap_err();
+        // Labels are judged without the output: their absence is a mistake of its own.
+        let errors = check_tokens(quote!(output = Dens<3>, loss = L1), "X").unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(errors[1].starts_with("a task needs labels"), "{errors:?}");
+        let errors = check_tokens(quote!(output = Dense, loss = L1, label = f), "X").unwrap_err();
         assert_eq!(
             errors,
             ["`Dense` needs its number of channels as a literal, e.g. `Dense<3>`"]
@@ -440,7 +443,10 @@ mod tests {
             "Depth",
         )
         .unwrap();
-        assert_eq!(task.labels.labelling, taskonomy_spec::Labelling::Stored);
+        assert_eq!(
+            task.labels.source.labelling(),
+            taskonomy_spec::Labelling::Stored
+        );
         let errors =
             check_tokens(quote!(output = Classes<8>, loss = CrossEntropy), "Scene").unwrap_err();
         assert_eq!(errors.len(), 1);
@@ -480,6 +486,38 @@ mod tests {
         assert_eq!(
             errors,
             ["unknown sampling `Fixatd`; did you mean `Fixated`?"]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_encoding_hides_no_other_mistake() {
+        let errors = check_tokens(
+            quote!(output = Dense<1>, loss = L1, views = 2, label = f, encoding = Pgn16,
+                   sampling = Matchng),
+            "Pair",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "unknown encoding `Pgn16`; did you mean `Png16`?",
+                "unknown sampling `Matchng`; did you mean `Matching`?",
+                "a label function sees one rendered view, but the task has `views = 2`; compute \
+                 labels of several views from their cameras with `point_info = f`",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_views_are_not_judged_as_one() {
+        let errors = check_tokens(
+            quote!(output = Vector<6>, loss = L2, views = 4, point_info = f, sampling = NonFixated),
+            "Pose",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            ["a task looks at 1 to 3 images (`views = 1`, 2 or 3)"]
         );
     }
 

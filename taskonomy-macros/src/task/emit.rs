@@ -1,12 +1,15 @@
-//! Writing the `Task` impl of a checked declaration.
+//! Writing the `Task` impl of a checked declaration, or a stand-in where there is none.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use taskonomy_spec::{snake_case_from_type_name, Encoding, Labelling, Sampling};
+use syn::Ident;
+use taskonomy_spec::{
+    snake_case_from_type_name, Encoding, LossKind, OutputKind, OutputShape, Sampling, UNDECLARED,
+};
 
 use super::check::CheckedTask;
-use super::labels::CheckedLabels;
+use super::labels::{CheckedLabels, Source};
 
 /// The item followed by its `Task` impl.
 pub(super) fn task_impl(
@@ -14,7 +17,68 @@ pub(super) fn task_impl(
     item: &syn::DeriveInput,
     task: &CheckedTask,
 ) -> TokenStream {
-    let ident = &item.ident;
+    let doc = doc_comment(&item.attrs);
+    let task_impl = trait_impl(runtime, &item.ident, &doc, task);
+    quote! {
+        #item
+
+        #task_impl
+    }
+}
+
+/// A stand-in `Task` impl, written where no declaration can give one, so that the mistake is reported
+/// once, by whoever found it, and not again by every use of the type.
+pub(crate) enum Dummy<'a> {
+    /// For a declaration with errors: named as it would be, so that a dictionary listing the type does
+    /// not also say "`X` is not a task".
+    Placeholder(&'a syn::DeriveInput),
+    /// For a dictionary entry `name` that names no declared type: its spec is named
+    /// [`UNDECLARED`](taskonomy_spec::UNDECLARED), which the dictionary reports as such, and the impl is
+    /// never suggested where a task is expected.
+    Undeclared(&'a Ident),
+}
+
+/// The `Task` impl of `dummy`: a task with a `Dense<1>` output and `L1` loss whose labels are stored files
+/// of the default encoding (spec and label source alike).
+pub(crate) fn dummy_impl(runtime: &TokenStream, dummy: Dummy<'_>) -> TokenStream {
+    let dummy_task = |name: &str| CheckedTask {
+        output: OutputShape::new(OutputKind::Dense, 1),
+        output_ident: Ident::new(OutputKind::Dense.type_name(), Span::call_site()),
+        loss_ident: Ident::new(LossKind::L1.type_name(), Span::call_site()),
+        name: name.to_string(),
+        aliases: Vec::new(),
+        domain: name.to_string(),
+        views: 1,
+        label_cost: 1.0,
+        importance: 1.0,
+        decoder: None,
+        labels: CheckedLabels {
+            source: Source::Stored {
+                encoding: Encoding::DEFAULT,
+            },
+            sampling: Sampling::Fixated,
+        },
+    };
+    match dummy {
+        // A generic type has no single spec; its declaration was reported as such.
+        Dummy::Placeholder(item) if !item.generics.params.is_empty() => TokenStream::new(),
+        Dummy::Placeholder(item) => {
+            let name = snake_case_from_type_name(&item.ident.to_string());
+            let doc = doc_comment(&item.attrs);
+            trait_impl(runtime, &item.ident, &doc, &dummy_task(&name))
+        }
+        Dummy::Undeclared(ident) => {
+            let task_impl = trait_impl(runtime, ident, "", &dummy_task(UNDECLARED));
+            quote! {
+                #[diagnostic::do_not_recommend]
+                #task_impl
+            }
+        }
+    }
+}
+
+/// `impl Task for #ident`, from a checked declaration.
+fn trait_impl(runtime: &TokenStream, ident: &Ident, doc: &str, task: &CheckedTask) -> TokenStream {
     let spec = quote!(#runtime::spec);
     let output_kind = &task.output_ident;
     let size = task.output.size;
@@ -33,26 +97,9 @@ pub(super) fn task_impl(
             (quote!(type Decoder = #default;), default)
         }
     };
-    let fields = SpecFields {
-        decoder: decoder_type,
-        name: &task.name,
-        aliases: &task.aliases,
-        domain: &task.domain,
-        output_kind,
-        size,
-        loss_kind: loss_ident,
-        views: task.views,
-        sampling: task.labels.sampling,
-        labelling: task.labels.labelling,
-        encoding: task.labels.encoding,
-        label_cost: task.label_cost,
-        importance: task.importance,
-    };
-    let spec_value = fields.to_tokens(runtime, item);
-    let labels = label_source(runtime, &output, task.views, &task.labels);
+    let spec_value = spec_value(runtime, ident, doc, task, &decoder_type);
+    let labels = label_source(runtime, &output, task.views, &task.labels.source);
     quote! {
-        #item
-
         impl #spec::Task for #ident {
             type Output = #output;
             type Loss = #loss;
@@ -70,22 +117,22 @@ fn label_source(
     runtime: &TokenStream,
     output: &TokenStream,
     views: usize,
-    labels: &CheckedLabels,
+    source: &Source,
 ) -> TokenStream {
     let data = quote!(#runtime::data);
-    let source = quote!(#data::labels::LabelSource);
+    let label_source = quote!(#data::labels::LabelSource);
     let erased = quote!(::core::result::Result<#data::labels::Labels, #data::labels::LabelError>);
-    let encoding = labels.encoding.map(|e| encoding_tokens(runtime, e));
-    let Some(function) = &labels.function else {
-        return quote!(#source::Stored { encoding: #encoding });
-    };
-    let span = function.span();
-    let into_labels = |label: TokenStream, size: TokenStream| quote_spanned!(span=> #data::labels::IntoLabel::<#output>::into_labels(#label, #size));
-    match labels.labelling {
-        Labelling::Rendered => {
-            let call = quote_spanned!(span=> #function(view));
-            let convert = into_labels(call, quote!(view.size()));
-            quote!(#source::Rendered {
+    let into_labels = |function: &syn::Path, label: TokenStream, size: TokenStream| quote_spanned!(function.span()=> #data::labels::IntoLabel::<#output>::into_labels(#label, #size));
+    match source {
+        Source::Stored { encoding } => {
+            let encoding = encoding_tokens(runtime, *encoding);
+            quote!(#label_source::Stored { encoding: #encoding })
+        }
+        Source::Rendered { function, encoding } => {
+            let call = quote_spanned!(function.span()=> #function(view));
+            let convert = into_labels(function, call, quote!(view.size()));
+            let encoding = encoding_tokens(runtime, *encoding);
+            quote!(#label_source::Rendered {
                 label: {
                     fn rendered(view: &#data::view::SceneView<'_>) -> #erased {
                         #convert
@@ -95,14 +142,14 @@ fn label_source(
                 encoding: #encoding,
             })
         }
-        Labelling::FromImage => {
+        Source::FromImage { function } => {
             let image = quote!(#data::labels::RgbImage);
-            let call = quote_spanned!(span=> #function(image, seed));
-            let convert = into_labels(quote!(label), quote!(image.size()));
+            let call = quote_spanned!(function.span()=> #function(image, seed));
+            let convert = into_labels(function, quote!(label), quote!(image.size()));
             let result = quote!(
                 ::core::result::Result<(#image, #data::labels::Labels), #data::labels::LabelError>
             );
-            quote!(#source::FromRgb {
+            quote!(#label_source::FromRgb {
                 derive: {
                     fn derive(image: &#image, seed: u64) -> #result {
                         let (input, label): (#image, _) = #call;
@@ -112,29 +159,26 @@ fn label_source(
                 },
             })
         }
-        Labelling::FromPointInfo | Labelling::Stored => {
+        Source::FromPointInfo { function } => {
             let info = quote!(#data::layout::PointInfo);
             // One view's label is a function of its record; several views' of an array of theirs.
             let call = if views == 1 {
-                quote_spanned!(span=> #function(&views[0]))
+                quote_spanned!(function.span()=> #function(&views[0]))
             } else {
-                quote_spanned!(span=> #function(
-                    <&[#info; #views]>::try_from(views).map_err(|_| wrong_count())?
-                ))
+                quote_spanned!(function.span()=> #function(views))
             };
             // Image-level labels do not depend on the image size.
-            let convert = into_labels(call, quote!(0));
-            quote!(#source::FromPointInfo {
+            let convert = into_labels(function, call, quote!(0));
+            quote!(#label_source::FromPointInfo {
                 label: {
                     fn from_point_info(views: &[#info]) -> #erased {
-                        let wrong_count = || #data::labels::LabelError(::std::format!(
-                            "expected the point-info records of {} views, found {}",
-                            #views,
-                            views.len()
-                        ));
-                        if views.len() != #views {
-                            return ::core::result::Result::Err(wrong_count());
-                        }
+                        let ::core::result::Result::Ok(views) = <&[#info; #views]>::try_from(views) else {
+                            return ::core::result::Result::Err(#data::labels::LabelError(::std::format!(
+                                "expected the point-info records of {} views, found {}",
+                                #views,
+                                views.len()
+                            )));
+                        };
                         #convert
                     }
                     from_point_info
@@ -166,112 +210,58 @@ fn encoding_tokens(runtime: &TokenStream, encoding: Encoding) -> TokenStream {
     }
 }
 
-/// A stand-in `Task` impl for a declaration with errors, so that a dictionary listing the type reports
-/// the declaration's errors only, not "`X` is not a task" on top of them.
-pub(super) fn placeholder_impl(runtime: &TokenStream, item: &syn::DeriveInput) -> TokenStream {
-    if !item.generics.params.is_empty() {
-        return TokenStream::new();
-    }
-    let ident = &item.ident;
+/// The task's `TaskSpec` literal. The decoder's name is read through `DecoderInfo`, which does not depend
+/// on the output, so a decoder that cannot produce the output is reported once, at the `type Decoder`
+/// line.
+fn spec_value(
+    runtime: &TokenStream,
+    ident: &Ident,
+    doc: &str,
+    task: &CheckedTask,
+    decoder: &TokenStream,
+) -> TokenStream {
     let spec = quote!(#runtime::spec);
-    let name = snake_case_from_type_name(&ident.to_string());
-    let dense = syn::Ident::new("Dense", Span::call_site());
-    let l1 = syn::Ident::new("L1", Span::call_site());
-    let fields = SpecFields {
-        decoder: quote!(#runtime::decoder::PixelDecoder),
-        name: &name,
-        aliases: &[],
-        domain: &name,
-        output_kind: &dense,
-        size: 1,
-        loss_kind: &l1,
-        views: 1,
-        sampling: Sampling::Fixated,
-        labelling: Labelling::Stored,
-        encoding: Some(Encoding::DEFAULT),
-        label_cost: 1.0,
-        importance: 1.0,
-    };
-    let spec_value = fields.to_tokens(runtime, item);
-    let encoding = encoding_tokens(runtime, Encoding::DEFAULT);
-    quote! {
-        impl #spec::Task for #ident {
-            type Output = #spec::Dense<1>;
-            type Loss = #spec::L1;
-            type Decoder = #runtime::decoder::PixelDecoder;
-            const SPEC: #spec::TaskSpec = #spec_value;
-            const LABELS: #runtime::data::labels::LabelSource =
-                #runtime::data::labels::LabelSource::Stored { encoding: #encoding };
+    let CheckedTask {
+        output,
+        output_ident,
+        name,
+        aliases,
+        domain,
+        views,
+        label_cost,
+        importance,
+        labels,
+        ..
+    } = task;
+    let type_name = ident.to_string();
+    let size = output.size;
+    let loss_kind = &task.loss_ident;
+    let sampling = Ident::new(labels.sampling.type_name(), Span::call_site());
+    let labelling = Ident::new(labels.source.labelling().variant_name(), Span::call_site());
+    let encoding = match labels.source.encoding() {
+        Some(encoding) => {
+            let encoding = encoding_tokens(runtime, encoding);
+            quote!(::core::option::Option::Some(#encoding))
         }
-    }
-}
-
-/// The values of a `TaskSpec` literal.
-struct SpecFields<'a> {
-    /// The decoder type; its name is read through `DecoderInfo`, which does not depend on the output,
-    /// so a decoder that cannot produce the output is reported once, at the `type Decoder` line.
-    decoder: TokenStream,
-    name: &'a str,
-    aliases: &'a [String],
-    domain: &'a str,
-    output_kind: &'a syn::Ident,
-    size: usize,
-    loss_kind: &'a syn::Ident,
-    views: usize,
-    sampling: Sampling,
-    labelling: Labelling,
-    encoding: Option<Encoding>,
-    label_cost: f64,
-    importance: f64,
-}
-
-impl SpecFields<'_> {
-    fn to_tokens(&self, runtime: &TokenStream, item: &syn::DeriveInput) -> TokenStream {
-        let spec = quote!(#runtime::spec);
-        let SpecFields {
-            decoder,
-            name,
-            aliases,
-            domain,
-            output_kind,
-            size,
-            loss_kind,
-            views,
-            sampling,
-            labelling,
-            encoding,
-            label_cost,
-            importance,
-        } = self;
-        let type_name = item.ident.to_string();
-        let doc = doc_comment(&item.attrs);
-        let sampling = syn::Ident::new(sampling.type_name(), Span::call_site());
-        let labelling = syn::Ident::new(&format!("{labelling:?}"), Span::call_site());
-        let encoding = match encoding {
-            Some(encoding) => {
-                let encoding = encoding_tokens(runtime, *encoding);
-                quote!(::core::option::Option::Some(#encoding))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        quote! {
-            #spec::TaskSpec {
-                name: #name,
-                type_name: #type_name,
-                aliases: &[#(#aliases),*],
-                domain: #domain,
-                output: #spec::OutputShape::new(#spec::OutputKind::#output_kind, #size),
-                loss: #spec::LossKind::#loss_kind,
-                views: #views,
-                sampling: #spec::Sampling::#sampling,
-                labelling: #spec::Labelling::#labelling,
-                encoding: #encoding,
-                label_cost: #label_cost,
-                importance: #importance,
-                decoder: <#decoder as #runtime::decoder::DecoderInfo>::NAME,
-                decoder_shape: <#decoder as #runtime::decoder::DecoderInfo>::SHAPE,
-                doc: #doc,
-            }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #spec::TaskSpec {
+            name: #name,
+            type_name: #type_name,
+            aliases: &[#(#aliases),*],
+            domain: #domain,
+            output: #spec::OutputShape::new(#spec::OutputKind::#output_ident, #size),
+            loss: #spec::LossKind::#loss_kind,
+            views: #views,
+            sampling: #spec::Sampling::#sampling,
+            labelling: #spec::Labelling::#labelling,
+            encoding: #encoding,
+            label_cost: #label_cost,
+            importance: #importance,
+            decoder: <#decoder as #runtime::decoder::DecoderInfo>::NAME,
+            decoder_shape: <#decoder as #runtime::decoder::DecoderInfo>::SHAPE,
+            doc: #doc,
         }
     }
 }

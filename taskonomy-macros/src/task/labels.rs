@@ -5,8 +5,8 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::{BinOp, Expr, ExprLit, Lit, UnOp};
 use taskonomy_spec::{
-    check_labels, closest_match, Encoding, LabelDeclaration, LabelRule, Labelling, OutputShape,
-    Sampling,
+    check_labels, closest_match, Encoding, LabelContext, LabelDeclaration, LabelRule, Labelling,
+    Sampling, Written,
 };
 
 use super::parse::TaskArgs;
@@ -15,33 +15,67 @@ use crate::errors::Errors;
 /// The label part of a declaration that passed every check.
 #[cfg_attr(test, derive(Debug))]
 pub(crate) struct CheckedLabels {
-    pub labelling: Labelling,
-    pub encoding: Option<Encoding>,
+    pub source: Source,
     pub sampling: Sampling,
-    /// The function the labels come from, as written (`label`, `from_rgb` or `point_info`).
-    pub function: Option<syn::Path>,
+}
+
+/// Where a checked task's labels come from: the function the declaration names (as written) and, for
+/// labels that are files, their encoding.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) enum Source {
+    /// `label = function`, its labels stored with `encoding`.
+    Rendered {
+        function: syn::Path,
+        encoding: Encoding,
+    },
+    /// Files of the task's domain folder, read with `encoding`.
+    Stored { encoding: Encoding },
+    /// `from_rgb = function`.
+    FromImage { function: syn::Path },
+    /// `point_info = function`.
+    FromPointInfo { function: syn::Path },
+}
+
+impl Source {
+    pub(crate) fn labelling(&self) -> Labelling {
+        match self {
+            Source::Rendered { .. } => Labelling::Rendered,
+            Source::Stored { .. } => Labelling::Stored,
+            Source::FromImage { .. } => Labelling::FromImage,
+            Source::FromPointInfo { .. } => Labelling::FromPointInfo,
+        }
+    }
+
+    /// The encoding of label files, for the spec.
+    pub(crate) fn encoding(&self) -> Option<Encoding> {
+        match self {
+            Source::Rendered { encoding, .. } | Source::Stored { encoding } => Some(*encoding),
+            Source::FromImage { .. } | Source::FromPointInfo { .. } => None,
+        }
+    }
 }
 
 /// The encodings as they are written, for messages.
 const ENCODINGS: [&str; 4] = ["Png8", "Png16", "Npy", "PointInfo"];
 
-/// Checks the label keys of `args` for a task of `views` views with output `shape` (when the output
-/// itself was valid). `domain` is the task's domain folder, `attribute` the span of the whole attribute.
+/// Checks the label keys of `args` against the rest of the declaration, as far as it is valid (`task`).
+/// `attribute` is the span of the whole attribute. Every mistake is recorded, also when an encoding or
+/// sampling could not be read; only rules that need the unreadable value are skipped.
 pub(crate) fn check(
     args: &TaskArgs,
-    shape: Option<OutputShape>,
-    views: usize,
-    domain: Option<&str>,
+    task: &LabelContext<'_>,
     attribute: Span,
     errors: &mut Errors,
 ) -> Option<CheckedLabels> {
     let encoding = match &args.encoding {
-        Some(written) => Some(parse_encoding(written, errors)?),
-        None => None,
+        Some(written) => {
+            parse_encoding(written, errors).map_or(Written::Unreadable, Written::Value)
+        }
+        None => Written::Absent,
     };
     let sampling = match &args.sampling {
-        Some(path) => Some(parse_sampling(path, errors)?),
-        None => None,
+        Some(path) => parse_sampling(path, errors).map_or(Written::Unreadable, Written::Value),
+        None => Written::Absent,
     };
     let declared = LabelDeclaration {
         label: args.label.is_some(),
@@ -50,50 +84,43 @@ pub(crate) fn check(
         encoding,
         sampling,
     };
-    let shape = shape?;
-    let (labelling, encoding) = match check_labels(&declared, shape, views) {
-        Ok(checked) => checked,
-        Err(broken) => {
-            for rule in broken {
-                report(&rule, args, attribute, errors);
-            }
-            return None;
+    let checked = check_labels(&declared, task);
+    if let Err(broken) = &checked {
+        for rule in broken {
+            report(rule, args, attribute, errors);
         }
+    }
+    let (labelling, encoding) = checked.ok()?;
+    // An unreadable key was reported where it was read.
+    let sampling = match declared.sampling {
+        Written::Absent => Sampling::Fixated,
+        Written::Value(sampling) => sampling,
+        Written::Unreadable => return None,
     };
-    if labelling == Labelling::FromPointInfo && shape.kind.is_per_pixel() {
-        if let Some(path) = &args.point_info {
-            errors.spanned(
-                path,
-                format!(
-                    "point-info labels are one per image, but `{shape}` is per pixel; use an \
-                     image-level output (`Vector<N>`, `Classes<K>`, `MultiLabel<L>`) or `label = f`"
-                ),
-            );
-        }
+    if declared.encoding == Written::Unreadable {
         return None;
     }
-    if labelling == Labelling::Rendered {
-        if let (Some(domain @ ("rgb" | "point_info")), Some(path)) = (domain, &args.label) {
-            errors.spanned(
-                path,
-                format!(
-                    "rendered labels are stored in the task's domain folder, but `{domain}` holds \
-                     every view's {}; give the task its own `domain = \"...\"`",
-                    if domain == "rgb" { "image" } else { "camera" }
-                ),
-            );
-            return None;
+    // `check_labels` takes the labelling from the key that gives it, and gives an encoding to labels that
+    // are files, only them.
+    let source = match (labelling, encoding, args) {
+        (Labelling::Rendered, Some(encoding), TaskArgs { label: Some(f), .. }) => Source::Rendered {
+            function: f.clone(),
+            encoding,
+        },
+        (Labelling::Stored, Some(encoding), _) => Source::Stored { encoding },
+        (Labelling::FromImage, None, TaskArgs { from_rgb: Some(f), .. }) => Source::FromImage {
+            function: f.clone(),
+        },
+        (Labelling::FromPointInfo, None, TaskArgs { point_info: Some(f), .. }) => {
+            Source::FromPointInfo {
+                function: f.clone(),
+            }
         }
-    }
-    let function = [&args.label, &args.from_rgb, &args.point_info]
-        .into_iter()
-        .find_map(|f| f.clone());
-    Some(CheckedLabels {
-        labelling,
-        encoding,
-        sampling: sampling.unwrap_or(Sampling::Fixated),
-        function,
-    })
+        (labelling, encoding, _) => unreachable!(
+            "check_labels gave {labelling:?} labels and encoding {encoding:?}, which the keys do not"
+        ),
+    };
+    Some(CheckedLabels { source, sampling })
 }
 
 /// Reports `rule` at the key it concerns. A task without labels that names its `domain` folder is a task
@@ -163,28 +190,25 @@ pub(crate) fn parse_encoding(written: &Expr, errors: &mut Errors) -> Option<Enco
     };
     match ident.to_string().as_str() {
         kind @ ("Png8" | "Png16") => {
-            let mut scale = 1.0;
-            let mut offset = 0.0;
-            for arg in args {
-                match named_argument(arg, &["scale", "offset"], errors)? {
-                    ("scale", value) => scale = evaluate(value, errors)?,
-                    (_, value) => offset = evaluate(value, errors)?,
-                }
-            }
+            let (values, well_formed) = named_arguments(&args, ["scale", "offset"], errors);
+            // Every value is read, so that each mistake in one is reported.
+            let [scale, offset] = values.map(|value| value.map(|value| evaluate(value, errors)));
+            let (scale, offset) = (scale.unwrap_or(Some(1.0))?, offset.unwrap_or(Some(0.0))?);
             let bits = if kind == "Png8" { 8 } else { 16 };
-            Some(Encoding::Png {
+            well_formed.then_some(Encoding::Png {
                 bits,
                 scale,
                 offset,
             })
         }
         "Npy" => {
-            let mut first = None;
-            for arg in args {
-                let (_, value) = named_argument(arg, &["first"], errors)?;
-                first = Some(evaluate_count(value, errors)?);
-            }
-            Some(Encoding::Npy { first })
+            let (values, well_formed) = named_arguments(&args, ["first"], errors);
+            let [first] = values.map(|value| value.map(|value| evaluate_count(value, errors)));
+            let first = match first {
+                Some(count) => Some(count?),
+                None => None,
+            };
+            well_formed.then_some(Encoding::Npy { first })
         }
         "PointInfo" => match args.as_slice() {
             [Expr::Lit(ExprLit {
@@ -219,12 +243,41 @@ fn expected_encoding() -> String {
         .to_string()
 }
 
-/// `key = value` with `key` one of `keys`.
+/// The values of `key = value` arguments, in the order of `keys`, each key given at most once, and
+/// whether all of `args` were such arguments (each mistake recorded).
+fn named_arguments<'a, const N: usize>(
+    args: &[&'a Expr],
+    keys: [&'static str; N],
+    errors: &mut Errors,
+) -> ([Option<&'a Expr>; N], bool) {
+    let mut values = [None; N];
+    let mut well_formed = true;
+    for arg in args {
+        let Some((key, written)) = named_argument(arg, &keys, errors) else {
+            well_formed = false;
+            continue;
+        };
+        let slot = &mut values[key];
+        if slot.is_some() {
+            // As for the attribute's own keys: a later value would silently win.
+            errors.spanned(
+                &written.left,
+                format!("`{}` is given twice; keep one", keys[key]),
+            );
+            well_formed = false;
+        } else {
+            *slot = Some(written.right.as_ref());
+        }
+    }
+    (values, well_formed)
+}
+
+/// `key = value` with `key` one of `keys`: the key's index and the argument.
 fn named_argument<'a>(
     arg: &'a Expr,
     keys: &[&'static str],
     errors: &mut Errors,
-) -> Option<(&'static str, &'a Expr)> {
+) -> Option<(usize, &'a syn::ExprAssign)> {
     let expected = || {
         let written: Vec<String> = keys.iter().map(|k| format!("`{k} = ...`")).collect();
         format!("expected {}", written.join(" or "))
@@ -238,8 +291,8 @@ fn named_argument<'a>(
         return None;
     };
     let written = left.path.get_ident().map(ToString::to_string);
-    match keys.iter().find(|k| written.as_deref() == Some(**k)) {
-        Some(key) => Some((key, assign.right.as_ref())),
+    match keys.iter().position(|k| written.as_deref() == Some(*k)) {
+        Some(key) => Some((key, assign)),
         None => {
             errors.spanned(&assign.left, expected());
             None
@@ -373,6 +426,23 @@ mod tests {
         assert_eq!(
             encoding(parse_quote!(Png16(scale = depth_scale()))),
             Err(vec![
+                "expected a number: literals with + - * / and parentheses, e.g. `1.0 / 512.0`"
+                    .to_string()
+            ])
+        );
+        assert_eq!(
+            encoding(parse_quote!(Png16(scale = 1.0, scale = 2.0))),
+            Err(vec!["`scale` is given twice; keep one".to_string()])
+        );
+        assert_eq!(
+            encoding(parse_quote!(Npy(first = 3, first = 3))),
+            Err(vec!["`first` is given twice; keep one".to_string()])
+        );
+        // Each argument is judged, whatever the others are.
+        assert_eq!(
+            encoding(parse_quote!(Png8(scal = 2.0, offset = minus_one))),
+            Err(vec![
+                "expected `scale = ...` or `offset = ...`".to_string(),
                 "expected a number: literals with + - * / and parentheses, e.g. `1.0 / 512.0`"
                     .to_string()
             ])

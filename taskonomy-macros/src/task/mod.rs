@@ -2,7 +2,7 @@
 
 mod check;
 mod emit;
-pub(crate) use emit::doc_comment;
+pub(crate) use emit::{doc_comment, dummy_impl, Dummy};
 mod labels;
 mod parse;
 
@@ -46,7 +46,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 syn::Error::new(attribute_span, "this task declaration could not be checked")
             });
             let compile_errors = errors.to_compile_error();
-            let placeholder = emit::placeholder_impl(&runtime, &item);
+            let placeholder = dummy_impl(&runtime, Dummy::Placeholder(&item));
             quote!(#compile_errors #item #placeholder)
         }
     }

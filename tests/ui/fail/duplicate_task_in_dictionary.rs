@@ -16,4 +16,5 @@ fn main() {
     let depth = Small::Depth;
     assert_eq!(depth, Small::Depth);
     let _ = Small::NAME;
+    let _ = Small::COUNT;
 }
