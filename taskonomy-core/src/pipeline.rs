@@ -352,20 +352,11 @@ fn check_labelled(config: &RunConfig) -> Result<(), RunError> {
             "no source or no target has labels in the data (see the warnings above)".into(),
         ));
     }
-    for novel in &config.novel {
-        if !config.tasks.targets.contains(&novel.as_str()) {
-            return Err(RunError::Config(format!(
-                "novel task `{novel}` has no labels in the data (see the warnings above)"
-            )));
-        }
-    }
-    if candidate_sources(config).is_empty() {
-        return Err(RunError::Config(
-            "every source with labels in the data is a novel task: none is left to transfer from"
-                .into(),
-        ));
-    }
-    Ok(())
+    check_novel(
+        config,
+        "has no labels in the data (see the warnings above)",
+        "every source with labels in the data is a novel task: none is left to transfer from",
+    )
 }
 
 fn check(config: &RunConfig) -> Result<(), RunError> {
@@ -379,17 +370,27 @@ fn check(config: &RunConfig) -> Result<(), RunError> {
             config.settings.max_order
         )));
     }
-    for novel in &config.novel {
-        if !config.tasks.targets.contains(&novel.as_str()) {
-            return Err(RunError::Config(format!(
-                "novel task `{novel}` is not a target of this run"
-            )));
-        }
+    check_novel(
+        config,
+        "is not a target of this run",
+        "no source task is left once the novel tasks are held out",
+    )
+}
+
+/// Checks that every novel task is a target (else "novel task `t` {not_a_target}") and that a source
+/// is left once they are held out (else `no_source`).
+fn check_novel(config: &RunConfig, not_a_target: &str, no_source: &str) -> Result<(), RunError> {
+    if let Some(novel) = config
+        .novel
+        .iter()
+        .find(|novel| !config.tasks.targets.contains(&novel.as_str()))
+    {
+        return Err(RunError::Config(format!(
+            "novel task `{novel}` {not_a_target}"
+        )));
     }
     if candidate_sources(config).is_empty() {
-        return Err(RunError::Config(
-            "no source task is left once the novel tasks are held out".into(),
-        ));
+        return Err(RunError::Config(no_source.into()));
     }
     Ok(())
 }

@@ -76,28 +76,34 @@ pub(crate) fn label_scale(
     Ok(artifact.read_json(LABEL_SCALE, "a label scaling")?)
 }
 
-/// The test targets of `task`, as every network scored on them sees them ([`test_prep`]).
+/// The test targets of `task`, as every network scored on them sees them ([`target_prep`]).
 pub(crate) fn test_targets<D>(
     ctx: &Context<'_, D>,
     task: &TaskDef,
     scale: Option<&LabelScale>,
 ) -> Result<HostTargets, TrainError> {
-    let prep = test_prep(&ctx.keys(), &task.spec, scale);
+    let prep = target_prep(&ctx.keys(), &task.spec, scale, Split::Test);
     split_targets(ctx.data, task, Split::Test, prep)
 }
 
-/// How `spec`'s test labels become targets: the same for every network scored on them (same scaling,
-/// same sampled pixel pairs), so that their per-image losses can be compared.
-pub(crate) fn test_prep<'a>(
+/// How `spec`'s labels in `split` become targets: the same for every network trained or scored on them
+/// (same scaling, same sampled pixel pairs), so that their per-image losses can be compared.
+pub(crate) fn target_prep<'a>(
     keys: &Keys<'a>,
     spec: &'a TaskSpec,
     scale: Option<&'a LabelScale>,
+    split: Split,
 ) -> TargetPrep<'a> {
+    let stage = match split {
+        Split::Train => "train-targets",
+        Split::Transfer => "transfer-targets",
+        Split::Test => "test-targets",
+    };
     TargetPrep {
         task: spec,
         arch: &keys.settings.arch,
         scale,
-        seed: seed_for(keys.seed, "test-targets", &[spec.name]),
+        seed: seed_for(keys.seed, stage, &[spec.name]),
     }
 }
 
@@ -165,13 +171,9 @@ fn train_one<D: ShardDevice>(
     let batches = |split, samples, prep| {
         PixelBatches::new(ctx.data, task, split, samples, PixelInput::Task, prep)
     };
-    let train_prep = TargetPrep {
-        task: spec,
-        arch,
-        scale: scale.as_ref(),
-        seed: seed_for(ctx.seed, "train-targets", &[spec.name]),
-    };
-    let test_prep = test_prep(&ctx.keys(), spec, scale.as_ref());
+    let keys = ctx.keys();
+    let train_prep = target_prep(&keys, spec, scale.as_ref(), Split::Train);
+    let test_prep = target_prep(&keys, spec, scale.as_ref(), Split::Test);
 
     artifact.begin()?;
     let mut network = Network::for_task(

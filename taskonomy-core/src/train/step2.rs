@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{
     split_targets, BatchSource, HostTargets, LabelScale, PixelBatches, PixelInput, RepBatches,
-    TargetPrep, ViewBatches,
+    ViewBatches,
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
-use super::step1::{label_scale, load_task_network, test_prep, test_targets};
+use super::step1::{label_scale, load_task_network, target_prep, test_targets};
 use super::{
     images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
     TrainError, STAGE_VERSION,
@@ -362,7 +362,7 @@ fn transfers_into<D: ShardDevice>(
         ctx.data,
         task,
         Split::Transfer,
-        transfer_prep(&ctx.keys(), spec, scale.as_ref()),
+        target_prep(&ctx.keys(), spec, scale.as_ref(), Split::Transfer),
     )?;
     let test_targets = test_targets(ctx, task, scale.as_ref())?;
     let data = TargetData {
@@ -570,20 +570,6 @@ fn readout<D: ShardDevice>(
     )
 }
 
-/// How `spec`'s transfer labels become targets: the same for every network trained into the target.
-fn transfer_prep<'a>(
-    keys: &Keys<'a>,
-    spec: &'a TaskSpec,
-    scale: Option<&'a LabelScale>,
-) -> TargetPrep<'a> {
-    TargetPrep {
-        task: spec,
-        arch: &keys.settings.arch,
-        scale,
-        seed: seed_for(keys.seed, "transfer-targets", &[spec.name]),
-    }
-}
-
 /// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
 /// transfer split.
 fn scratch<D: ShardDevice>(
@@ -631,12 +617,12 @@ fn scratch<D: ShardDevice>(
     let train_inputs = pixels(
         Split::Transfer,
         data.transfer.samples,
-        transfer_prep(&keys, spec, scale),
+        target_prep(&keys, spec, scale, Split::Transfer),
     );
     let test_inputs = pixels(
         Split::Test,
         data.test.samples,
-        test_prep(&keys, spec, scale),
+        target_prep(&keys, spec, scale, Split::Test),
     )
     .read_once();
     let mut network = Network::scratch(
