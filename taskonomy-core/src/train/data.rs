@@ -300,11 +300,7 @@ impl RunData {
     ) -> Result<Sample, DataError> {
         self.dataset
             .load(task, sample, self.seed)
-            .map_err(|source| DataError::Sample {
-                task: task.spec.name.to_owned(),
-                split,
-                source,
-            })
+            .map_err(sample_error(task, split))
     }
 
     /// Reads only the labels of `sample` of `task` (of `split`, for messages).
@@ -316,11 +312,7 @@ impl RunData {
     ) -> Result<Labels, DataError> {
         self.dataset
             .load_labels(task, sample, self.seed)
-            .map_err(|source| DataError::Sample {
-                task: task.spec.name.to_owned(),
-                split,
-                source,
-            })
+            .map_err(sample_error(task, split))
     }
 
     /// The views of the targets' samples in `split` (transfer or test), whose representations step II
@@ -330,6 +322,15 @@ impl RunData {
             Split::Test => &self.views[1],
             _ => &self.views[0],
         }
+    }
+}
+
+/// A sample of `task` in `split` that could not be read, as the stages report it.
+fn sample_error(task: &TaskDef, split: Split) -> impl FnOnce(crate::data::Error) -> DataError + '_ {
+    move |source| DataError::Sample {
+        task: task.spec.name.to_owned(),
+        split,
+        source,
     }
 }
 
