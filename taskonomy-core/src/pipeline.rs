@@ -39,17 +39,19 @@ const RANDOM_DRAWS: usize = 16;
 ///
 /// ```no_run
 /// use taskonomy_core::model::device;
-/// use taskonomy_core::pipeline::{run, RunConfig};
+/// use taskonomy_core::pipeline::{run, RunConfig, RunError};
 /// use taskonomy_core::spec::TaskSet;
 /// use taskonomy_core::train::{Preset, Progress};
-/// # fn tasks() -> TaskSet { unimplemented!() }
-/// let tasks: TaskSet = tasks(); // TaskSet::of::<MyStudy>()
-/// let config = RunConfig::new(tasks, Preset::Tiny, "runs/my_study");
-/// let summary = run(&device::cpu(), &config, Progress::hidden(), &|_| {})?;
-/// for result in &summary.budgets {
-///     println!("budget {}: {:?}", result.plan.budget, result.plan.sources);
+///
+/// /// The taxonomies of `tasks` (a dictionary's: `TaskSet::of::<MyStudy>()`) at the `tiny` preset.
+/// fn print_taxonomies(tasks: TaskSet) -> Result<(), RunError> {
+///     let config = RunConfig::new(tasks, Preset::Tiny, "runs/my_study");
+///     let summary = run(&device::cpu(), &config, Progress::hidden(), &|_| {})?;
+///     for result in &summary.budgets {
+///         println!("budget {}: {:?}", result.plan.budget, result.plan.sources);
+///     }
+///     Ok(())
 /// }
-/// # Ok::<(), taskonomy_core::pipeline::RunError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct RunConfig {

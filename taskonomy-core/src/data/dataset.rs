@@ -10,16 +10,17 @@
 //! place.
 //!
 //! ```no_run
-//! use taskonomy_core::data::dataset::{Dataset, Split};
+//! use taskonomy_core::data::dataset::{Dataset, Sample, Split};
+//! use taskonomy_core::data::Error;
 //! use taskonomy_core::spec::TaskSet;
-//! # fn standard() -> TaskSet { unimplemented!() }
-//! let dataset = Dataset::open("data/synthetic".as_ref())?;
-//! let tasks: TaskSet = standard();
-//! let depth = tasks.get("depth").unwrap();
-//! let chosen = dataset.select(depth, Split::Train, 480, 1)?;
-//! let sample = dataset.load(depth, &chosen.samples[0], 1)?;
-//! # let _ = sample;
-//! # Ok::<(), taskonomy_core::data::Error>(())
+//!
+//! /// The first training sample of `depth` (`tasks`: a dictionary's, `TaskSet::of::<Study>()`).
+//! fn first_depth_sample(tasks: &TaskSet) -> Result<Sample, Error> {
+//!     let dataset = Dataset::open("data/synthetic".as_ref())?;
+//!     let depth = tasks.get("depth").expect("a dictionary with depth");
+//!     let chosen = dataset.select(depth, Split::Train, 480, 1)?;
+//!     dataset.load(depth, &chosen.samples[0], 1)
+//! }
 //! ```
 
 use std::collections::BTreeMap;
