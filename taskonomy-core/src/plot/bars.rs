@@ -5,6 +5,14 @@ use super::color::{categorical, Color};
 use super::scale::Scale;
 use super::svg::{text_width, Anchor, Svg, TextStyle};
 
+/// One group of bars: a value, and optionally an error bar, per category.
+#[derive(Clone, Debug)]
+struct Group {
+    name: String,
+    values: Vec<Option<f64>>,
+    errors: Vec<Option<(f64, f64)>>,
+}
+
 /// Bars for several groups (e.g. budgets) side by side in each category (e.g. target task), with an
 /// optional dashed reference line (e.g. the 0.5 win rate of a tie).
 ///
@@ -22,7 +30,7 @@ pub struct BarChart {
     title: String,
     y_label: String,
     categories: Vec<String>,
-    groups: Vec<(String, Vec<Option<f64>>)>,
+    groups: Vec<Group>,
     range: Option<(f64, f64)>,
     reference: Option<f64>,
 }
@@ -47,8 +55,23 @@ impl BarChart {
     }
 
     /// Adds a group: one value per category (`None` leaves a gap).
-    pub fn group(mut self, name: impl Into<String>, values: Vec<Option<f64>>) -> Self {
-        self.groups.push((name.into(), values));
+    pub fn group(self, name: impl Into<String>, values: Vec<Option<f64>>) -> Self {
+        self.group_with_errors(name, values, Vec::new())
+    }
+
+    /// Adds a group with an error bar `(low, high)` per category (e.g. a confidence interval; `None`, or
+    /// a missing entry, draws none).
+    pub fn group_with_errors(
+        mut self,
+        name: impl Into<String>,
+        values: Vec<Option<f64>>,
+        errors: Vec<Option<(f64, f64)>>,
+    ) -> Self {
+        self.groups.push(Group {
+            name: name.into(),
+            values,
+            errors,
+        });
         self
     }
 
@@ -82,7 +105,7 @@ impl BarChart {
         let legend_width = self
             .groups
             .iter()
-            .map(|(name, _)| text_width(name, 12.0))
+            .map(|group| text_width(&group.name, 12.0))
             .fold(0.0, f64::max)
             + 40.0;
         let (left, top) = (64.0, 42.0);
@@ -97,7 +120,7 @@ impl BarChart {
         let high = self.range.map(|r| r.1).unwrap_or_else(|| {
             self.groups
                 .iter()
-                .flat_map(|(_, values)| values.iter().flatten().copied())
+                .flat_map(|group| group.values.iter().flatten().copied())
                 .fold(0.0, f64::max)
         });
         let low = self.range.map(|r| r.0).unwrap_or(0.0);
@@ -112,18 +135,37 @@ impl BarChart {
         let baseline = y.map(low.max(0.0).min(high));
         for (c, category) in self.categories.iter().enumerate() {
             let x0 = left + category_width * c as f64 + 5.0;
-            for (g, (name, values)) in self.groups.iter().enumerate() {
-                if let Some(value) = values.get(c).copied().flatten().filter(|v| v.is_finite()) {
-                    let py = y.map(value.clamp(low, high));
-                    svg.rect_with_title(
-                        x0 + bar * g as f64,
-                        py.min(baseline),
-                        bar - 1.0,
-                        (baseline - py).abs(),
-                        categorical(g),
-                        None,
-                        &format!("{category}, {name}: {value:.3}"),
-                    );
+            for (g, group) in self.groups.iter().enumerate() {
+                let name = &group.name;
+                let Some(value) = group
+                    .values
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .filter(|v| v.is_finite())
+                else {
+                    continue;
+                };
+                let py = y.map(value.clamp(low, high));
+                let bx = x0 + bar * g as f64;
+                let error = group.errors.get(c).copied().flatten();
+                let interval = error.map_or(String::new(), |(l, h)| format!(" [{l:.3}, {h:.3}]"));
+                svg.rect_with_title(
+                    bx,
+                    py.min(baseline),
+                    bar - 1.0,
+                    (baseline - py).abs(),
+                    categorical(g),
+                    None,
+                    &format!("{category}, {name}: {value:.3}{interval}"),
+                );
+                if let Some((l, h)) = error.filter(|(l, h)| l.is_finite() && h.is_finite()) {
+                    let (yl, yh) = (y.map(l.clamp(low, high)), y.map(h.clamp(low, high)));
+                    let cx = bx + (bar - 1.0) / 2.0;
+                    svg.line((cx, yl), (cx, yh), Color::INK, 1.0);
+                    for cap in [yl, yh] {
+                        svg.line((cx - 2.0, cap), (cx + 2.0, cap), Color::INK, 1.0);
+                    }
                 }
             }
             svg.text(
@@ -139,10 +181,10 @@ impl BarChart {
         }
         svg.line((left, bottom), (right, bottom), Color::INK, 1.0);
         svg.line((left, top), (left, bottom), Color::INK, 1.0);
-        for (g, (name, _)) in self.groups.iter().enumerate() {
+        for (g, group) in self.groups.iter().enumerate() {
             let ly = top + 8.0 + 18.0 * g as f64;
             svg.rect(right + 14.0, ly - 6.0, 12.0, 12.0, categorical(g), None);
-            svg.text(right + 32.0, ly + 4.0, name, TextStyle::new(12.0));
+            svg.text(right + 32.0, ly + 4.0, &group.name, TextStyle::new(12.0));
         }
         svg.finish()
     }
@@ -162,5 +204,25 @@ mod tests {
             .to_svg();
         assert_eq!(svg.matches("<title>").count(), 4);
         assert!(svg.contains("stroke-dasharray"));
+    }
+
+    #[test]
+    fn error_bars_are_drawn_where_given() {
+        let plain = BarChart::new("Gain", vec!["a".into(), "b".into()])
+            .group("1", vec![Some(0.2), Some(0.4)])
+            .to_svg();
+        let with = BarChart::new("Gain", vec!["a".into(), "b".into()])
+            .group_with_errors(
+                "1",
+                vec![Some(0.2), Some(0.4)],
+                vec![Some((0.1, 0.3)), None],
+            )
+            .to_svg();
+        // One whisker and its two caps.
+        assert_eq!(
+            with.matches("<line").count(),
+            plain.matches("<line").count() + 3
+        );
+        assert!(with.contains("a, 1: 0.200 [0.100, 0.300]"));
     }
 }

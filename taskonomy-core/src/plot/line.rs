@@ -17,6 +17,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Whether to mark each point with a dot (for few points, such as one per budget).
     pub markers: bool,
+    /// A vertical error bar `(low, high)` per point, in the order of `points` (empty: none).
+    pub errors: Vec<Option<(f64, f64)>>,
 }
 
 /// A chart of one or more series against shared axes, with a title, axis labels and a legend.
@@ -81,16 +83,24 @@ impl LineChart {
     }
 
     /// Adds a series.
-    pub fn series(
+    pub fn series(self, name: impl Into<String>, points: Vec<(f64, f64)>, markers: bool) -> Self {
+        self.series_with_errors(name, points, Vec::new(), markers)
+    }
+
+    /// Adds a series with a vertical error bar `(low, high)` per point (e.g. a confidence interval or
+    /// the central range of a null distribution; `None` draws none).
+    pub fn series_with_errors(
         mut self,
         name: impl Into<String>,
         points: Vec<(f64, f64)>,
+        errors: Vec<Option<(f64, f64)>>,
         markers: bool,
     ) -> Self {
         self.series.push(Series {
             name: name.into(),
             points,
             markers,
+            errors,
         });
         self
     }
@@ -112,10 +122,18 @@ impl LineChart {
         };
         let (left, right, top, bottom) = (64.0, width - 16.0 - legend_width, 40.0, height - 46.0);
 
+        let whiskers = self.series.iter().flat_map(|s| {
+            s.points
+                .iter()
+                .zip(&s.errors)
+                .filter_map(|(&(px, _), e)| e.map(|(l, h)| [(px, l), (px, h)]))
+                .flatten()
+        });
         let finite: Vec<(f64, f64)> = self
             .series
             .iter()
             .flat_map(|s| s.points.iter().copied())
+            .chain(whiskers)
             .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0))
             .collect();
         let x_extent = extent(finite.iter().map(|p| p.0));
@@ -158,6 +176,18 @@ impl LineChart {
                 .map(|&(px, py)| (x.map(px), y.map(py)))
                 .collect();
             svg.dashed_polyline(&points, color, 2.0, dashes);
+            for (&(px, _), error) in series.points.iter().zip(&series.errors) {
+                let Some((low, high)) = error.filter(|(l, h)| {
+                    px.is_finite() && l.is_finite() && h.is_finite() && (!self.log_y || *l > 0.0)
+                }) else {
+                    continue;
+                };
+                let (cx, yl, yh) = (x.map(px), y.map(low), y.map(high));
+                svg.line((cx, yl), (cx, yh), color, 1.5);
+                for cap in [yl, yh] {
+                    svg.line((cx - 4.0, cap), (cx + 4.0, cap), color, 1.5);
+                }
+            }
             if series.markers {
                 for &point in &points {
                     svg.circle(point, 3.0, color, None);
@@ -212,6 +242,27 @@ mod tests {
             )
             .to_svg();
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn error_bars_draw_whiskers_with_caps() {
+        let svg = LineChart::new("Quality")
+            .y_range(0.0, 1.0)
+            .series_with_errors(
+                "random",
+                vec![(1.0, 0.3), (2.0, 0.35)],
+                vec![Some((0.1, 0.5)), None],
+                true,
+            )
+            .to_svg();
+        let plain = LineChart::new("Quality")
+            .y_range(0.0, 1.0)
+            .series("random", vec![(1.0, 0.3), (2.0, 0.35)], true)
+            .to_svg();
+        assert_eq!(
+            svg.matches("<line").count(),
+            plain.matches("<line").count() + 3
+        );
     }
 
     #[test]
