@@ -291,8 +291,8 @@ pub fn combine_views<D: Kernels, T: Tape<f32, D>>(
 
 /// A whole network from pixels to a task's output: the encoder, run on every view, and a head.
 ///
-/// A task network (step I) has a [`Head::decoder`]; the `pixels` baseline of step II (trained from
-/// scratch on the transfer data) has a [`Head::readout`].
+/// A task network (step I) and the `pixels` baseline of step II (the same architecture trained from
+/// scratch on the transfer data) have the task's [`Head::decoder`].
 #[derive(Clone, Debug)]
 pub struct Network<D: Device<f32>> {
     /// The encoder.
@@ -328,29 +328,6 @@ impl<D: Kernels> Network<D> {
     ) -> Result<Self, ModelError> {
         let encoder = Encoder::new(dev, arch, derive_seed(seed, &[1]))?;
         let head = Head::decoder(dev, arch, views, layout, shape, derive_seed(seed, &[2]))?;
-        Ok(Network {
-            encoder,
-            head,
-            views,
-        })
-    }
-
-    /// The `pixels` baseline: encoder plus a readout-sized head, weights drawn from `seed`.
-    pub fn scratch(
-        dev: &D,
-        arch: &Arch,
-        views: usize,
-        layout: OutputLayout,
-        seed: u64,
-    ) -> Result<Self, ModelError> {
-        let encoder = Encoder::new(dev, arch, derive_seed(seed, &[1]))?;
-        let head = Head::readout(
-            dev,
-            arch,
-            views * arch.bottleneck,
-            layout,
-            derive_seed(seed, &[2]),
-        )?;
         Ok(Network {
             encoder,
             head,

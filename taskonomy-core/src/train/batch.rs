@@ -373,7 +373,8 @@ fn tokens_of(images: &[&RgbImage], arch: &Arch) -> Vec<f32> {
 pub enum PixelInput {
     /// The task's input: its altered image for a `from_rgb` task, else its views.
     Task,
-    /// The clean views, whatever the task (the `pixels` baseline sees the images, not the alterations).
+    /// The clean views, whatever the task: what the transfers see through their frozen encoders, and so
+    /// what the `pixels` baseline sees.
     CleanViews,
 }
 

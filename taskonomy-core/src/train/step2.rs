@@ -1,5 +1,6 @@
 //! Step II: frozen encoders, cached representations, readouts from one or more sources to every target,
-//! and the `pixels` and `random` baselines.
+//! and the `pixels` (the target's own network trained from scratch on the transfer split) and `random`
+//! (a frozen random encoder) baselines.
 
 use std::collections::BTreeMap;
 
@@ -74,6 +75,10 @@ struct RepsKey<'a> {
     views: [&'a str; 2],
     arch: &'a Arch,
 }
+
+/// The key stage of the `pixels` baseline: the target's own architecture trained from scratch (the
+/// stage's name changed when it stopped being an encoder with a readout-sized head).
+const PIXELS_STAGE: &str = "pixels: task network from scratch";
 
 /// Everything that determines one readout (or the `pixels` baseline).
 #[derive(Serialize)]
@@ -570,8 +575,9 @@ fn readout<D: ShardDevice>(
     )
 }
 
-/// Trains (or reuses) the `pixels` baseline: encoder plus readout-sized head from the clean views of the
-/// transfer split.
+/// Trains (or reuses) the `pixels` baseline, the reference of Gain as the paper defines it: the target's
+/// own architecture (the encoder and its declared decoder) trained from scratch on the transfer split,
+/// with the scratch schedule.
 fn scratch<D: ShardDevice>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
@@ -580,7 +586,7 @@ fn scratch<D: ShardDevice>(
     let arch = &settings.arch;
     let spec = &data.task.spec;
     let key = crate::store::key_of(&ReadoutKey {
-        stage: PIXELS,
+        stage: PIXELS_STAGE,
         version: STAGE_VERSION,
         target: TaskKey::of(spec),
         sources: Vec::new(),
@@ -600,8 +606,8 @@ fn scratch<D: ShardDevice>(
     if let Some(done) = reuse(&artifact, &record)? {
         return Ok(done);
     }
-    // The samples' clean views (the network sees pixels, not the task's altered inputs), with the same
-    // targets as the readouts.
+    // The samples' clean views, as the transfers see them through their frozen encoders (so Gain compares
+    // like with like: the same images, the same targets, the same transfer data).
     let keys = ctx.keys();
     let scale = data.scale.as_ref();
     let pixels = |split, samples, prep| {
@@ -625,11 +631,10 @@ fn scratch<D: ShardDevice>(
         target_prep(&keys, spec, scale, Split::Test),
     )
     .read_once();
-    let mut network = Network::scratch(
+    let mut network = Network::for_task(
         ctx.dev,
         arch,
-        spec.views,
-        data.loss.layout,
+        spec,
         seed_for(ctx.seed, PIXELS, &[spec.name]),
     )?;
     train_and_score(
