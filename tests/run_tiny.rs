@@ -34,7 +34,7 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The summary table's rows: `budget objective gain quality sources`.
+/// The summary table's rows: `budget objective gain quality p sources`.
 fn taxonomy_rows(stdout: &str) -> Vec<String> {
     stdout
         .lines()
@@ -82,7 +82,7 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
     for (budget, row) in rows.iter().enumerate() {
         let fields: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(fields[0], (budget + 1).to_string());
-        let sources = fields[4..].join(" ");
+        let sources = fields[5..].join(" ");
         let count = sources.split(", ").count();
         assert!(
             count <= budget + 1,
@@ -96,9 +96,54 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
         assert!((0.0..=1.0).contains(&gain) && (0.0..=1.0).contains(&quality));
     }
 
-    for table in ["affinities.csv", "wins_vs_task.csv", "wins_vs_pixels.csv"] {
-        assert!(out.join(table).is_file(), "{table}");
+    for table in ["affinities", "wins_vs_task", "wins_vs_pixels"] {
+        assert!(out.join(format!("{table}.csv")).is_file(), "{table}");
+        // Every row's bootstrap interval contains its point estimate.
+        let csv = std::fs::read_to_string(out.join(format!("{table}_intervals.csv"))).unwrap();
+        assert!(csv.starts_with("sources,target,order,value,low,high\n"));
+        for line in csv.lines().skip(1) {
+            let fields: Vec<f64> = line
+                .split(',')
+                .skip(3)
+                .map(|v| v.parse().unwrap())
+                .collect();
+            let [value, low, high] = fields[..] else {
+                panic!("{line}")
+            };
+            assert!(low <= value && value <= high, "{table}: {line}");
+        }
     }
+
+    // The novel task exists only as a target: no representation of it, no transfer from it, no row
+    // with it as a source; its own network appears in no tournament (no `self` affinity), only in the
+    // Quality table.
+    assert!(!out.join("reps/scene_class").exists());
+    for target in std::fs::read_dir(out.join("transfers")).unwrap() {
+        for sources in std::fs::read_dir(target.unwrap().path()).unwrap() {
+            let name = sources.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.contains("scene_class"),
+                "a transfer from the novel task: {name}"
+            );
+        }
+    }
+    let affinities = std::fs::read_to_string(out.join("affinities.csv")).unwrap();
+    assert!(affinities.lines().any(|l| l.contains(",scene_class,")));
+    for line in affinities.lines() {
+        let sources = line.split(',').next().unwrap();
+        assert!(!sources.contains("scene_class"), "{line}");
+        assert!(!line.starts_with("self,scene_class,"), "{line}");
+    }
+    let quality = std::fs::read_to_string(out.join("wins_vs_task.csv")).unwrap();
+    assert!(quality.lines().any(|l| l.starts_with("self,scene_class,")));
+    let gain = std::fs::read_to_string(out.join("wins_vs_pixels.csv")).unwrap();
+    assert!(!gain.lines().any(|l| l.starts_with("self,scene_class,")));
+    let novel = std::fs::read_to_string(out.join("novel.json")).unwrap();
+    assert!(novel.contains("\"target\": \"scene_class\""), "{novel}");
+    assert!(
+        stdout.contains("novel scene_class: all for one from"),
+        "{stdout}"
+    );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     for figure in [
         "affinity_before_ahp.svg",
@@ -108,27 +153,28 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
         "taxonomy_budget_3.svg",
         "gain.svg",
         "quality.svg",
+        "significance.svg",
         "loss_task_depth.svg",
     ] {
         assert!(out.join("figures").join(figure).is_file(), "{figure}");
         assert!(report.contains(&format!("figures/{figure}")), "{figure}");
     }
-    assert!(report.contains("Novel tasks"));
+    assert!(report.contains("Novel tasks") && report.contains("Departures from the paper"));
     assert!(report.contains("tiny"));
 
-    // Transitive transfer: every first-order pair (6 targets × 5 other sources) through an intermediate
-    // that is neither its source nor its target.
+    // Transitive transfer: every first-order pair through an intermediate that is neither its source nor
+    // its target. The novel task is no source: 5 known targets × 4 other sources, and 5 into the novel one.
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(stderr.contains("[4/8] transitive transfers"), "{stderr}");
     let verdict = transitive_verdict(&stdout);
-    assert!(verdict.contains("of 30 first-order pairs"), "{verdict}");
+    assert!(verdict.contains("of 25 first-order pairs"), "{verdict}");
     let csv = std::fs::read_to_string(out.join("transitive.csv")).unwrap();
     let paths: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    assert_eq!(paths.len(), 30, "{csv}");
+    assert_eq!(paths.len(), 25, "{csv}");
     for path in &paths {
         let (source, intermediate, target) = (path[0], path[1], path[2]);
         assert!(intermediate != source && intermediate != target, "{csv}");

@@ -10,7 +10,8 @@ use taskonomy::spec::TaskSet;
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    self, measure, train_tasks, transfer, Context, Preset, Progress, RunData, SplitSizes,
+    self, measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress, RunData,
+    SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -79,7 +80,7 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     assert_eq!(trained.len(), tasks.tasks.len());
     assert!(trained.iter().all(|r| !r.reused && r.test_mean.is_finite()));
     let records = transfer(&ctx, &tasks).unwrap();
-    let tables = measure(&ctx.keys(), &tasks).unwrap();
+    let tables = measure(&ctx.keys(), &tasks, &MeasureOptions::default()).unwrap();
     eprintln!("steps I-III in {:?}", started.elapsed());
 
     // Colorization is a source only; every other task is a target with 6 first-order transfers, random,
@@ -175,7 +176,7 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     .modified()
     .unwrap();
     assert_eq!(before, after, "a finished transfer was redone");
-    let again = measure(&ctx.keys(), &tasks).unwrap();
+    let again = measure(&ctx.keys(), &tasks, &MeasureOptions::default()).unwrap();
     assert_eq!(again, tables);
     std::fs::remove_dir_all(&root).unwrap();
 }

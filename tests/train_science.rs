@@ -27,7 +27,7 @@ use taskonomy::spec::{Dictionary, LossKind, TaskDef, TaskSet};
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    measure, train_tasks, transfer, Context, Preset, Progress, RunData, SplitSizes,
+    measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress, RunData, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -124,7 +124,7 @@ fn affinities_follow_geometry() {
     eprintln!("step I done at {:.1} s", started.elapsed().as_secs_f64());
     transfer(&ctx, &tasks).unwrap();
     eprintln!("step II done at {:.1} s", started.elapsed().as_secs_f64());
-    let tables = measure(&ctx.keys(), &tasks).unwrap();
+    let tables = measure(&ctx.keys(), &tasks, &MeasureOptions::default()).unwrap();
 
     let normals = affinities_into(&tables.affinities, "surface_normals");
     let reshading = affinities_into(&tables.affinities, "reshading");

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use clap::Args;
 use taskonomy_core::spec::{Dictionary, TaskSet};
 use taskonomy_core::store::RunFolder;
-use taskonomy_core::train::{measure, DataReport, Keys, RunManifest};
+use taskonomy_core::train::{measure, DataReport, Keys, MeasureOptions, RunManifest};
+use taskonomy_core::uncertainty::Bootstrap;
 
 /// Compute, per target, the tournament of every transfer and baseline on the test images and their AHP
 /// affinities, and write `affinities.csv`, `wins_vs_task.csv` (Quality) and `wins_vs_pixels.csv` (Gain)
-/// in the run folder, in the format of the paper's released data. Reads the run folder only (no device,
+/// in the run folder, in the format of the paper's released data, and beside each the same rows with
+/// their 95% bootstrap intervals over the test images (`…_intervals.csv`). Reads the run folder only (no device,
 /// no dataset). Needs `taskonomy transfer` first.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  taskonomy affinities --out runs/tiny && \
@@ -32,7 +34,14 @@ pub fn run<D: Dictionary>(args: AffinitiesArgs) -> anyhow::Result<()> {
         seed: manifest.seed,
         data: &data,
     };
-    let tables = measure(&keys, &tasks)?;
+    let options = MeasureOptions {
+        novel: Vec::new(),
+        bootstrap: Bootstrap {
+            seed: manifest.seed,
+            ..Bootstrap::default()
+        },
+    };
+    let tables = measure(&keys, &tasks, &options)?;
     println!("{:<24} top sources by affinity", "target");
     for target in tables.affinities.targets() {
         let mut rows: Vec<_> = tables
@@ -49,8 +58,10 @@ pub fn run<D: Dictionary>(args: AffinitiesArgs) -> anyhow::Result<()> {
             .collect();
         println!("{target:<24} {}", top.join(", "));
     }
-    for name in ["affinities.csv", "wins_vs_task.csv", "wins_vs_pixels.csv"] {
-        eprintln!("wrote {}", run.file(name).display());
+    for name in ["affinities", "wins_vs_task", "wins_vs_pixels"] {
+        for file in [format!("{name}.csv"), format!("{name}_intervals.csv")] {
+            eprintln!("wrote {}", run.file(&file).display());
+        }
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ mod plan;
 mod render;
 mod run;
 mod show;
+mod stability;
 mod stage;
 mod tasks;
 mod train;
@@ -75,6 +76,8 @@ enum Command {
     Affinities(affinities::AffinitiesArgs),
     /// Plan a taxonomy from an affinity table under a supervision budget (the BIP of Section 3.4).
     Plan(plan::PlanArgs),
+    /// Compare finished runs (other seeds): how stable their affinities and taxonomies are.
+    Stability(stability::StabilityArgs),
     /// Render the synthetic dataset: indoor scenes with the labels of the dictionary's tasks.
     Render(render::RenderArgs),
     /// Draw one view's contact sheet: RGB and every task's label, captioned.
@@ -113,6 +116,7 @@ pub fn main<D: Dictionary>() -> ExitCode {
         Command::Transfer(args) => transfer::run::<D>(args),
         Command::Affinities(args) => affinities::run::<D>(args),
         Command::Plan(args) => plan::run::<D>(args),
+        Command::Stability(args) => stability::run::<D>(args),
         Command::Render(args) => render::run::<D>(args),
         Command::Show(args) => show::run::<D>(args),
     };

@@ -7,7 +7,9 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 use taskonomy_core::model::DeviceKind;
 use taskonomy_core::pipeline::{self, RunConfig, RunSummary, StageStart};
+use taskonomy_core::plan::OwnSupervision;
 use taskonomy_core::spec::Dictionary;
+use taskonomy_core::stability::Stability;
 use taskonomy_core::train::fit::ShardDevice;
 use taskonomy_core::train::{Preset, Progress};
 
@@ -22,6 +24,7 @@ use super::train::parse_tasks;
     after_help = "Examples:\n  taskonomy run                       # small preset, all 26 tasks\n  \
                         taskonomy run --preset tiny --tasks depth,surface_normals,reshading,edges2d\n  \
                         taskonomy run --novel surface_normals --budget 1..4\n  \
+                        taskonomy run --seeds 1,2,3         # three runs and their stability\n  \
                         taskonomy run --transitive          # also measure s → i → t against s → t"
 )]
 pub struct RunArgs {
@@ -46,11 +49,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The run seed (data, initialisation, batches).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "seeds")]
     seed: u64,
-    /// Tasks to hold out of the sources and plan for as novel targets, without their own supervision.
+    /// Run the whole method once per seed, into `seed_<N>` folders of the run folder, and measure how
+    /// stable its findings are across them (rank agreement of the affinities, agreement of the
+    /// taxonomies); every seed's report gets the stability section.
+    #[arg(long, value_name = "a,b,..", value_delimiter = ',', num_args = 1..)]
+    seeds: Vec<u64>,
+    /// Novel tasks (the paper's §4.2): they exist for the method only on the transfer split, are no
+    /// source of anything, and are solved by their best transfer from all the known tasks. A network of
+    /// theirs is trained only to score Quality.
     #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
     novel: Vec<String>,
+    /// How a target solved by its own supervision scores in the planner: `value`, its own network's
+    /// affinity in the same AHP tournament as the transfers (the paper's edge ({t}, t), scored like any
+    /// other); or `one`, which makes supervising a target worth many transfers.
+    #[arg(long, value_enum, default_value_t = Own::Value)]
+    own_supervision: Own,
     /// A dataset in the Taskonomy layout to use instead of the synthetic scenes.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -59,6 +74,12 @@ pub struct RunArgs {
     /// direct readout; the report says whether it helps.
     #[arg(long)]
     transitive: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Own {
+    One,
+    Value,
 }
 
 /// Runs the subcommand.
@@ -75,41 +96,61 @@ pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
         config.out.display()
     );
     let started = Instant::now();
-    let on_stage = |stage: StageStart| {
+    let on_stage = |seed: Option<u64>, stage: StageStart| {
+        let seed = seed.map_or(String::new(), |s| format!("seed {s}: "));
         eprintln!(
-            "[{}/{}] {} ({:.0} s so far)",
+            "[{seed}{}/{}] {} ({:.0} s so far)",
             stage.number,
             stage.count,
             stage.name,
             started.elapsed().as_secs_f64()
         );
     };
-    let summary = dispatch(
+    let (summaries, stability) = dispatch(
         args.device,
         Pipeline {
             config: &config,
+            seeds: &args.seeds,
             on_stage: &on_stage,
         },
     )?;
-    print_summary(&summary, started.elapsed().as_secs_f64());
+    for summary in &summaries {
+        print_summary(summary, started.elapsed().as_secs_f64());
+    }
+    if let Some(stability) = &stability {
+        super::stability::print(stability);
+        println!(
+            "\nStability: {}",
+            config.out.join("stability.json").display()
+        );
+    }
     Ok(())
 }
 
-/// The whole run, on whichever device was chosen.
+/// The whole run, once or once per seed, on whichever device was chosen.
 struct Pipeline<'a> {
     config: &'a RunConfig,
-    on_stage: &'a dyn Fn(StageStart),
+    seeds: &'a [u64],
+    on_stage: &'a dyn Fn(Option<u64>, StageStart),
 }
 
 impl OnDevice for Pipeline<'_> {
-    type Output = RunSummary;
-    fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<RunSummary> {
-        Ok(pipeline::run(
+    type Output = (Vec<RunSummary>, Option<Stability>);
+    fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<Self::Output> {
+        if self.seeds.is_empty() {
+            let summary = pipeline::run(dev, self.config, Progress::terminal(), &|stage| {
+                (self.on_stage)(None, stage)
+            })?;
+            return Ok((vec![summary], None));
+        }
+        let (summaries, stability) = pipeline::run_seeds(
             dev,
             self.config,
+            self.seeds,
             Progress::terminal(),
-            self.on_stage,
-        )?)
+            &|seed, stage| (self.on_stage)(Some(seed), stage),
+        )?;
+        Ok((summaries, Some(stability)))
     }
 }
 
@@ -138,8 +179,15 @@ fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
     if let Some(text) = &args.budget {
         config.budgets = parse_budgets(text)?;
     }
+    if args.seeds.len() == 1 {
+        bail!("--seeds: give at least two seeds to compare (or --seed for one run)");
+    }
     Ok(RunConfig {
         novel,
+        own_supervision: match args.own_supervision {
+            Own::One => OwnSupervision::One,
+            Own::Value => OwnSupervision::Value,
+        },
         seed: args.seed,
         dataset: args.data.clone(),
         device: args.device,
@@ -184,18 +232,35 @@ fn print_summary(summary: &RunSummary, total: f64) {
         println!("  {stage:<36} {seconds:>8.1} s");
     }
     println!("  {:<36} {total:>8.1} s", "total");
+    let mean = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.3}"));
     println!(
-        "\n{:>6}  {:>9}  {:>9}  {:>9}  sources",
-        "budget", "objective", "gain", "quality"
+        "\n{:>6}  {:>9}  {:>9}  {:>9}  {:>7}  sources",
+        "budget", "objective", "gain", "quality", "p"
     );
     for result in &summary.budgets {
         println!(
-            "{:>6}  {:>9.4}  {:>9.3}  {:>9.3}  {}",
+            "{:>6}  {:>9.4}  {:>9}  {:>9}  {:>7}  {}",
             result.plan.budget,
             result.plan.objective,
-            result.evaluation.mean_gain,
-            result.evaluation.mean_quality,
+            mean(result.evaluation.mean_gain),
+            mean(result.evaluation.mean_quality),
+            result
+                .significance
+                .map_or("–".to_owned(), |s| format!("{:.3}", s.p_value)),
             result.plan.sources.join(", ")
+        );
+    }
+    println!(
+        "\nGain and quality: means over the targets solved by transfer. p: how often random source sets \
+         of the same budget reach the taxonomy's mean quality."
+    );
+    for novel in &summary.novel {
+        println!(
+            "novel {}: all for one from {}, gain {:.3}, quality {:.3}",
+            novel.target,
+            novel.sources.join(" + "),
+            novel.gain,
+            novel.quality
         );
     }
     if let Some(transitive) = &summary.transitive {

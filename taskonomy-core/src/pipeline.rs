@@ -17,21 +17,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::eval::{
-    best_single_source_baseline, evaluate, random_sources_baseline, EvalError, WinRates,
+    all_for_one, evaluate, general_sources_baseline, random_sources_baseline, EvalError,
+    NovelResult, WinRates,
 };
 use crate::model::DeviceKind;
 use crate::plan::{OwnSupervision, PlanError, PlanOptions, Problem};
 use crate::report::{write_report, BudgetResult, ReportError, ReportInput, RunFacts};
+use crate::stability::{RunFindings, Stability, StabilityError};
 use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::fit::ShardDevice;
 use crate::train::{
-    measure, train_tasks, transfer, transitive, Context, DataReport, DataSource, Preset, Progress,
-    RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
+    measure, train_tasks, transfer, transitive, Context, DataReport, DataSource, MeasureOptions,
+    Preset, Progress, RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
+use crate::uncertainty::Bootstrap;
 
-/// Random source sets drawn for the random-sources baseline of each budget.
-const RANDOM_DRAWS: usize = 16;
+/// Random source sets drawn for the random-sources baseline of each budget: the null distribution of
+/// the significance test, so enough draws that a p-value of 0.01 can show.
+const RANDOM_DRAWS: usize = 200;
 
 /// What `taskonomy run` does.
 ///
@@ -65,9 +69,16 @@ pub struct RunConfig {
     pub budgets: Vec<f64>,
     /// The highest transfer order the planner may use (at most the trained order).
     pub max_order: usize,
-    /// Tasks held out of the sources: planned for as targets only, never by their own supervision
-    /// (the paper's "all-for-one" novel tasks).
+    /// Novel tasks (the paper's §4.2): they exist for the method only on the transfer split. Their
+    /// representation is no source anywhere; each is solved by its best transfer from all the known
+    /// tasks ("all for one"), and planned for as a target only. A network of theirs is trained on the
+    /// training split for one purpose: to score Quality.
     pub novel: Vec<String>,
+    /// How a target solved by its own supervision scores in the planner: by default its `self` row
+    /// (the value of its own network in the same AHP tournament as the transfers).
+    pub own_supervision: OwnSupervision,
+    /// How the intervals of the affinities and win rates are bootstrapped (its seed is the run's).
+    pub bootstrap: Bootstrap,
     /// The run seed.
     pub seed: u64,
     /// The run folder.
@@ -94,6 +105,8 @@ impl RunConfig {
             budgets: (1..=sources).map(|b| b as f64).collect(),
             tasks,
             novel: Vec::new(),
+            own_supervision: OwnSupervision::Value,
+            bootstrap: Bootstrap::default(),
             seed: 1,
             out: out.into(),
             dataset: None,
@@ -116,6 +129,10 @@ pub struct RunSummary {
     pub transitive: Option<Transitive>,
     /// What the data held: samples used and skipped, tasks without labels.
     pub data: DataReport,
+    /// The all-for-one transfer into each novel task.
+    pub novel: Vec<NovelResult>,
+    /// What the report shows, to redraw it (with the stability of several seeds, say).
+    pub report_input: ReportInput,
 }
 
 /// Why a run stopped.
@@ -142,6 +159,9 @@ pub enum RunError {
     /// The configuration does not make sense.
     #[error("{0}")]
     Config(String),
+    /// The runs of several seeds could not be compared.
+    #[error("stability: {0}")]
+    Stability(#[from] StabilityError),
 }
 
 const DATA: &str = "data";
@@ -251,31 +271,41 @@ pub fn run<D: ShardDevice>(
         progress: progress.clone(),
     };
     clock.begin(STEP_I);
+    // Every task's network, the novel tasks' included: theirs scores Quality and nothing else.
     let networks = train_tasks(&ctx, &config.tasks)?;
+    // Steps II and III see only the known tasks as sources.
+    let known = known_tasks(config);
     clock.begin(STEP_II);
-    let transfers = transfer(&ctx, &config.tasks)?;
+    let transfers = transfer(&ctx, &known)?;
     let transitive = if config.transitive {
         clock.begin(TRANSITIVE);
-        Some(transitive(&ctx, &config.tasks, &transfers)?)
+        Some(transitive(&ctx, &known, &transfers)?)
     } else {
         None
     };
     clock.begin(STEP_III);
-    let tables = measure(&ctx.keys(), &config.tasks)?;
+    let tables = measure(
+        &ctx.keys(),
+        &known,
+        &MeasureOptions {
+            novel: config.novel.clone(),
+            bootstrap: Bootstrap {
+                seed: config.seed,
+                ..config.bootstrap
+            },
+        },
+    )?;
 
     clock.begin(STEP_IV);
     let candidates = candidate_sources(config);
-    let wins = WinRates {
-        vs_self: tables.wins_vs_task.clone(),
-        vs_scratch: tables.wins_vs_pixels.clone(),
-    };
+    let wins = WinRates::measured(&tables);
     let options = PlanOptions {
         max_order: config.max_order,
-        own_supervision: OwnSupervision::One,
+        own_supervision: config.own_supervision,
         sources: Some(candidates.clone()),
         targets: None,
         importance: spec_values(&config.tasks, &config.tasks.targets, |s| s.importance),
-        cost: spec_values(&config.tasks, &config.tasks.sources, |s| s.label_cost),
+        cost: spec_values(&config.tasks, &known.sources, |s| s.label_cost),
     };
     let problem = Problem::new(&tables.affinities, &options)?;
     let plans_dir = run.root().join("plans");
@@ -295,55 +325,120 @@ pub fn run<D: ShardDevice>(
 
     clock.begin(EVALUATION);
     let mut budgets = Vec::new();
-    // The best single source does not depend on the budget: found once, shown at every budget.
-    let mut best_single = None;
     for plan in plans {
         let evaluation = evaluate(&plan, &wins, "taxonomy")?;
-        let single = match &best_single {
-            Some(baseline) => baseline,
-            None => best_single.insert(best_single_source_baseline(&problem, &candidates, &wins)?),
-        };
-        let baselines = vec![
-            random_sources_baseline(
-                &problem,
-                &candidates,
-                plan.sources.len(),
-                RANDOM_DRAWS,
-                config.seed,
-                &wins,
-            )?,
-            single.clone(),
-        ];
+        let random =
+            random_sources_baseline(&problem, plan.budget, RANDOM_DRAWS, config.seed, &wins)?;
+        let general = general_sources_baseline(&problem, &tables.affinities, plan.budget, &wins)?;
+        let significance = evaluation
+            .mean_quality
+            .map(|quality| random.standing(quality));
         budgets.push(BudgetResult {
             plan,
             evaluation,
-            baselines,
+            baselines: vec![general, random.average.clone()],
+            random_qualities: random.draws.iter().filter_map(|d| d.mean_quality).collect(),
+            significance,
         });
     }
+    let novel = all_for_one(
+        &tables.affinities,
+        &wins,
+        &config.novel,
+        &candidates,
+        config.max_order,
+    )?;
+    write_json(&run.file("novel.json"), &novel)?;
 
     clock.begin(REPORT);
     let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
-    let input = ReportInput {
+    let mut input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
-        facts: facts(config, &manifest.data, clock.times.clone()),
+        facts: facts(config, &manifest.data, Vec::new()),
         data: data.report().clone(),
         relative_losses: relative_losses(&transfers)?,
         affinities: tables.affinities.clone(),
+        affinity_intervals: tables.intervals.affinities.clone(),
+        own_supervision: config.own_supervision,
         budgets: budgets.clone(),
+        novel: novel.clone(),
+        task_networks: networks.clone(),
         notes: notes(config),
         task_curves,
         transfer_curves,
         transitive: transitive.clone(),
+        stability: None,
     };
-    let report = write_report(run.root(), &input)?;
     clock.end();
+    input.facts = facts(config, &manifest.data, clock.times.clone());
+    let report = write_report(run.root(), &input)?;
     Ok(RunSummary {
         report,
         steps: clock.times,
         budgets,
         transitive,
         data: data.report().clone(),
+        novel,
+        report_input: input,
     })
+}
+
+/// The method on `config` once per seed, each run in `out/seed_<seed>`, then the stability of their
+/// findings across the seeds ([`crate::stability`]), written as `out/stability.json` and added to every
+/// seed's report. Returns each seed's summary and the stability.
+pub fn run_seeds<D: ShardDevice>(
+    dev: &D,
+    config: &RunConfig,
+    seeds: &[u64],
+    progress: Progress,
+    on_stage: &dyn Fn(u64, StageStart),
+) -> Result<(Vec<RunSummary>, Stability), RunError> {
+    if seeds.len() < 2 {
+        return Err(RunError::Config(
+            "give at least two seeds to measure stability".into(),
+        ));
+    }
+    let mut summaries = Vec::with_capacity(seeds.len());
+    for &seed in seeds {
+        let seeded = RunConfig {
+            seed,
+            out: seed_folder(&config.out, seed),
+            ..config.clone()
+        };
+        summaries.push(run(dev, &seeded, progress.clone(), &|stage| {
+            on_stage(seed, stage)
+        })?);
+    }
+    let findings: Vec<RunFindings> = seeds
+        .iter()
+        .map(|&seed| RunFindings::read(&seed_folder(&config.out, seed), format!("seed {seed}")))
+        .collect::<Result<_, _>>()?;
+    let stability = Stability::of(&findings)?;
+    write_json(&config.out.join("stability.json"), &stability)?;
+    for (summary, &seed) in summaries.iter_mut().zip(seeds) {
+        summary.report_input.stability = Some(stability.clone());
+        summary.report = write_report(&seed_folder(&config.out, seed), &summary.report_input)?;
+    }
+    Ok((summaries, stability))
+}
+
+/// The run folder of one seed of a [`run_seeds`].
+pub fn seed_folder(out: &std::path::Path, seed: u64) -> PathBuf {
+    out.join(format!("seed_{seed}"))
+}
+
+/// The tasks as steps II and III see them: the novel tasks are targets, never sources.
+fn known_tasks(config: &RunConfig) -> TaskSet {
+    TaskSet {
+        sources: config
+            .tasks
+            .sources
+            .iter()
+            .copied()
+            .filter(|s| !config.novel.iter().any(|n| n == s))
+            .collect(),
+        ..config.tasks.clone()
+    }
 }
 
 /// Checks, once the data is open, that the tasks left out for want of labels leave something to do:
@@ -536,6 +631,27 @@ fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>
             ),
         ),
         (
+            "own supervision".into(),
+            match config.own_supervision {
+                OwnSupervision::Value => {
+                    "value: the target's own network in its AHP tournament (`self`)".into()
+                }
+                OwnSupervision::One => "one: a supervised target scores 1".into(),
+            },
+        ),
+        (
+            "uncertainty".into(),
+            format!(
+                "{} bootstrap resamples of the test images, {:.0}% percentile intervals",
+                config.bootstrap.replicates,
+                100.0 * config.bootstrap.level
+            ),
+        ),
+        (
+            "baselines".into(),
+            format!("best general-purpose sources; {RANDOM_DRAWS} random source sets per budget"),
+        ),
+        (
             "budgets".into(),
             config
                 .budgets
@@ -565,9 +681,12 @@ fn notes(config: &RunConfig) -> Vec<(String, String)> {
         return Vec::new();
     }
     vec![(
-        "Novel tasks".into(),
+        "How the novel tasks were handled".into(),
         format!(
-            "Held out of the sources (planned for as targets only, without their own supervision): {}.",
+            "{} existed for the method only on the transfer split: no representation of theirs was a \
+             source of any transfer or any tournament, and the planner never labels them. Each was trained \
+             once more, on the training split, as a fully supervised network used for nothing but scoring \
+             Quality (it is left out of the novel task's own affinity tournament).",
             config.novel.join(", ")
         ),
     )]

@@ -5,7 +5,12 @@
 //!   (the paper's Figure 7);
 //! * the taxonomy graph of every budget (Figure 8);
 //! * the task similarity tree (Figure 14);
-//! * Gain and Quality per target and budget, against the baselines, and the objective against budget;
+//! * Gain and Quality per target and budget with their bootstrap intervals, against baselines that spend
+//!   the same budget, the significance of the taxonomy among random source sets, and the objective
+//!   against budget;
+//! * the novel tasks, each solved all for one (the paper's §4.2);
+//! * the stability of the findings across seeds, when several were run;
+//! * every departure from the paper;
 //! * when measured, transitive transfer (`s → i → t` against `s → t`) as a heat map of win rates;
 //! * the loss curve of every network;
 //! * the data: samples used and skipped per task, and the tasks left out for want of labels.
@@ -17,14 +22,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::eval::Evaluation;
-use crate::plan::Plan;
+use crate::eval::{Evaluation, NovelResult};
+use crate::plan::{OwnSupervision, Plan};
 use crate::plot::{
     escape, BarChart, ColorMap, Dendrogram, GraphEdge, HeatMap, LineChart, TaxonomyGraph,
 };
 use crate::similarity::{cluster, ClusterError, Linkage};
+use crate::stability::Stability;
+use crate::train::TaskNetworkRecord;
 use crate::train::{DataReport, Transitive};
 use crate::transfers::{is_pseudo_source, Transfers};
+use crate::uncertainty::{Interval, Standing};
 
 /// Facts about the run, stated at the top of the report so that a figure is never separated from how it
 /// was made.
@@ -36,15 +44,19 @@ pub struct RunFacts {
     pub step_seconds: Vec<(String, f64)>,
 }
 
-/// One budget's taxonomy, how it scored, and how the baselines of the same size scored.
+/// One budget's taxonomy, how it scored, and how the baselines that spend the same budget scored.
 #[derive(Clone, Debug)]
 pub struct BudgetResult {
     /// The optimal plan.
     pub plan: Plan,
     /// Gain and Quality of the plan.
     pub evaluation: Evaluation,
-    /// The baselines at the same budget (random sources, best single source).
+    /// The baselines at the same budget (best general-purpose sources, random sources).
     pub baselines: Vec<Evaluation>,
+    /// The mean Quality of every random source set drawn at this budget: the null distribution.
+    pub random_qualities: Vec<f64>,
+    /// Where the taxonomy's mean Quality falls among them (`None` if every target is supervised).
+    pub significance: Option<Standing>,
 }
 
 /// Everything the report shows.
@@ -61,8 +73,18 @@ pub struct ReportInput {
     pub relative_losses: Transfers,
     /// AHP affinities (higher is better).
     pub affinities: Transfers,
+    /// The bootstrap interval of every row of `affinities`, in row order (empty: not measured).
+    pub affinity_intervals: Vec<Interval>,
+    /// How the planner scored own supervision.
+    pub own_supervision: OwnSupervision,
     /// The taxonomies of the budget sweep, by increasing budget.
     pub budgets: Vec<BudgetResult>,
+    /// The novel tasks, each solved all for one.
+    pub novel: Vec<NovelResult>,
+    /// The task networks of step I and their test losses.
+    pub task_networks: Vec<TaskNetworkRecord>,
+    /// The stability of the findings across seeds, when several seeds were run.
+    pub stability: Option<Stability>,
     /// Extra sections (title, HTML-escaped text): novel tasks, transitive transfer, ...
     pub notes: Vec<(String, String)>,
     /// Loss curves of the task networks as `(task, SVG document)`, shown in the page.
@@ -154,6 +176,13 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         String::new(),
     ));
 
+    if !input.task_networks.is_empty() {
+        sections.push((
+            "Task networks".into(),
+            Vec::new(),
+            task_network_table(&input.task_networks),
+        ));
+    }
     if !input.budgets.is_empty() {
         let graphs = input
             .budgets
@@ -161,21 +190,43 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
             .map(|result| Figure {
                 file: format!("taxonomy_budget_{}.svg", budget_label(result.plan.budget)),
                 caption: format!(
-                    "Taxonomy at budget {}: {} source(s), objective {:.4}.",
+                    "Taxonomy at budget {}: {} source(s), objective {:.4}. {}",
                     budget_label(result.plan.budget),
                     result.plan.sources.len(),
-                    result.plan.objective
+                    result.plan.objective,
+                    own_supervision_note(input.own_supervision)
                 ),
-                svg: taxonomy_graph(&result.plan),
+                svg: taxonomy_graph(&result.plan, input.own_supervision),
             })
             .collect();
-        sections.push(("Taxonomies".into(), graphs, budget_table(&input.budgets)));
+        sections.push((
+            "Taxonomies".into(),
+            graphs,
+            budget_table(&input.budgets, input),
+        ));
+        let mut figures = scores_figures(&input.budgets);
+        figures.push(significance_figure(&input.budgets));
         sections.push((
             "Gain and Quality".into(),
-            scores_figures(&input.budgets),
+            figures,
             target_table(&input.budgets),
         ));
     }
+    if !input.novel.is_empty() {
+        sections.push(("Novel tasks".into(), Vec::new(), novel_table(&input.novel)));
+    }
+    if let Some(stability) = &input.stability {
+        sections.push((
+            "Stability across seeds".into(),
+            vec![stability_figure(stability)],
+            stability_table(stability),
+        ));
+    }
+    sections.push((
+        "Departures from the paper".into(),
+        Vec::new(),
+        departures_list(),
+    ));
     if let Some(transitive) = &input.transitive {
         sections.push((
             "Transitive transfer".into(),
@@ -326,13 +377,17 @@ impl FirstOrder {
     }
 }
 
-fn taxonomy_graph(plan: &Plan) -> String {
+fn taxonomy_graph(plan: &Plan, own: OwnSupervision) -> String {
+    let scale = match own {
+        OwnSupervision::Value => "own supervision on the AHP scale",
+        OwnSupervision::One => "own supervision scored 1",
+    };
     let mut graph = TaxonomyGraph::new(
         format!("Taxonomy at budget {}", budget_label(plan.budget)),
         plan.sources.clone(),
     )
     .subtitle(format!(
-        "objective {:.4}, supervision cost {}",
+        "objective {:.4}, supervision cost {}, {scale}",
         plan.objective,
         budget_label(plan.cost)
     ));
@@ -347,6 +402,19 @@ fn taxonomy_graph(plan: &Plan) -> String {
     graph.to_svg()
 }
 
+/// What a supervised target's number in the graphs means.
+fn own_supervision_note(own: OwnSupervision) -> &'static str {
+    match own {
+        OwnSupervision::Value => {
+            "A supervised target shows the value of its own network in its AHP tournament, on the same \
+             scale as the transfers."
+        }
+        OwnSupervision::One => {
+            "A supervised target scores 1 (own supervision `one`), far above any transfer's affinity."
+        }
+    }
+}
+
 fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
     let targets: Vec<String> = budgets[0]
         .evaluation
@@ -354,46 +422,62 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
         .iter()
         .map(|t| t.target.clone())
         .collect();
-    let per_budget = |pick: fn(&crate::eval::TargetScore) -> f64, title: &str, label: &str| {
+    type Pick = fn(&crate::eval::TargetScore) -> (f64, Option<Interval>);
+    let per_budget = |pick: Pick, title: &str, label: &str| {
         let mut chart = BarChart::new(title, targets.clone())
             .y_label(label)
             .range(0.0, 1.0)
             .reference(0.5);
         for result in budgets {
-            let by_target: BTreeMap<&str, f64> = result
+            let by_target: BTreeMap<&str, (f64, Option<Interval>)> = result
                 .evaluation
-                .targets
-                .iter()
+                .transferred()
                 .map(|t| (t.target.as_str(), pick(t)))
                 .collect();
-            chart = chart.group(
+            let values = targets
+                .iter()
+                .map(|t| by_target.get(t.as_str()).map(|v| v.0))
+                .collect();
+            let errors = targets
+                .iter()
+                .map(|t| {
+                    by_target
+                        .get(t.as_str())
+                        .and_then(|v| v.1)
+                        .map(|i| (i.low, i.high))
+                })
+                .collect();
+            chart = chart.group_with_errors(
                 format!("budget {}", budget_label(result.plan.budget)),
-                targets
-                    .iter()
-                    .map(|t| by_target.get(t.as_str()).copied())
-                    .collect(),
+                values,
+                errors,
             );
         }
         chart.to_svg()
     };
     let x = |result: &BudgetResult| result.plan.budget;
+    let mean_points = |evaluations: Vec<(f64, &Evaluation)>,
+                       pick: fn(&Evaluation) -> Option<f64>| {
+        evaluations
+            .into_iter()
+            .filter_map(|(x, e)| pick(e).map(|y| (x, y)))
+            .collect::<Vec<_>>()
+    };
+    let taxonomy: Vec<(f64, &Evaluation)> = budgets.iter().map(|r| (x(r), &r.evaluation)).collect();
     let mut means = LineChart::new("Mean Gain and Quality against budget")
-        .axes("budget (supervised source tasks)", "mean win rate")
+        .axes(
+            "budget (label cost of the sources)",
+            "mean win rate over transferred targets",
+        )
         .y_range(0.0, 1.0)
         .series(
             "Gain: taxonomy",
-            budgets
-                .iter()
-                .map(|r| (x(r), r.evaluation.mean_gain))
-                .collect(),
+            mean_points(taxonomy.clone(), |e| e.mean_gain),
             true,
         )
         .series(
             "Quality: taxonomy",
-            budgets
-                .iter()
-                .map(|r| (x(r), r.evaluation.mean_quality))
-                .collect(),
+            mean_points(taxonomy, |e| e.mean_quality),
             true,
         );
     let baseline_names: Vec<String> = budgets[0]
@@ -402,19 +486,27 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
         .map(|b| baseline_kind(&b.label))
         .collect();
     for (i, name) in baseline_names.iter().enumerate() {
-        let points = |pick: fn(&Evaluation) -> f64| -> Vec<(f64, f64)> {
+        let evaluations = || -> Vec<(f64, &Evaluation)> {
             budgets
                 .iter()
-                .filter_map(|r| r.baselines.get(i).map(|b| (x(r), pick(b))))
+                .filter_map(|r| r.baselines.get(i).map(|b| (x(r), b)))
                 .collect()
         };
         means = means
-            .series(format!("Gain: {name}"), points(|b| b.mean_gain), true)
-            .series(format!("Quality: {name}"), points(|b| b.mean_quality), true);
+            .series(
+                format!("Gain: {name}"),
+                mean_points(evaluations(), |e| e.mean_gain),
+                true,
+            )
+            .series(
+                format!("Quality: {name}"),
+                mean_points(evaluations(), |e| e.mean_quality),
+                true,
+            );
     }
     let objective = LineChart::new("Objective against budget")
         .axes(
-            "budget (supervised source tasks)",
+            "budget (label cost of the sources)",
             "Σ importance · performance",
         )
         .series(
@@ -426,26 +518,32 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
         Figure {
             file: "gain.svg".into(),
             caption:
-                "Gain per target: win rate against a network trained from scratch on the same \
-                      transfer data (above 0.5: the taxonomy's supervision helped)."
+                "Gain per target solved by transfer: win rate against the target's own architecture \
+                 trained from scratch on the same transfer data (above 0.5: the taxonomy's supervision \
+                 helped). Error bars: 95% bootstrap intervals over the test images."
                     .into(),
-            svg: per_budget(|t| t.gain, "Gain per target", "win rate vs. scratch"),
+            svg: per_budget(
+                |t| (t.gain, t.gain_interval),
+                "Gain per target",
+                "win rate vs. scratch",
+            ),
         },
         Figure {
             file: "quality.svg".into(),
-            caption: "Quality per target: win rate against the fully supervised network (0.5: as \
-                      good as full supervision)."
+            caption: "Quality per target solved by transfer: win rate against the fully supervised \
+                      network (0.5: as good as full supervision). Error bars: 95% bootstrap intervals over \
+                      the test images."
                 .into(),
             svg: per_budget(
-                |t| t.quality,
+                |t| (t.quality, t.quality_interval),
                 "Quality per target",
                 "win rate vs. fully supervised",
             ),
         },
         Figure {
             file: "mean_scores.svg".into(),
-            caption: "Mean Gain and Quality of the taxonomy and of the baselines with the same \
-                      supervision."
+            caption: "Mean Gain and Quality over the targets solved by transfer, of the taxonomy and of \
+                      the baselines that spend the same budget."
                 .into(),
             svg: means.size(760.0, 400.0).to_svg(),
         },
@@ -455,6 +553,41 @@ fn scores_figures(budgets: &[BudgetResult]) -> Vec<Figure> {
             svg: objective.to_svg(),
         },
     ]
+}
+
+/// The taxonomy's mean Quality at every budget against the random source sets of the same budget: the
+/// draws' median and their central 95%.
+fn significance_figure(budgets: &[BudgetResult]) -> Figure {
+    let mut taxonomy = Vec::new();
+    let (mut medians, mut ranges) = (Vec::new(), Vec::new());
+    for result in budgets {
+        let budget = result.plan.budget;
+        if let Some(quality) = result.evaluation.mean_quality {
+            taxonomy.push((budget, quality));
+        }
+        if let Some(median) = crate::uncertainty::median(&result.random_qualities) {
+            let range =
+                crate::uncertainty::percentile_interval(median, &result.random_qualities, 0.95);
+            medians.push((budget, median));
+            ranges.push(Some((range.low, range.high)));
+        }
+    }
+    let chart = LineChart::new("Is the structure significant? Taxonomy against random sources")
+        .axes(
+            "budget (label cost of the sources)",
+            "mean Quality over transferred targets",
+        )
+        .series("taxonomy", taxonomy, true)
+        .series_with_errors("random sources: median, central 95%", medians, ranges, true)
+        .size(760.0, 400.0);
+    Figure {
+        file: "significance.svg".into(),
+        caption: "The paper's significance test: the taxonomy's mean Quality against the mean Quality of \
+                  random source sets of the same budget (median and central 95% of the draws). The table \
+                  above gives the taxonomy's percentile among them and the empirical p-value."
+            .into(),
+        svg: chart.to_svg(),
+    }
 }
 
 /// `random sources (mean of 8)` → `random sources`.
@@ -559,41 +692,84 @@ fn data_table(data: &DataReport) -> String {
     html
 }
 
-fn budget_table(budgets: &[BudgetResult]) -> String {
-    let mut html = String::from(
-        "<table><tr><th>budget</th><th>sources</th><th>objective</th><th>mean Gain</th>\
-         <th>mean Quality</th><th>baselines (Gain / Quality)</th></tr>\n",
+/// A mean that may not exist (every target supervised), to three decimals.
+fn mean_cell(value: Option<f64>) -> String {
+    value.map_or("–".to_owned(), |v| format!("{v:.3}"))
+}
+
+fn budget_table(budgets: &[BudgetResult], input: &ReportInput) -> String {
+    let mut html = format!(
+        "<p>{} Means are over the targets solved by transfer; supervised targets are listed apart. Both \
+         baselines spend the same budget: the best general-purpose sources (highest mean first-order \
+         affinity) and random source sets (the mean of the draws). The significance is the taxonomy's \
+         percentile among the random source sets' mean Quality, and the one-sided empirical p-value.</p>\n\
+         <table><tr><th>budget</th><th>sources</th><th>supervised targets</th><th>objective</th>\
+         <th>mean Gain</th><th>mean Quality</th><th>baselines (Gain / Quality)</th>\
+         <th>significance</th></tr>\n",
+        escape(own_supervision_note(input.own_supervision))
     );
     for result in budgets {
         let baselines: Vec<String> = result
             .baselines
             .iter()
             .map(|b| {
+                let sources = if b.sources.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", b.sources.join(", "))
+                };
                 format!(
-                    "{}: {:.3} / {:.3}",
+                    "{}{}: {} / {}",
                     escape(&b.label),
-                    b.mean_gain,
-                    b.mean_quality
+                    escape(&sources),
+                    mean_cell(b.mean_gain),
+                    mean_cell(b.mean_quality)
                 )
             })
             .collect();
+        let supervised: Vec<&str> = result
+            .evaluation
+            .supervised()
+            .map(|t| t.target.as_str())
+            .collect();
+        let significance = result.significance.map_or("–".to_owned(), |s| {
+            format!(
+                "{:.0}th percentile of {}, p = {:.3}",
+                s.percentile, s.draws, s.p_value
+            )
+        });
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
             budget_label(result.plan.budget),
             escape(&result.plan.sources.join(", ")),
+            escape(&supervised.join(", ")),
             result.plan.objective,
-            result.evaluation.mean_gain,
-            result.evaluation.mean_quality,
-            baselines.join("<br>")
+            mean_cell(result.evaluation.mean_gain),
+            mean_cell(result.evaluation.mean_quality),
+            baselines.join("<br>"),
+            escape(&significance)
         );
     }
     html.push_str("</table>\n");
     html
 }
 
+/// `0.412 [0.35, 0.47]`, or the value alone when no interval was measured.
+fn with_interval(value: f64, interval: Option<Interval>) -> String {
+    match interval {
+        Some(i) => format!("{value:.3} [{:.2}, {:.2}]", i.low, i.high),
+        None => format!("{value:.3}"),
+    }
+}
+
 fn target_table(budgets: &[BudgetResult]) -> String {
-    let mut html = String::from("<table><tr><th>target</th>");
+    let mut html = String::from(
+        "<p>Gain and Quality with their 95% bootstrap intervals over the test images (the test set's \
+         share of the uncertainty; the seed's is in the stability section when several seeds ran).</p>\n\
+         <table><tr><th>target</th>",
+    );
     for result in budgets {
         let _ = write!(
             html,
@@ -625,10 +801,10 @@ fn target_table(budgets: &[BudgetResult]) -> String {
                     };
                     let _ = write!(
                         html,
-                        "<td>{}</td><td>{:.3}</td><td>{:.3}</td>",
+                        "<td>{}</td><td>{}</td><td>{}</td>",
                         escape(&transfer),
-                        score.gain,
-                        score.quality
+                        with_interval(score.gain, score.gain_interval),
+                        with_interval(score.quality, score.quality_interval)
                     );
                 }
                 None => html.push_str("<td>–</td><td>–</td><td>–</td>"),
@@ -637,6 +813,146 @@ fn target_table(budgets: &[BudgetResult]) -> String {
         html.push_str("</tr>\n");
     }
     html.push_str("</table>\n");
+    html
+}
+
+/// Each task network's mean test loss (the novel tasks' networks score Quality only).
+fn task_network_table(networks: &[TaskNetworkRecord]) -> String {
+    let mut html =
+        String::from("<table><tr><th>task</th><th>mean test loss</th><th>trained now</th></tr>\n");
+    for network in networks {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
+            escape(&network.task),
+            network.test_mean,
+            if network.reused { "no (reused)" } else { "yes" }
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+/// The all-for-one transfer into every novel task, with its Gain and Quality.
+fn novel_table(novel: &[NovelResult]) -> String {
+    let mut html = String::from(
+        "<p>Each novel task existed for the method only on the transfer split. It is solved all for one: \
+         by its best transfer, of any order the planner allows, from all the known tasks. Its Quality is \
+         measured against a fully supervised network of the task trained for scoring only.</p>\n\
+         <table><tr><th>novel task</th><th>best transfer from</th><th>affinity</th><th>Gain</th>\
+         <th>Quality</th></tr>\n",
+    );
+    for result in novel {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td></tr>",
+            escape(&result.target),
+            escape(&result.sources.join(" + ")),
+            result.affinity,
+            with_interval(result.gain, result.gain_interval),
+            with_interval(result.quality, result.quality_interval)
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+/// The median Spearman's ρ, the unstable targets, and every budget's sources per run.
+fn stability_table(stability: &Stability) -> String {
+    let runs = stability.runs.join(", ");
+    let mut html = format!(
+        "<p>Runs compared: {}. Median over targets of the mean Spearman's ρ of their first-order \
+         affinities between runs: <b>{}</b> (1: every run ranks the sources alike).</p>\n",
+        escape(&runs),
+        mean_cell(stability.median_spearman)
+    );
+    let unstable = stability.unstable_targets(0.5);
+    if !unstable.is_empty() {
+        let names: Vec<String> = unstable
+            .iter()
+            .map(|t| format!("{} ({})", t.target, mean_cell(t.mean)))
+            .collect();
+        let _ = writeln!(
+            html,
+            "<p>Unstable (ρ below 0.5): {}. Findings about these targets' sources depend on the seed.</p>",
+            escape(&names.join(", "))
+        );
+    }
+    html.push_str("<table><tr><th>budget</th>");
+    for run in &stability.runs {
+        let _ = write!(html, "<th>{}</th>", escape(run));
+    }
+    html.push_str("<th>mean Jaccard</th><th>runs agreeing</th><th>finding</th></tr>\n");
+    for budget in &stability.budgets {
+        let _ = write!(html, "<tr><td>{}</td>", budget_label(budget.budget));
+        for sources in &budget.sources {
+            let _ = write!(html, "<td>{}</td>", escape(&sources.join(", ")));
+        }
+        let verdict = if budget.agreeing == budget.sources.len() {
+            "stable"
+        } else if 2 * budget.agreeing > budget.sources.len() {
+            "mostly stable"
+        } else {
+            "unstable"
+        };
+        let _ = writeln!(
+            html,
+            "<td>{:.2}</td><td>{} of {}</td><td>{verdict}</td></tr>",
+            budget.mean_jaccard,
+            budget.agreeing,
+            budget.sources.len()
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+/// Each target's mean Spearman's ρ across the runs, as bars.
+fn stability_figure(stability: &Stability) -> Figure {
+    let targets: Vec<String> = stability.targets.iter().map(|t| t.target.clone()).collect();
+    let chart = BarChart::new(
+        "Rank agreement of each target's first-order affinities across seeds",
+        targets,
+    )
+    .y_label("mean Spearman's ρ between runs")
+    .range(-1.0, 1.0)
+    .reference(0.8)
+    .group_with_errors(
+        "mean over pairs of runs",
+        stability.targets.iter().map(|t| t.mean).collect(),
+        stability
+            .targets
+            .iter()
+            .map(|t| {
+                let defined: Vec<f64> = t.pairs.iter().flatten().copied().collect();
+                let low = defined.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = defined.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (defined.len() > 1).then_some((low, high))
+            })
+            .collect(),
+    );
+    Figure {
+        file: "stability.svg".into(),
+        caption: "Spearman's ρ of each target's first-order affinities between every two seeds: the bar \
+                  is the mean over the pairs, the whisker spans the lowest and highest pair; the dashed \
+                  line is the goal of 0.8."
+            .into(),
+        svg: chart.to_svg(),
+    }
+}
+
+/// Every departure from the paper, one line each.
+fn departures_list() -> String {
+    let mut html = String::from("<ul>\n");
+    for departure in crate::departures::DEPARTURES {
+        let _ = writeln!(
+            html,
+            "<li><b>{}</b>: {}</li>",
+            escape(departure.topic),
+            escape(departure.line)
+        );
+    }
+    html.push_str("</ul>\n");
     html
 }
 
@@ -824,6 +1140,7 @@ mod tests {
     use super::*;
     use crate::eval::{evaluate, WinRates};
     use crate::plan::{PlanOptions, Problem};
+    use crate::stability::Stability;
     use crate::transfers::Transfer;
 
     fn table(origin: &str, rows: &[(&str, &str, f64)]) -> Transfers {
@@ -846,6 +1163,9 @@ mod tests {
                 ("c", "a", 0.4),
                 ("a", "c", 0.5),
                 ("b", "c", 0.5),
+                ("self", "a", 0.8),
+                ("self", "b", 0.6),
+                ("self", "c", 0.7),
             ],
         );
         let relative_losses = table(
@@ -859,17 +1179,23 @@ mod tests {
                 ("b", "c", 1.0),
             ],
         );
-        let mut rows: Vec<(&str, &str, f64)> = affinities
+        let rows: Vec<(&str, &str, f64)> = affinities
             .rows()
             .iter()
-            .map(|r| (r.sources[0].as_str(), r.target.as_str(), 0.3))
+            .map(|r| {
+                let value = if r.sources[0] == "self" { 0.5 } else { 0.3 };
+                (r.sources[0].as_str(), r.target.as_str(), value)
+            })
             .collect();
-        rows.extend([("self", "a", 0.5), ("self", "b", 0.5), ("self", "c", 0.5)]);
-        let wins = WinRates {
-            vs_self: table("wins_vs_self", &rows),
-            vs_scratch: table("wins_vs_scratch", &rows),
+        let wins = WinRates::new(
+            table("wins_vs_self", &rows),
+            table("wins_vs_scratch", &rows),
+        );
+        let options = PlanOptions {
+            own_supervision: OwnSupervision::Value,
+            ..PlanOptions::default()
         };
-        let problem = Problem::new(&affinities, &PlanOptions::default()).unwrap();
+        let problem = Problem::new(&affinities, &options).unwrap();
         let budgets = [1.0, 2.0]
             .iter()
             .map(|&budget| {
@@ -880,6 +1206,8 @@ mod tests {
                         label: "random sources (mean of 3)".into(),
                         ..evaluation.clone()
                     }],
+                    random_qualities: vec![0.2, 0.3, 0.25],
+                    significance: Some(crate::uncertainty::standing(0.3, &[0.2, 0.3, 0.25])),
                     plan,
                     evaluation,
                 }
@@ -902,8 +1230,40 @@ mod tests {
                 ..DataReport::default()
             },
             relative_losses,
+            affinity_intervals: Vec::new(),
+            own_supervision: OwnSupervision::Value,
             affinities,
             budgets,
+            novel: vec![NovelResult {
+                target: "c".into(),
+                sources: vec!["a".into()],
+                affinity: 0.5,
+                gain: 0.6,
+                quality: 0.3,
+                gain_interval: Some(Interval {
+                    low: 0.5,
+                    high: 0.7,
+                }),
+                quality_interval: None,
+            }],
+            task_networks: Vec::new(),
+            stability: Some(Stability {
+                runs: vec!["seed 1".into(), "seed 2".into()],
+                pairs: vec![(0, 1)],
+                targets: vec![crate::stability::TargetStability {
+                    target: "b".into(),
+                    pairs: vec![Some(0.4)],
+                    mean: Some(0.4),
+                }],
+                median_spearman: Some(0.4),
+                budgets: vec![crate::stability::BudgetStability {
+                    budget: 1.0,
+                    sources: vec![vec!["a".into()], vec!["b".into()]],
+                    pairs: vec![0.0],
+                    mean_jaccard: 0.0,
+                    agreeing: 1,
+                }],
+            }),
             notes: vec![("Novel tasks".into(), "none held out".into())],
             task_curves: vec![("a".into(), LineChart::new("a").to_svg())],
             transfer_curves: Vec::new(),
@@ -949,6 +1309,8 @@ mod tests {
             "loss_task_a.svg",
             "loss_transfer_a_c_to_b.svg",
             "transitive.svg",
+            "significance.svg",
+            "stability.svg",
         ] {
             assert!(figures.iter().any(|f| f == expected), "{expected} missing");
             assert!(html.contains(&format!("figures/{expected}")));
@@ -960,6 +1322,16 @@ mod tests {
         // The transitive section gives the verdict and the target's row.
         assert!(html.contains("on 0 of 1 first-order pairs"));
         assert!(html.contains("<tr><td>b</td><td>a</td><td>0 of 1</td><td>0.250</td>"));
+        // The novel task with its interval, the unstable target, every departure.
+        assert!(html.contains("<td>c</td><td>a</td><td>0.5000</td><td>0.600 [0.50, 0.70]</td>"));
+        assert!(html.contains("Unstable (ρ below 0.5): b (0.400)"));
+        for departure in crate::departures::DEPARTURES {
+            assert!(
+                html.contains(&escape(departure.line)),
+                "{}",
+                departure.topic
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -199,6 +199,21 @@ impl Problem {
         self.targets.iter().map(|t| t.name.as_str()).collect()
     }
 
+    /// `ℓᵢ` of a candidate source (`None` if `source` is not one).
+    pub fn label_cost(&self, source: &str) -> Option<f64> {
+        let i = self
+            .sources
+            .binary_search_by(|s| s.as_str().cmp(source))
+            .ok()?;
+        Some(self.cost[i])
+    }
+
+    /// Whether a label cost fits a budget, as the planner decides it (up to rounding: costs 0.1 + 0.2
+    /// fit a budget of 0.3).
+    pub fn fits(cost: f64, budget: f64) -> bool {
+        fits(cost, budget)
+    }
+
     /// The maximum transfer order `k`.
     pub fn max_order(&self) -> usize {
         self.max_order

@@ -42,7 +42,7 @@ pub use crate::spec::TaskSet;
 pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
 pub use manifest::{DataSource, RunManifest};
-pub use measure::{measure, Measurements};
+pub use measure::{measure, win_rate, Intervals, MeasureOptions, Measurements, Table};
 pub use presets::{Preset, Settings};
 pub use step1::{task_artifact, train_tasks, TaskNetworkRecord};
 pub use step2::{transfer, TransferRecord};
