@@ -31,8 +31,14 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// The vendored `self → target` value: what own supervision scores by default.
+fn self_row(target: &str) -> f64 {
+    let table = Transfers::read(affinities()).unwrap();
+    table.get(&["self"], target).unwrap().value
+}
+
 #[test]
-fn json_for_budget_one_chooses_surface_normals() {
+fn json_for_budget_one_chooses_denoise() {
     let out = stdout(&plan(&[
         "--affinities",
         &affinities(),
@@ -64,21 +70,21 @@ fn json_for_budget_one_chooses_surface_normals() {
     assert_eq!(keys_sorted, expected);
     assert_eq!(json["budget"], 1);
     assert_eq!(json["max_order"], 1);
-    assert_eq!(json["own_supervision"], "one");
+    assert_eq!(json["own_supervision"], "value");
     assert_eq!(
         format!("{:.6}", json["objective"].as_f64().unwrap()),
-        "1.502045"
+        "1.313496"
     );
-    assert_eq!(json["sources"], serde_json::json!(["rgb2sfnorm"]));
+    assert_eq!(json["sources"], serde_json::json!(["denoise"]));
     let transfers = json["transfers"].as_object().unwrap();
     assert_eq!(transfers.len(), 22);
     assert_eq!(
-        transfers["rgb2sfnorm"],
-        serde_json::json!({"sources": ["rgb2sfnorm"], "performance": 1.0, "supervised": true})
+        transfers["denoise"],
+        serde_json::json!({"sources": ["denoise"], "performance": self_row("denoise"), "supervised": true})
     );
     assert_eq!(
         transfers["rgb2depth"]["sources"],
-        serde_json::json!(["rgb2sfnorm"])
+        serde_json::json!(["denoise"])
     );
     assert_eq!(transfers["rgb2depth"]["supervised"], false);
     assert!(json["solve_seconds"].as_f64().unwrap() >= 0.0);
@@ -90,23 +96,23 @@ fn options_reach_the_program() {
         "--affinities",
         &affinities(),
         "--budget",
-        "3",
+        "2",
         "--max-order",
         "2",
         "--own-supervision",
-        "value",
+        "one",
         "--format",
         "json",
     ]));
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["own_supervision"], "value");
+    assert_eq!(json["own_supervision"], "one");
     assert_eq!(
         format!("{:.6}", json["objective"].as_f64().unwrap()),
-        "2.864258"
+        "3.057192"
     );
     assert_eq!(
         json["sources"],
-        serde_json::json!(["denoise", "edge2d", "rgb2sfnorm"])
+        serde_json::json!(["fix_pose", "rgb2sfnorm"])
     );
 
     // Restricted sources and targets, a weighted target and a costly task.
@@ -143,9 +149,14 @@ fn options_reach_the_program() {
         .as_f64()
         .unwrap();
     let objective = json["objective"].as_f64().unwrap();
-    // The two other targets are labelled, so solved by their own supervision (p = 1).
+    // The two other targets are labelled, so solved by their own supervision, scored by their `self` row.
+    for target in ["rgb2depth", "rgb2sfnorm"] {
+        assert_eq!(json["transfers"][target]["supervised"], true);
+        assert_eq!(json["transfers"][target]["performance"], self_row(target));
+    }
+    let own = self_row("rgb2depth") + self_row("rgb2sfnorm");
     assert!(
-        (objective - (2.0 + 10.0 * autoencoder)).abs() < 1e-12,
+        (objective - (own + 10.0 * autoencoder)).abs() < 1e-12,
         "{objective}"
     );
 }
@@ -166,10 +177,10 @@ fn tasks_may_be_named_by_the_dictionary() {
         serde_json::from_str(&stdout(&plan(&args))).unwrap()
     };
     let canonical = json(&["--names", "dictionary"]);
-    assert_eq!(canonical["sources"], serde_json::json!(["surface_normals"]));
+    assert_eq!(canonical["sources"], serde_json::json!(["denoising"]));
     assert_eq!(
         format!("{:.6}", canonical["objective"].as_f64().unwrap()),
-        "1.502045"
+        "1.313496"
     );
     assert!(canonical["transfers"]["depth"].is_object());
     // Options take either spelling, whatever the output uses.
@@ -183,12 +194,16 @@ fn tasks_may_be_named_by_the_dictionary() {
 fn text_lists_each_target_with_its_sources() {
     let out = stdout(&plan(&["--affinities", &affinities(), "--budget", "2"]));
     assert!(
-        out.contains("Chosen sources (2, label cost 2): denoise, rgb2sfnorm"),
+        out.contains("budget 2, max order 1, own supervision `value`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Chosen sources (2, label cost 2): denoise, edge2d"),
         "{out}"
     );
     assert!(
         out.lines()
-            .any(|l| l.starts_with("rgb2depth") && l.contains("← rgb2sfnorm")),
+            .any(|l| l.starts_with("rgb2depth") && l.contains("← edge2d")),
         "{out}"
     );
     assert!(
@@ -196,7 +211,7 @@ fn text_lists_each_target_with_its_sources() {
             .any(|l| l.starts_with("denoise") && l.contains("(own supervision)")),
         "{out}"
     );
-    assert!(out.contains("Objective 2.784192"), "{out}");
+    assert!(out.contains("Objective 2.146462"), "{out}");
 }
 
 #[test]
@@ -218,7 +233,7 @@ fn the_sweep_writes_csv_and_svg() {
     assert_eq!(lines[0], "max_order,budget,objective,sources");
     assert_eq!(lines.len(), 1 + 2 * 25);
     assert!(
-        lines[1].starts_with("1,1,1.50204") && lines[1].ends_with(",rgb2sfnorm"),
+        lines[1].starts_with("1,1,1.313496") && lines[1].ends_with(",denoise"),
         "{}",
         lines[1]
     );
@@ -226,9 +241,9 @@ fn the_sweep_writes_csv_and_svg() {
     assert_eq!(order_2_budget_4[..2], ["2", "4"]);
     assert_eq!(
         format!("{:.6}", order_2_budget_4[2].parse::<f64>().unwrap()),
-        "5.413006"
+        "3.515646"
     );
-    assert_eq!(order_2_budget_4[3], "curvature+denoise+edge3d+rgb2sfnorm");
+    assert_eq!(order_2_budget_4[3], "denoise+edge2d+edge3d+rgb2sfnorm");
     let svg = std::fs::read_to_string(dir.join("sweep.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(

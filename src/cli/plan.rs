@@ -39,8 +39,14 @@ pub struct PlanArgs {
     /// The largest transfer order K (number of sources of one transfer).
     #[arg(long, value_name = "K", default_value_t = 1)]
     max_order: usize,
-    /// How a chosen target scores when solved by its own supervision: `one`, or its `self` row (`value`).
-    #[arg(long, value_enum, default_value_t = Own::One)]
+    /// How a chosen target scores when solved by its own supervision: its `self` row (`value`) or 1 (`one`).
+    ///
+    /// `value` (the default) scores the edge ({t}, t) like every other edge, as the paper does: by the
+    /// value of t's own network in the same AHP tournament as the transfers into t, on the same scale.
+    /// `one` gives it the whole mass of that tournament (a target's affinities sum to 1; most transfers
+    /// hold a few hundredths), so that labelling any target outweighs dozens of transfers into it; it is
+    /// for tables without `self` rows, and to compare with plans made that way.
+    #[arg(long, value_enum, default_value_t = Own::Value)]
     own_supervision: Own,
     /// The tasks that may be chosen as sources (default: every non-baseline source in the table).
     #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
