@@ -1,6 +1,7 @@
 //! The taxonomies of the Taskonomy paper's released affinities (`data/taskonomy2018/affinities.csv`,
 //! already AHP-normalised, so nothing is normalised here) for supervision budgets 1 to 8, with transfers
-//! of order 1 and of order up to 2, every target's importance and every task's label cost 1.
+//! of order 1 and of order up to 2, every target's importance and every task's label cost 1, and a
+//! labelled target scored by its `self` row (the default own supervision, `value`).
 //!
 //! Run with `cargo run --release --example paper_taxonomy`.
 

@@ -1,13 +1,13 @@
 //! Random programs checked against an exhaustive search written here from the documented rules alone
 //! (independent of the planner's presolve and bounds): same optimum, same tie-broken source set, same
-//! edge performance per target, for branch and bound and the MIP; and the plan does not depend on the
-//! order of the table's rows.
+//! edge performance per target, for branch and bound and the MIP; the plan does not depend on the
+//! order of the table's rows, nor on rows that combine a baseline with tasks (skipped when read).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use taskonomy::plan::{OwnSupervision, Plan, PlanError, PlanOptions, Problem, Solver};
-use taskonomy::transfers::{Transfer, Transfers};
+use taskonomy::transfers::{is_pseudo_source, Transfer, Transfers};
 
 /// Source task names, deliberately not in alphabetical order of index.
 const NAMES: [&str; 6] = ["mu", "beta", "zeta", "alpha", "kappa", "eta"];
@@ -266,12 +266,45 @@ fn check(instance: &Instance, solver: Solver) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The instance read from a file that also holds, as the authors' released tables do, a row combining
+/// `random` with the sources of each transfer, valued above all others: the same plan, or the same error.
+fn check_rows_combining_a_baseline_change_nothing(
+    instance: &Instance,
+) -> Result<(), TestCaseError> {
+    let table = Transfers::from_rows("random.csv", instance.rows.clone()).unwrap();
+    let mut csv = table.to_csv();
+    let transfers: Vec<&Transfer> = table
+        .rows()
+        .iter()
+        .filter(|r| !r.sources.iter().any(|s| is_pseudo_source(s)))
+        .collect();
+    for row in &transfers {
+        let (sources, order) = (row.sources_label(), row.order() + 1);
+        csv.push_str(&format!("{sources}+random,{},{order},2\n", row.target));
+    }
+    let read = Transfers::parse(&csv, "random.csv").unwrap();
+    prop_assert_eq!(read.rows().len(), table.rows().len());
+    prop_assert_eq!(
+        read.skipped().map(|s| s.count),
+        Some(transfers.len()).filter(|&n| n > 0)
+    );
+    let outcome = |table: &Transfers| {
+        Problem::new(table, &instance.options)
+            .and_then(|problem| problem.solve(instance.budget))
+            .map(|plan| (plan.objective, plan.sources, plan.transfers))
+            .map_err(|error| error.to_string())
+    };
+    prop_assert_eq!(outcome(&read), outcome(&table));
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 160, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn branch_and_bound_matches_exhaustive_search(instance in instance()) {
         check(&instance, Solver::BranchAndBound)?;
+        check_rows_combining_a_baseline_change_nothing(&instance)?;
     }
 }
 

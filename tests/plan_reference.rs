@@ -22,7 +22,7 @@ fn problem(max_order: usize, own_supervision: OwnSupervision) -> Problem {
 }
 
 /// budget, max order, own supervision, objective (6 decimals), chosen sources.
-const REFERENCE: [(f64, usize, OwnSupervision, f64, &[&str]); 6] = [
+const REFERENCE: [(f64, usize, OwnSupervision, f64, &[&str]); 8] = [
     (1.0, 1, OwnSupervision::One, 1.502045, &["rgb2sfnorm"]),
     (
         2.0,
@@ -47,11 +47,25 @@ const REFERENCE: [(f64, usize, OwnSupervision, f64, &[&str]); 6] = [
     ),
     (1.0, 1, OwnSupervision::Value, 1.313496, &["denoise"]),
     (
+        2.0,
+        1,
+        OwnSupervision::Value,
+        2.146462,
+        &["denoise", "edge2d"],
+    ),
+    (
         3.0,
         2,
         OwnSupervision::Value,
         2.864258,
         &["denoise", "edge2d", "rgb2sfnorm"],
+    ),
+    (
+        4.0,
+        2,
+        OwnSupervision::Value,
+        3.515646,
+        &["denoise", "edge2d", "edge3d", "rgb2sfnorm"],
     ),
 ];
 

@@ -39,8 +39,14 @@ pub struct PlanArgs {
     /// The largest transfer order K (number of sources of one transfer).
     #[arg(long, value_name = "K", default_value_t = 1)]
     max_order: usize,
-    /// How a chosen target scores when solved by its own supervision: `one`, or its `self` row (`value`).
-    #[arg(long, value_enum, default_value_t = Own::One)]
+    /// How a chosen target scores when solved by its own supervision: its `self` row (`value`) or 1 (`one`).
+    ///
+    /// `value` (the default) scores the edge ({t}, t) like every other edge, as the paper does: by the
+    /// value of t's own network in the same AHP tournament as the transfers into t, on the same scale.
+    /// `one` gives it the whole mass of that tournament (a target's affinities sum to 1; most transfers
+    /// hold a few hundredths), so that labelling any target outweighs dozens of transfers into it; it is
+    /// for tables without `self` rows, and to compare with plans made that way.
+    #[arg(long, value_enum, default_value_t = Own::Value)]
     own_supervision: Own,
     /// The tasks that may be chosen as sources (default: every non-baseline source in the table).
     #[arg(long, value_name = "a,b,..", value_delimiter = ',')]
@@ -108,6 +114,10 @@ fn task_weight(text: &str) -> Result<(String, f64), String> {
 /// Runs the subcommand.
 pub fn run<D: Dictionary>(args: PlanArgs) -> anyhow::Result<()> {
     let table = Transfers::read(&args.affinities)?;
+    // Standard error, so that `--format json` leaves standard output to the plan.
+    if let Some(note) = skip_note(&table) {
+        eprintln!("{note}");
+    }
     let table = match args.names {
         Names::File => table,
         Names::Dictionary => table.with_dictionary_names::<D>()?,
@@ -149,6 +159,24 @@ pub fn run<D: Dictionary>(args: PlanArgs) -> anyhow::Result<()> {
         Format::Text => print!("{}", text(&table, &problem, &plan)),
     }
     Ok(())
+}
+
+/// The one line that says which rows of the file the planner never saw, and why; `None` if it saw all.
+fn skip_note(table: &Transfers) -> Option<String> {
+    let skipped = table.skipped()?;
+    let first = &skipped.first;
+    let (rows, combine, example) = match skipped.count {
+        1 => ("1 row".to_owned(), "combines", ""),
+        count => (format!("{count} rows"), "combine", "e.g. "),
+    };
+    Some(format!(
+        "note: skipped {rows} of {} that {combine} a baseline with other sources \
+         ({example}line {}: {} → {}); a baseline is not a task a taxonomy can label",
+        table.origin(),
+        first.line,
+        first.sources_label(),
+        first.target
+    ))
 }
 
 /// The JSON object of one plan (field order as documented).
@@ -370,4 +398,30 @@ fn sweep_svg(title: &str, rows: &[SweepRow]) -> String {
         chart = chart.series(format!("max order {order}"), points, true);
     }
     chart.to_svg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_skip_note_counts_in_words_and_cites_the_first_row() {
+        let note = |text: &str| skip_note(&Transfers::parse(text, "released.csv").unwrap());
+        assert_eq!(
+            note("sources,target,order,value\na,t,1,0.5\na+random,t,2,0.9\n").as_deref(),
+            Some(
+                "note: skipped 1 row of released.csv that combines a baseline with other sources \
+                 (line 3: a+random → t); a baseline is not a task a taxonomy can label"
+            )
+        );
+        let two = note("sources,target,order,value\nb+self,t,2,0.5\nb+pixels,t,2,0.5\n").unwrap();
+        assert!(
+            two.starts_with(
+                "note: skipped 2 rows of released.csv that combine a baseline with other sources \
+                 (e.g. line 2: b+self → t);"
+            ),
+            "{two}"
+        );
+        assert_eq!(note("sources,target,order,value\na,t,1,0.5\n"), None);
+    }
 }

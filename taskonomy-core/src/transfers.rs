@@ -15,6 +15,11 @@
 //! pseudo-sources [`PSEUDO_SOURCES`] are baselines, not tasks.
 //!
 //! Reading is parse → validate: every malformed line is reported at once, each with its file and line.
+//! One kind of well-formed row is skipped rather than refused: a baseline combined with other sources
+//! (`denoise+random,autoencoder,2,0.05`). The authors' released higher-order tables (their 1k and 16k
+//! affinities and win rates) hold such rows, but a baseline is not a task anyone can label, so no
+//! taxonomy could use them. The table counts them ([`Transfers::skipped`]) so that a reader can say what
+//! was left out.
 //!
 //! ```
 //! use taskonomy_core::transfers::Transfers;
@@ -89,13 +94,31 @@ impl Transfer {
     pub fn sources_label(&self) -> String {
         self.sources.join("+")
     }
+
+    /// Whether a baseline ([`PSEUDO_SOURCES`]) is one of several sources: `denoise+random`. A file may
+    /// hold such rows (they are skipped); a table built in memory may not.
+    pub fn combines_a_baseline(&self) -> bool {
+        self.order() > 1 && self.sources.iter().any(|s| is_pseudo_source(s))
+    }
 }
 
-/// A validated table of transfers: no duplicate `(sources, target)`, every value finite and non-negative.
+/// A validated table of transfers: no duplicate `(sources, target)`, every value finite and non-negative,
+/// no baseline combined with other sources.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transfers {
     origin: String,
     rows: Vec<Transfer>,
+    skipped: Option<Skipped>,
+}
+
+/// The rows of a file that [`Transfers::parse`] left out of the table: those that combine a baseline with
+/// other sources ([`Transfer::combines_a_baseline`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    /// How many rows were skipped (at least 1).
+    pub count: usize,
+    /// The first of them, its `line` set, for a message to cite.
+    pub first: Transfer,
 }
 
 /// Why a table could not be read.
@@ -149,10 +172,27 @@ impl Transfers {
     /// Parses a table from text; `origin` names it in error messages (usually the file name).
     ///
     /// Blank lines are skipped; the first non-blank line must be the [`HEADER`]. Fields are not quoted
-    /// (task names never contain commas).
+    /// (task names never contain commas). Well-formed rows that combine a baseline with other sources are
+    /// left out and counted ([`Transfers::skipped`]); as they are not kept, their values are not judged.
+    ///
+    /// ```
+    /// use taskonomy_core::transfers::Transfers;
+    /// let table = Transfers::parse(
+    ///     "sources,target,order,value\n\
+    ///      denoise,edge2d,1,0.25\n\
+    ///      denoise+random,edge2d,2,0.1\n\
+    ///      edge3d+self,edge2d,2,0.3\n",
+    ///     "released.csv",
+    /// )?;
+    /// assert_eq!(table.rows().len(), 1);
+    /// let skipped = table.skipped().expect("two rows combine a baseline with a task");
+    /// assert_eq!((skipped.count, skipped.first.line), (2, 3));
+    /// # Ok::<(), taskonomy_core::transfers::TransfersError>(())
+    /// ```
     pub fn parse(text: &str, origin: &str) -> Result<Self, TransfersError> {
         let mut problems = Vec::new();
         let mut rows = Vec::new();
+        let mut skipped: Option<Skipped> = None;
         // Spreadsheets save CSV with a byte-order mark, which is invisible in the header error it causes.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text
@@ -175,16 +215,30 @@ impl Transfers {
             match parse_row(text) {
                 Ok(mut row) => {
                     row.line = line;
-                    rows.push(row);
+                    if !row.combines_a_baseline() {
+                        rows.push(row);
+                    } else if let Some(skipped) = &mut skipped {
+                        skipped.count += 1;
+                    } else {
+                        skipped = Some(Skipped {
+                            count: 1,
+                            first: row,
+                        });
+                    }
                 }
                 Err(message) => problems.push(RowProblem { line, message }),
             }
         }
-        Self::validated(origin, rows, problems)
+        let mut table = Self::validated(origin, rows, problems)?;
+        table.skipped = skipped;
+        Ok(table)
     }
 
     /// Builds a table from rows in memory, with the same checks as [`Transfers::parse`]. Each row's
     /// `line` is set to its 1-based position; `origin` names the table in error messages.
+    ///
+    /// Unlike a file, rows in memory may not combine a baseline with other sources: our own stages never
+    /// measure such a transfer, so one here is a bug to report, not a row to skip.
     pub fn from_rows(origin: &str, rows: Vec<Transfer>) -> Result<Self, TransfersError> {
         let mut problems = Vec::new();
         let rows: Vec<Transfer> = rows
@@ -193,7 +247,7 @@ impl Transfers {
             .map(|(i, mut row)| {
                 row.line = i + 1;
                 row.sources.sort();
-                if let Err(message) = check_names(&row.sources, &row.target) {
+                if let Err(message) = check_built_row(&row) {
                     problems.push(RowProblem {
                         line: row.line,
                         message,
@@ -217,6 +271,7 @@ impl Transfers {
             Ok(Transfers {
                 origin: origin.to_owned(),
                 rows,
+                skipped: None,
             })
         } else {
             problems.sort_by_key(|p| p.line);
@@ -235,6 +290,12 @@ impl Transfers {
     /// The rows, in file order.
     pub fn rows(&self) -> &[Transfer] {
         &self.rows
+    }
+
+    /// The rows [`Transfers::parse`] left out because they combine a baseline with other sources, if
+    /// any (never for a table built by [`Transfers::from_rows`]).
+    pub fn skipped(&self) -> Option<&Skipped> {
+        self.skipped.as_ref()
     }
 
     /// The target names, sorted.
@@ -280,7 +341,8 @@ impl Transfers {
 
     /// The same table with every task renamed by `rename` (names it returns `None` for are kept), for
     /// instance from the paper's aliases to a dictionary's canonical names. Pseudo-sources are never
-    /// renamed. Fails like [`Transfers::from_rows`] if two names collapse into one and so duplicate a row.
+    /// renamed, nor are the skipped rows, which keep citing the file as written. Fails like
+    /// [`Transfers::from_rows`] if two names collapse into one and so duplicate a row.
     pub fn rename(
         &self,
         mut rename: impl FnMut(&str) -> Option<String>,
@@ -300,7 +362,9 @@ impl Transfers {
                 Transfer::new(&sources, &map(&row.target), row.value)
             })
             .collect();
-        Self::from_rows(&self.origin, rows)
+        let mut renamed = Self::from_rows(&self.origin, rows)?;
+        renamed.skipped = self.skipped.clone();
+        Ok(renamed)
     }
 
     /// The same table with every task that dictionary `D` knows, by name or alias, renamed to its
@@ -323,7 +387,7 @@ impl Transfers {
             .to_owned()
     }
 
-    /// The table as CSV text in the format [`Transfers::parse`] reads.
+    /// The table as CSV text in the format [`Transfers::parse`] reads (without the skipped rows).
     pub fn to_csv(&self) -> String {
         let mut out = String::from(HEADER);
         out.push('\n');
@@ -398,7 +462,14 @@ fn check_names<S: AsRef<str>>(sources: &[S], target: &str) -> Result<(), String>
     if distinct.len() != sources.len() {
         return Err("a source is named twice in the same transfer".to_owned());
     }
-    if sources.len() > 1 && sources.iter().any(|s| is_pseudo_source(s.as_ref())) {
+    Ok(())
+}
+
+/// A row built in memory: names as in a file, and no baseline among several sources (see
+/// [`Transfers::from_rows`] for why that is an error here).
+fn check_built_row(row: &Transfer) -> Result<(), String> {
+    check_names(&row.sources, &row.target)?;
+    if row.combines_a_baseline() {
         return Err(
             "a baseline (self, random, pixels) cannot be combined with other sources".to_owned(),
         );
@@ -440,6 +511,14 @@ fn check_rows(rows: &[Transfer]) -> Vec<RowProblem> {
 mod tests {
     use super::*;
 
+    /// Every problem of a table that must not parse.
+    fn problems_of(text: &str) -> Vec<RowProblem> {
+        match Transfers::parse(text, "bad.csv") {
+            Err(TransfersError::Invalid { origin, problems }) if origin == "bad.csv" => problems,
+            other => panic!("expected an invalid-table error naming bad.csv, got {other:?}"),
+        }
+    }
+
     #[test]
     fn reads_sources_in_any_order_as_one_set() {
         let table = Transfers::parse(
@@ -467,12 +546,7 @@ mod tests {
                     a,t,1,0.7\n\
                     f,self,1,0.1\n\
                     g+g,t,2,0.1\n";
-        let TransfersError::Invalid { origin, problems } =
-            Transfers::parse(text, "bad.csv").unwrap_err()
-        else {
-            panic!("expected an invalid-table error");
-        };
-        assert_eq!(origin, "bad.csv");
+        let problems = problems_of(text);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10]);
         assert!(problems[0]
@@ -500,6 +574,75 @@ mod tests {
         let table =
             Transfers::parse("\u{feff}sources,target,order,value\na,t,1,0.5\n", "bom.csv").unwrap();
         assert_eq!(table.rows()[0].line, 2);
+    }
+
+    #[test]
+    fn rows_that_combine_a_baseline_are_skipped_and_counted() {
+        // As in the authors' fourth-order tables: a baseline among task sources, in any position.
+        let text = "sources,target,order,value\n\
+                    a,t,1,0.5\n\
+                    a+b+c+random,t,4,0.0582\n\
+                    random,t,1,0.01\n\
+                    self+a,t,2,0.3\n\
+                    a+b,t,2,0.6\n\
+                    b+pixels,t,2,0.2\n";
+        let table = Transfers::parse(text, "released.csv").unwrap();
+        let kept: Vec<String> = table.rows().iter().map(Transfer::sources_label).collect();
+        assert_eq!(kept, ["a", "random", "a+b"]);
+        let skipped = table.skipped().unwrap();
+        assert_eq!(skipped.count, 3);
+        assert_eq!(skipped.first.line, 3);
+        assert_eq!(skipped.first.sources_label(), "a+b+c+random");
+        assert_eq!(skipped.first.target, "t");
+        // Renaming keeps the count, citing the file as written; the CSV written back has no such rows.
+        let renamed = table.rename(|name| Some(name.to_uppercase())).unwrap();
+        assert_eq!(renamed.skipped(), table.skipped());
+        let written = Transfers::parse(&table.to_csv(), "written.csv").unwrap();
+        assert_eq!(written.rows().len(), 3);
+        assert_eq!(written.skipped(), None);
+        // A table without such rows skipped nothing.
+        let plain = Transfers::parse("sources,target,order,value\na,t,1,0.5\n", "p.csv").unwrap();
+        assert_eq!(plain.skipped(), None);
+    }
+
+    #[test]
+    fn a_malformed_row_is_an_error_even_if_it_combines_a_baseline() {
+        let text = "sources,target,order,value\n\
+                    a+random,t,3,0.1\n\
+                    a+random,t,2,x\n\
+                    random+random,t,2,0.1\n\
+                    a+random,self,2,0.1\n\
+                    a+random,t,2,0.1\n";
+        // The last line is well-formed, so skipped; every other is reported.
+        let expected = [
+            (2, "order is 3"),
+            (3, "found `x`"),
+            (4, "named twice"),
+            (5, "cannot be a target"),
+        ];
+        let problems = problems_of(text);
+        assert_eq!(problems.len(), expected.len(), "{problems:?}");
+        for (problem, (line, says)) in problems.iter().zip(expected) {
+            assert_eq!(problem.line, line);
+            assert!(problem.message.contains(says), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn rows_built_in_memory_may_not_combine_a_baseline() {
+        let err = Transfers::from_rows(
+            "memory",
+            vec![
+                Transfer::new(&["a"], "t", 0.5),
+                Transfer::new(&["random", "a"], "t", 0.1),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "memory: 1 invalid row(s):\n  memory:2: a baseline (self, random, pixels) cannot be \
+             combined with other sources"
+        );
     }
 
     #[test]

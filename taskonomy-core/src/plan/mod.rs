@@ -15,8 +15,14 @@
 //!
 //! Edges are the rows of a [`Transfers`](crate::transfers::Transfers) table up to a maximum order `k`, restricted to the candidate
 //! sources and targets; edges from the baselines `self`, `random`, `pixels` and edges that have their
-//! own target among their sources are dropped. Own supervision scores `p = 1` ([`OwnSupervision::One`])
-//! or the table's `self` row ([`OwnSupervision::Value`]).
+//! own target among their sources are dropped.
+//!
+//! Own supervision, the edge `({t}, t)`, is scored like every other edge, as in the paper: by the table's
+//! `self → t` row, the value of t's own network in the same AHP tournament as the transfers into t
+//! ([`OwnSupervision::Value`], the default). [`OwnSupervision::One`] scores it `p = 1` instead, the whole
+//! mass of that tournament (a target's affinities, `self` included, sum to 1; most transfers hold a few
+//! hundredths), so that labelling any target outweighs dozens of transfers into it; it is for tables
+//! without `self` rows, and to compare with plans made that way.
 //!
 //! The program is solved exactly by branch and bound over source sets held as bitmasks (the default,
 //! [`Solver::BranchAndBound`]), or as the BIP above through `good_lp` and the pure-Rust `microlp` solver
@@ -29,24 +35,33 @@
 //! supervision before a transfer, then again the alphabetically first differing source.
 //!
 //! ```
-//! use taskonomy_core::plan::{PlanOptions, Problem};
+//! use taskonomy_core::plan::{OwnSupervision, PlanOptions, Problem};
 //! use taskonomy_core::transfers::Transfers;
 //!
+//! // Each target's tournament: its own network (`self`) and its transfers, values summing to 1.
 //! let table = Transfers::parse(
 //!     "sources,target,order,value\n\
-//!      normals,depth,1,0.7\n\
-//!      edges,depth,1,0.3\n\
-//!      depth,normals,1,0.6\n\
-//!      edges,normals,1,0.2\n",
+//!      self,depth,1,0.4\n\
+//!      edges,depth,1,0.38\n\
+//!      normals,depth,1,0.22\n\
+//!      self,normals,1,0.42\n\
+//!      edges,normals,1,0.38\n\
+//!      depth,normals,1,0.2\n",
 //!     "small.csv",
 //! )?;
 //! let problem = Problem::new(&table, &PlanOptions::default())?;
 //! let plan = problem.solve(1.0)?;
-//! // Labelling normals solves normals itself (p = 1) and depth by transfer (0.7): better than the
-//! // other way round (1 + 0.6).
+//! // Labelling edges solves both targets by transfer (0.38 + 0.38): better than labelling normals,
+//! // which solves normals itself (0.42) and depth by transfer (0.22), or depth (0.4 + 0.2).
+//! assert_eq!(plan.sources, ["edges"]);
+//! assert!((plan.objective - 0.76).abs() < 1e-12);
+//! assert_eq!(plan.transfers["normals"].sources, ["edges"]);
+//!
+//! // Scored 1, own supervision alone outweighs both transfers from edges: normals is labelled.
+//! let one = PlanOptions { own_supervision: OwnSupervision::One, ..PlanOptions::default() };
+//! let plan = Problem::new(&table, &one)?.solve(1.0)?;
 //! assert_eq!(plan.sources, ["normals"]);
-//! assert!((plan.objective - 1.7).abs() < 1e-12);
-//! assert_eq!(plan.transfers["depth"].sources, ["normals"]);
+//! assert!((plan.objective - 1.22).abs() < 1e-12);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -63,14 +78,17 @@ use serde::{Deserialize, Serialize};
 
 pub use problem::Problem;
 
-/// How a target that is itself chosen as a source scores when solved by its own supervision.
+/// How a target that is itself chosen as a source scores when solved by its own supervision (see the
+/// module docs for why [`OwnSupervision::Value`] is the default).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OwnSupervision {
-    /// `p = 1`: full supervision is the gold standard.
-    #[default]
+    /// `p = 1`: full supervision as the gold standard, above any measured value. For tables without
+    /// `self` rows, and to compare with plans made that way.
     One,
-    /// `p` is the table's `self → t` row (the target's own network, measured like any transfer).
+    /// `p` is the table's `self → t` row (the target's own network, measured like any transfer), as in
+    /// the paper.
+    #[default]
     Value,
 }
 
@@ -115,7 +133,7 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             max_order: 1,
-            own_supervision: OwnSupervision::One,
+            own_supervision: OwnSupervision::default(),
             sources: None,
             targets: None,
             importance: BTreeMap::new(),
