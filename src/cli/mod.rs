@@ -116,7 +116,7 @@ pub fn main<D: Dictionary>() -> ExitCode {
         Command::Transfer(args) => transfer::run::<D>(args),
         Command::Affinities(args) => affinities::run::<D>(args),
         Command::Plan(args) => plan::run::<D>(args),
-        Command::Stability(args) => stability::run::<D>(args),
+        Command::Stability(args) => stability::run(args),
         Command::Render(args) => render::run::<D>(args),
         Command::Show(args) => show::run::<D>(args),
     };

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use taskonomy_core::spec::Dictionary;
 use taskonomy_core::stability::{RunFindings, Stability};
 use taskonomy_core::store::write_json;
 
@@ -27,7 +26,7 @@ pub struct StabilityArgs {
 }
 
 /// Runs the subcommand.
-pub fn run<D: Dictionary>(args: StabilityArgs) -> anyhow::Result<()> {
+pub fn run(args: StabilityArgs) -> anyhow::Result<()> {
     if args.runs.len() < 2 {
         bail!("give at least two run folders");
     }

@@ -100,11 +100,11 @@ impl Preset {
                 top_k: 4,
                 beam: 4,
                 samples: SplitSizes {
-                    train: 480,
-                    transfer: 96,
-                    test: 96,
+                    train: 960,
+                    transfer: 192,
+                    test: 384,
                 },
-                scenes: 48,
+                scenes: 176,
             },
             Preset::Paper => Settings {
                 preset: self.name().into(),
