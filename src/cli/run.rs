@@ -115,7 +115,7 @@ pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
         },
     )?;
     for summary in &summaries {
-        print_summary(summary, started.elapsed().as_secs_f64());
+        print_summary(summary);
     }
     if let Some(stability) = &stability {
         super::stability::print(stability);
@@ -226,7 +226,8 @@ fn budgets_label(budgets: &[f64]) -> String {
     }
 }
 
-fn print_summary(summary: &RunSummary, total: f64) {
+fn print_summary(summary: &RunSummary) {
+    let total: f64 = summary.steps.iter().map(|(_, seconds)| seconds).sum();
     println!("\nStage wall times:");
     for (stage, seconds) in &summary.steps {
         println!("  {stage:<36} {seconds:>8.1} s");

@@ -68,9 +68,10 @@ pub const DEPARTURES: &[Departure] = &[
                but its exact candidate sets were not released.",
     },
     Departure {
-        topic: "pixels baseline",
-        line: "The `pixels` network (the reference of Gain) is the target's own architecture trained from \
-               scratch on the transfer split, fed the clean images the transfers see.",
+        topic: "altered inputs",
+        line: "Transfers into denoising (and `pixels`, the reference of Gain) see the noisy image the target's \
+               own network sees, through each source's frozen encoder: the paper does not say which input a \
+               transfer into a task with an altered input reads, and the clean image would give the answer away.",
     },
     Departure {
         topic: "own supervision",

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::data::dataset::SampleRef;
+use crate::data::labels::LabelSource;
 use crate::model::{Arch, Encoder, Head, Network, OutputLayout};
 use crate::spec::{TaskDef, TaskSpec};
 use crate::store::{f32_bytes, read_f32, Artifact, RunFolder};
@@ -282,14 +283,7 @@ pub(super) fn cached_reps<D: ShardDevice>(
             test: read_f32(&artifact.path("test.f32"), test_views.len() * per_view)?,
         });
     }
-    let encoder = if source == RANDOM {
-        Encoder::new(ctx.dev, arch, seed_for(ctx.seed, "random-encoder", &[]))?
-    } else {
-        let spec = tasks
-            .spec(source)
-            .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
-        load_task_network(ctx, spec)?.encoder
-    };
+    let encoder = encoder_of(ctx, tasks, source)?;
     let represent = |views| -> Result<Vec<f32>, TrainError> {
         let images = ViewBatches {
             data: ctx.data,
@@ -340,6 +334,81 @@ impl<'a> SplitSamples<'a> {
         })?;
         Ok(SplitSamples { samples, views })
     }
+
+    /// The samples of a target in a split, each the row of its own input in representations computed
+    /// for them alone ([`input_reps`]).
+    fn own_inputs<D>(ctx: &Context<'a, D>, target: &str, split: Split) -> Result<Self, TrainError> {
+        let samples = ctx.data.samples(target, split)?;
+        let views = (0..samples.len()).map(|row| vec![row]).collect();
+        Ok(SplitSamples { samples, views })
+    }
+}
+
+/// Whether `task`'s network sees an input derived from its image (a `from_rgb` task) rather than its
+/// views.
+fn derives_its_input(task: &TaskDef) -> bool {
+    matches!(task.labels, LabelSource::FromRgb { .. })
+}
+
+/// Every source's representations of `task`'s own inputs in the transfer and test splits (the noisy
+/// image of denoising, say), one row per sample, keyed by the source's representation key and the
+/// target. Computed when the target's transfers are trained, and not kept: only a `from_rgb` target
+/// needs them, and they cost one pass of each encoder over its samples.
+fn input_reps<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    task: &TaskDef,
+    scale: Option<&LabelScale>,
+    views_reps: &BTreeMap<String, CachedReps>,
+) -> Result<BTreeMap<String, CachedReps>, TrainError> {
+    let spec = &task.spec;
+    let keys = ctx.keys();
+    let mut reps = BTreeMap::new();
+    for (source, view_reps) in views_reps {
+        let encoder = encoder_of(ctx, tasks, source)?;
+        let represent = |split| -> Result<Vec<f32>, TrainError> {
+            let inputs = PixelBatches::new(
+                ctx.data,
+                task,
+                split,
+                ctx.data.samples(spec.name, split)?,
+                PixelInput::Task,
+                target_prep(&keys, spec, scale, split),
+            )
+            .read_once();
+            infer(ctx.dev, &inputs, ctx.settings.eval_batch, |rows, b| {
+                encoder.forward(rows, b)
+            })
+        };
+        reps.insert(
+            source.clone(),
+            CachedReps {
+                key: format!("{} on the inputs of {}", view_reps.key, spec.name),
+                transfer: represent(Split::Transfer)?,
+                test: represent(Split::Test)?,
+            },
+        );
+    }
+    Ok(reps)
+}
+
+/// The frozen encoder of `source`: its task network's, or the random encoder of the run.
+fn encoder_of<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    source: &str,
+) -> Result<Encoder<D>, TrainError> {
+    if source == RANDOM {
+        return Ok(Encoder::new(
+            ctx.dev,
+            &ctx.settings.arch,
+            seed_for(ctx.seed, "random-encoder", &[]),
+        )?);
+    }
+    let spec = tasks
+        .spec(source)
+        .ok_or_else(|| TrainError::Config(format!("source `{source}` has no spec")))?;
+    Ok(load_task_network(ctx, spec)?.encoder)
 }
 
 /// What every network trained into one target shares.
@@ -370,10 +439,28 @@ fn transfers_into<D: ShardDevice>(
         target_prep(&ctx.keys(), spec, scale.as_ref(), Split::Transfer),
     )?;
     let test_targets = test_targets(ctx, task, scale.as_ref())?;
+    // A target whose network sees an input derived from the image (denoising sees the noisy image) is
+    // transferred to from that input too, as its own network and `pixels` see it: from the sources'
+    // representations of its own inputs, not of the clean views.
+    let own_inputs;
+    let (reps, transfer, test) = if derives_its_input(task) {
+        own_inputs = input_reps(ctx, tasks, task, scale.as_ref(), reps)?;
+        (
+            &own_inputs,
+            SplitSamples::own_inputs(ctx, spec.name, Split::Transfer)?,
+            SplitSamples::own_inputs(ctx, spec.name, Split::Test)?,
+        )
+    } else {
+        (
+            reps,
+            SplitSamples::of(ctx, spec.name, Split::Transfer)?,
+            SplitSamples::of(ctx, spec.name, Split::Test)?,
+        )
+    };
     let data = TargetData {
         task,
-        transfer: SplitSamples::of(ctx, spec.name, Split::Transfer)?,
-        test: SplitSamples::of(ctx, spec.name, Split::Test)?,
+        transfer,
+        test,
         train_targets,
         test_targets,
         loss: LossSpec {
@@ -606,19 +693,12 @@ fn scratch<D: ShardDevice>(
     if let Some(done) = reuse(&artifact, &record)? {
         return Ok(done);
     }
-    // The samples' clean views, as the transfers see them through their frozen encoders (so Gain compares
-    // like with like: the same images, the same targets, the same transfer data).
+    // The target's own inputs, as its network and the transfers into it see them (so Gain compares like
+    // with like: the same images, the same targets, the same transfer data).
     let keys = ctx.keys();
     let scale = data.scale.as_ref();
     let pixels = |split, samples, prep| {
-        PixelBatches::new(
-            ctx.data,
-            data.task,
-            split,
-            samples,
-            PixelInput::CleanViews,
-            prep,
-        )
+        PixelBatches::new(ctx.data, data.task, split, samples, PixelInput::Task, prep)
     };
     let train_inputs = pixels(
         Split::Transfer,
