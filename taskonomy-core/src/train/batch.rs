@@ -625,17 +625,37 @@ pub fn split_targets(
     split: Split,
     prep: TargetPrep<'_>,
 ) -> Result<HostTargets, TrainError> {
+    let images: Vec<usize> = (0..data.samples(task.spec.name, split)?.len()).collect();
+    split_targets_of(data, task, split, prep, &images)
+}
+
+/// The targets of the samples numbered `images` of `task` in `split`, in that order, laid out by `prep`
+/// exactly as a batch of those samples lays them out (the same contrastive pairs of each image).
+pub fn split_targets_of(
+    data: &RunData,
+    task: &TaskDef,
+    split: Split,
+    prep: TargetPrep<'_>,
+    images: &[usize],
+) -> Result<HostTargets, TrainError> {
     let samples = data.samples(task.spec.name, split)?;
     let mut labels = Labels::empty(&task.spec);
-    for sample in samples {
+    for &image in images {
+        let sample = samples.get(image).ok_or_else(|| {
+            TrainError::Config(format!(
+                "`{}`: no sample {image} in the {} split of {}",
+                task.spec.name,
+                split.name(),
+                samples.len()
+            ))
+        })?;
         append_labels(
             &mut labels,
             data.load_labels(task, split, sample)?,
             &task.spec,
         )?;
     }
-    let images: Vec<usize> = (0..samples.len()).collect();
-    Ok(HostTargets::new(prep, &labels, &images))
+    Ok(HostTargets::new(prep, &labels, images))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 //! seed derived from `(run seed, stage, task, sources)` ([`seed_for`]).
 
 pub mod batch;
+mod constant;
 pub mod data;
 pub mod fit;
 mod manifest;
@@ -39,6 +40,7 @@ use crate::spec::{DecoderShape, TaskSpec};
 
 pub use crate::data::dataset::Split;
 pub use crate::spec::TaskSet;
+pub use constant::{ConstantPredictor, CONSTANT_FIT_IMAGES};
 pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
 pub use manifest::{DataSource, RunManifest};
