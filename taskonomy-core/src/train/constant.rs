@@ -66,10 +66,10 @@ use crate::model::loss::CONTRASTIVE_MARGIN;
 use crate::model::{patch_pixel, per_image_loss, Arch, Kernels, ModelError, OutputLayout};
 use crate::spec::LossKind;
 
-/// At most this many training images are used to fit a constant predictor (evenly spread over the
-/// split): enough for its values to settle (their error shrinks as 1/√n), and a bound on the memory
-/// its targets take with the paper preset's tens of thousands of training images.
-pub const CONSTANT_FIT_IMAGES: usize = 2048;
+/// At most this many training images are used to fit a constant predictor: all of the `tiny` and
+/// `small` presets' 3 000, and a bound on the memory its targets take with the `paper` preset's 20 000
+/// (beyond a few thousand images, a constant's values hardly move: their error shrinks as 1/√n).
+pub const CONSTANT_FIT_IMAGES: usize = 4096;
 
 /// Bisection steps of the Huber constant: the bracket shrinks by 2⁻⁶⁰, far below f32 resolution.
 const HUBER_STEPS: usize = 60;
@@ -216,6 +216,28 @@ impl ConstantPredictor {
             (LossKind::Cosine, false) => "the mean direction",
             (LossKind::Contrastive, _) => "the best scaled pixel grid",
         }
+    }
+
+    /// The output bias that starts a task's head at this constant, for a network of `tokens` tokens per
+    /// image: the constant itself for an image-level head, its mean over tokens for a per-pixel head
+    /// (whose bias is shared by every token's patch: `patch² × channels` values, the order of the
+    /// constant's positions within a token). `None` for the contrastive loss, which only compares
+    /// embeddings with each other.
+    pub fn head_bias(&self, tokens: usize) -> Option<Vec<f32>> {
+        if self.loss == LossKind::Contrastive || tokens == 0 {
+            return None;
+        }
+        if self.positions == 1 {
+            return Some(self.values.clone());
+        }
+        let per_token = self.values.len() / tokens;
+        let mut bias = vec![0.0f32; per_token];
+        for token in self.values.chunks_exact(per_token) {
+            for (b, &v) in bias.iter_mut().zip(token) {
+                *b += v / tokens as f32;
+            }
+        }
+        Some(bias)
     }
 
     /// The loss of the constant on every image of `targets`, in order, computed by the code that scores
@@ -782,6 +804,29 @@ mod tests {
         let (spread, flat) = (mean_loss(&constant, &halves), mean_loss(&equal, &halves));
         assert!((flat - 0.5).abs() < 0.01, "{flat}");
         assert!(spread < 0.8 * flat, "{spread} vs {flat}");
+    }
+
+    #[test]
+    fn a_head_starts_at_the_constant_averaged_over_tokens() {
+        // Two tokens of two pixels, one channel: the per-pixel bias is the mean of the tokens' constants.
+        let constant = ConstantPredictor {
+            loss: LossKind::L1,
+            positions: 4,
+            channels: 1,
+            values: vec![1.0, 2.0, 3.0, 6.0],
+        };
+        assert_eq!(constant.head_bias(2), Some(vec![2.0, 4.0]));
+        let image = ConstantPredictor {
+            positions: 1,
+            values: vec![0.5, -0.5],
+            ..constant.clone()
+        };
+        assert_eq!(image.head_bias(2), Some(vec![0.5, -0.5]));
+        let embedding = ConstantPredictor {
+            loss: LossKind::Contrastive,
+            ..constant
+        };
+        assert_eq!(embedding.head_bias(2), None);
     }
 
     #[test]

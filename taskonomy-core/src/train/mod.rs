@@ -46,7 +46,7 @@ pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
 pub use manifest::{DataSource, RunManifest};
 pub use measure::{measure, Measurements};
-pub use presets::{Preset, Settings};
+pub use presets::{Preset, Settings, TASK_WEIGHT_DECAY};
 pub use step1::{task_artifact, train_tasks, TaskNetworkRecord};
 pub use step2::{transfer, TransferRecord};
 pub use transitive::{transitive, Transitive, TransitivePath};

@@ -223,12 +223,16 @@ fn train_one<D: ShardDevice>(
     let test_prep = target_prep(&keys, spec, scale.as_ref(), Split::Test);
 
     artifact.begin()?;
+    let constant = fit_constant(ctx, task, train_prep)?;
     let mut network = Network::for_task(
         ctx.dev,
         arch,
         spec,
         seed_for(ctx.seed, "task", &[spec.name]),
     )?;
+    if let Some(bias) = constant.head_bias(arch.tokens()) {
+        network.head.set_output_bias(&bias)?;
+    }
     let bar = ctx
         .progress
         .bar(settings.task.steps as u64, format!("task {}", spec.name));
@@ -262,7 +266,11 @@ fn train_one<D: ShardDevice>(
         &format!("{} ({})", spec.name, spec.loss),
     )?;
     artifact.write_json(LABEL_SCALE, &scale)?;
-    let constant = constant_test_losses(ctx, task, train_prep, test_prep)?;
+    let test_targets = split_targets(ctx.data, task, Split::Test, test_prep)?;
+    let constant = TestLosses {
+        network: format!("constant {} ({})", spec.name, constant.describe()),
+        losses: constant.per_image_losses(ctx.dev, &test_targets, settings.eval_batch)?,
+    };
     artifact.write_json(CONSTANT_LOSSES, &constant)?;
     let record = TaskNetworkRecord {
         task: spec.name.into(),
@@ -275,32 +283,25 @@ fn train_one<D: ShardDevice>(
     Ok(record)
 }
 
-/// The per-image test losses of `task`'s best constant predictor, fitted on (at most
-/// [`CONSTANT_FIT_IMAGES`] of) its training targets and scored on its test targets, both prepared as
-/// the network's are.
-fn constant_test_losses<D: ShardDevice>(
+/// `task`'s best constant predictor, fitted on (at most [`CONSTANT_FIT_IMAGES`] of) its training
+/// targets prepared as the network's are.
+fn fit_constant<D>(
     ctx: &Context<'_, D>,
     task: &TaskDef,
     train_prep: TargetPrep<'_>,
-    test_prep: TargetPrep<'_>,
-) -> Result<TestLosses, TrainError> {
+) -> Result<ConstantPredictor, TrainError> {
     let spec = &task.spec;
     let train = ctx.data.samples(spec.name, Split::Train)?.len();
     let picked = CONSTANT_FIT_IMAGES.min(train);
-    // Evenly spread over the split, which lists samples building by building.
+    // Evenly spread over the split (already in a seeded shuffle's order) when it has more.
     let images: Vec<usize> = (0..picked).map(|i| i * train / picked).collect();
     let fitted_on = split_targets_of(ctx.data, task, Split::Train, train_prep, &images)?;
-    let constant = ConstantPredictor::fit(
+    ConstantPredictor::fit(
         spec.loss,
         OutputLayout::of(spec.output),
         &ctx.settings.arch,
         &fitted_on,
-    )?;
-    let test = split_targets(ctx.data, task, Split::Test, test_prep)?;
-    Ok(TestLosses {
-        network: format!("constant {} ({})", spec.name, constant.describe()),
-        losses: constant.per_image_losses(ctx.dev, &test, ctx.settings.eval_batch)?,
-    })
+    )
 }
 
 /// Loads the trained network of `spec` from the run folder.
