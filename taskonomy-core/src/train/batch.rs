@@ -378,8 +378,9 @@ pub enum PixelInput {
 }
 
 /// How many bytes of prepared samples a [`PixelBatches`] keeps for the next epochs: a constant, so that
-/// memory does not grow with the dataset, and enough for every sample of the `small` preset's splits
-/// (480 training images of 32×32), which are then read once instead of at every epoch.
+/// memory does not grow with the dataset. A single-view sample of the `small` preset (32×32) takes
+/// 16–24 KiB with its labels, so most of its 3 000 training images (all of them for a task of one or two
+/// label channels) are read once instead of at every epoch.
 pub const SAMPLE_CACHE_BYTES: usize = 64 << 20;
 
 /// A sample as a network trained from pixels reads it: its patch tokens and its label.
