@@ -24,7 +24,7 @@ use taskonomy::model::{Adam, Arch, Head, Network, OutputLayout};
 use taskonomy::spec::{LossKind, TaskSet};
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::batch::{
-    BatchSource, HostBatch, HostTargets, PixelBatches, PixelInput, RepBatches, TargetPrep,
+    BatchSource, HostBatch, HostTargets, PixelBatches, RepBatches, TargetPrep,
 };
 use taskonomy::train::fit::{train_step, LossSpec, Predict};
 use taskonomy::train::{Preset, Progress, RunData, SplitSizes};
@@ -192,7 +192,7 @@ fn read_batches(c: &mut Criterion) {
         // A new source each time: the cost of reading from disk, not of the cache of later epochs.
         group.bench_function(task.spec.name, |b| {
             b.iter(|| {
-                PixelBatches::new(&data, task, Split::Train, samples, PixelInput::Task, prep)
+                PixelBatches::new(&data, task, Split::Train, samples, prep)
                     .batch(&indices)
                     .expect("a batch")
             })

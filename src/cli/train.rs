@@ -137,10 +137,24 @@ impl Stage for Train {
     fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let records = train_tasks(ctx, tasks)?;
-        println!("{:<24} {:>12}  status", "task", "test loss");
+        println!(
+            "{:<24} {:>12} {:>12} {:>8}  status",
+            "task", "test loss", "constant", "margin"
+        );
         for r in &records {
-            let status = if r.reused { "up to date" } else { "trained" };
-            println!("{:<24} {:>12.5}  {status}", r.task, r.test_mean);
+            let status = match (r.reused, r.beats_constant()) {
+                (false, true) => "trained",
+                (true, true) => "up to date",
+                (false, false) => "trained, no better than a constant",
+                (true, false) => "up to date, no better than a constant",
+            };
+            println!(
+                "{:<24} {:>12.5} {:>12.5} {:>7.1}%  {status}",
+                r.task,
+                r.test_mean,
+                r.constant_mean,
+                100.0 * r.margin()
+            );
         }
         eprintln!(
             "step I done in {:.1} s; next: taskonomy transfer --out {}",

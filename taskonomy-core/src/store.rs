@@ -4,7 +4,8 @@
 //! ```text
 //! run/
 //!   manifest.json                        preset, seed, device, data, dictionary
-//!   tasks/<task>/<key>/                  weights.safetensors, test_losses.json, curve.svg, done
+//!   tasks/<task>/<key>/                  weights.safetensors, test_losses.json, curve.svg,
+//!                                        constant_test_losses.json, label_scale.json, done
 //!   reps/<source>/<key>/                 transfer.f32, test.f32, meta.json, done
 //!   transfers/<target>/<s1+s2>/<key>/    weights.safetensors, test_losses.json, curve.svg, done
 //!   affinities.csv  wins_vs_task.csv  wins_vs_pixels.csv

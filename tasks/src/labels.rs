@@ -10,14 +10,16 @@ use taskonomy_core::data::labels::geometry::{
     egomotion, object_distribution, occlusion_edges, relative_pose, room_layout, vanishing_points,
     OBJECT_CLASSES, SCENE_CLASSES,
 };
-use taskonomy_core::data::labels::image::{blur, canny, felzenszwalb, harris};
+use taskonomy_core::data::labels::image::{blur, edge_strength, felzenszwalb, harris};
 use taskonomy_core::data::labels::{one_hot, Pixels, RgbImage};
 use taskonomy_core::data::layout::PointInfo;
 use taskonomy_core::data::rng::Rng;
 use taskonomy_core::data::view::SceneView;
 
-/// Canny on luminance: blur σ (pixels) and the hysteresis thresholds (luminance per pixel).
-pub const CANNY: (f64, f32, f32) = (1.0, 0.012, 0.03);
+/// The Gaussian blur σ (pixels) of the 2-D edge strength, Canny's.
+pub const EDGES2D_SIGMA: f64 = 1.0;
+/// The Gaussian σ (pixels) of the profile the 3-D edges are drawn with.
+pub const EDGES3D_SIGMA: f64 = 1.0;
 /// Harris window σ (pixels) for both keypoint labels.
 pub const HARRIS_SIGMA: f64 = 1.0;
 /// The 2-D keypoint label is `min(1, √max(R, 0) / KEYPOINTS2D_SCALE)`, `R` in (luminance/pixel)⁴.
@@ -130,11 +132,13 @@ fn segmentation_parameters(size: usize, (k, fraction): (f32, f32)) -> (f32, usiz
     )
 }
 
-/// 2-D edges: Canny on the luminance of the 8-bit image.
+/// 2-D edges: the edge strength (Canny before non-maximum suppression and hysteresis) of the luminance
+/// of the 8-bit image.
 pub fn edges2d(view: &SceneView) -> Pixels<[f32; 1]> {
     let size = view.size();
     let y = luminance(view.rgb());
-    single(size, canny(&y, size, CANNY.0, CANNY.1, CANNY.2))
+    let (_, _, strength) = edge_strength(&y, size, EDGES2D_SIGMA);
+    single(size, strength)
 }
 
 /// 2-D keypoints: the Harris corner strength of the luminance.
@@ -161,9 +165,17 @@ pub fn segment2d(view: &SceneView) -> Pixels<u32> {
     Pixels::new(size, felzenszwalb(&rgb, 3, size, k, min_size))
 }
 
-/// 3-D (occlusion) edges, located exactly by casting rays between pixel centres.
+/// 3-D (occlusion) edges, located exactly by casting rays between pixel centres, drawn with a Gaussian
+/// profile whose peak on a straight edge is 1.
 pub fn edges3d(view: &SceneView) -> Pixels<[f32; 1]> {
-    single(view.size(), occlusion_edges(view.scene(), view.frame()))
+    let size = view.size();
+    let edges = occlusion_edges(view.scene(), view.frame());
+    let peak = (2.0 * std::f64::consts::PI).sqrt() * EDGES3D_SIGMA;
+    let soft = blur(&edges, size, EDGES3D_SIGMA)
+        .into_iter()
+        .map(|v| (v * peak as f32).min(1.0))
+        .collect();
+    single(size, soft)
 }
 
 /// 3-D keypoints: the Harris corner strength of the normals and the log distance.

@@ -212,6 +212,16 @@ pub fn patch_order(row: usize, col: usize, image_size: usize, patch: usize) -> u
     token * patch * patch + (row % patch) * patch + col % patch
 }
 
+/// The pixel `(row, col)` at `position` in patch order: the inverse of [`patch_order`].
+pub fn patch_pixel(position: usize, image_size: usize, patch: usize) -> (usize, usize) {
+    let side = image_size / patch;
+    let (token, within) = (position / (patch * patch), position % (patch * patch));
+    (
+        (token / side) * patch + within / patch,
+        (token % side) * patch + within % patch,
+    )
+}
+
 /// Cuts interleaved `image_size × image_size × channels` images (row-major, channels last) into
 /// tokens: the result is `(images × tokens) × (patch² × channels)`, row-major, each token's values ordered
 /// pixel-major then channel, so that `values[patch_order(r, c) * channels + k]` is pixel `(r, c)`'s
@@ -252,6 +262,14 @@ mod tests {
         // The second token starts at the top-left pixel of the second patch of the first row.
         assert_eq!(patch_order(0, 4, size, patch), 16);
         assert_eq!(patch_order(4, 0, size, patch), 32);
+        for r in 0..size {
+            for c in 0..size {
+                assert_eq!(
+                    patch_pixel(patch_order(r, c, size, patch), size, patch),
+                    (r, c)
+                );
+            }
+        }
     }
 
     #[test]

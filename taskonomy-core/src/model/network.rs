@@ -222,6 +222,21 @@ impl<D: Kernels> Head<D> {
         )
     }
 
+    /// Sets the output layer's bias to `bias` (one value per output of a token, or of an image for a
+    /// pooled head), so that the head starts from a chosen prediction, such as the task's constant
+    /// predictor, rather than a random one.
+    pub fn set_output_bias(&mut self, bias: &[f32]) -> Result<(), ModelError> {
+        let outputs = self.output.output();
+        if bias.len() != outputs {
+            return Err(ModelError::Batch(format!(
+                "an output bias of {} values for a head of {outputs} outputs",
+                bias.len()
+            )));
+        }
+        self.output.bias.copy_from(bias);
+        Ok(())
+    }
+
     /// Input channels per token.
     pub fn input_channels(&self) -> usize {
         self.input.input()

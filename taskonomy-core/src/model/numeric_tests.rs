@@ -392,3 +392,45 @@ fn bad_batches_are_errors() {
     let bad = Arch { patch: 3, ..arch() };
     assert!(matches!(bad.validate(), Err(ModelError::Arch(_))));
 }
+
+#[test]
+fn a_head_started_at_a_bias_outputs_it_when_its_weights_are_zero() {
+    let dev = Cpu::default();
+    let layout = OutputLayout::PerImage { outputs: 3 };
+    let mut net = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 0).unwrap();
+    net.head.set_output_bias(&[0.5, -1.0, 2.0]).unwrap();
+    net.head.output.weight = dev.zeros_like(net.head.output.weight.shape());
+    let x: Tensor<(usize, usize), f32, Cpu> =
+        dev.ones_like(&(2 * arch().tokens(), arch().patch_values()));
+    assert_eq!(
+        net.forward(x, 2).unwrap().as_vec(),
+        [0.5, -1.0, 2.0, 0.5, -1.0, 2.0]
+    );
+    assert!(matches!(
+        net.head.set_output_bias(&[0.0; 2]),
+        Err(ModelError::Batch(_))
+    ));
+}
+
+#[test]
+fn weight_decay_shrinks_weight_matrices_and_leaves_biases() {
+    let dev = Cpu::default();
+    let layout = OutputLayout::PerImage { outputs: 2 };
+    let mut net = Network::task(&dev, &arch(), 1, layout, DecoderShape::PRESET, 3).unwrap();
+    let before = net.clone();
+    // No gradient at all: only the decay moves anything, by the factor 1 − lr·decay.
+    let mut adam = Adam::new(&net, &dev, 0.1).unwrap().with_weight_decay(0.5);
+    adam.update(&mut net, &mut Gradients::leaky()).unwrap();
+    let weights = |n: &Network<Cpu>| n.head.output.weight.as_vec();
+    for (after, was) in weights(&net).iter().zip(weights(&before)) {
+        assert!((after - 0.95 * was).abs() < 1e-6, "{after} vs {was}");
+    }
+    assert_eq!(
+        net.head.output.bias.as_vec(),
+        before.head.output.bias.as_vec()
+    );
+    assert_eq!(
+        net.encoder.norm.gamma.as_vec(),
+        before.encoder.norm.gamma.as_vec()
+    );
+}

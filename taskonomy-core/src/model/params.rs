@@ -161,6 +161,7 @@ impl<D: Device<f32>, P: Parameters<D>> Parameters<D> for Option<P> {
 /// pass over the parameters whatever the device.
 pub struct Adam<D: Device<f32>> {
     config: AdamConfig,
+    decay: f64,
     step: i32,
     moments: Vec<(<D as Storage<f32>>::Vec, <D as Storage<f32>>::Vec)>,
 }
@@ -186,6 +187,7 @@ impl<D: Device<f32>> Adam<D> {
                 lr,
                 ..Default::default()
             },
+            decay: 0.0,
             step: 0,
             moments,
         })
@@ -196,6 +198,14 @@ impl<D: Device<f32>> Adam<D> {
         self.config.lr = lr;
     }
 
+    /// Decoupled weight decay (Loshchilov & Hutter, 2019) of `decay` per unit of learning rate, on the
+    /// weight matrices only: biases and norm gains keep their values (a head started at its constant
+    /// predictor is pulled back towards that prediction, not towards zero).
+    pub fn with_weight_decay(mut self, decay: f64) -> Self {
+        self.decay = decay;
+        self
+    }
+
     /// One update of every parameter of `model` from `grads` (as returned by `backward`).
     pub fn update(
         &mut self,
@@ -203,7 +213,7 @@ impl<D: Device<f32>> Adam<D> {
         grads: &mut Gradients<f32, D>,
     ) -> Result<(), D::Err> {
         self.step += 1;
-        let (config, step) = (self.config, self.step);
+        let (config, step, decay) = (self.config, self.step, self.decay);
         let mut moments = self.moments.iter_mut();
         let mut failure = None;
         model.visit_mut("", &mut |_, p| {
@@ -214,9 +224,13 @@ impl<D: Device<f32>> Adam<D> {
                 ParamMut::Vector(t) => grads
                     .get_or_alloc_mut(t)
                     .and_then(|g| config.try_update(step, t, m1, m2, g)),
-                ParamMut::Matrix(t) => grads
-                    .get_or_alloc_mut(t)
-                    .and_then(|g| config.try_update(step, t, m1, m2, g)),
+                ParamMut::Matrix(t) => grads.get_or_alloc_mut(t).and_then(|g| {
+                    let decayed = AdamConfig {
+                        weight_decay: (decay > 0.0).then_some(WeightDecay::Decoupled(decay)),
+                        ..config
+                    };
+                    decayed.try_update(step, t, m1, m2, g)
+                }),
             };
             if let Err(e) = result {
                 failure.get_or_insert(e);

@@ -368,19 +368,10 @@ fn tokens_of(images: &[&RgbImage], arch: &Arch) -> Vec<f32> {
     tokens
 }
 
-/// What a network trained from pixels sees of a sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PixelInput {
-    /// The task's input: its altered image for a `from_rgb` task, else its views.
-    Task,
-    /// The clean views, whatever the task: what the transfers see through their frozen encoders, and so
-    /// what the `pixels` baseline sees.
-    CleanViews,
-}
-
 /// How many bytes of prepared samples a [`PixelBatches`] keeps for the next epochs: a constant, so that
-/// memory does not grow with the dataset, and enough for every sample of the `small` preset's splits
-/// (480 training images of 32×32), which are then read once instead of at every epoch.
+/// memory does not grow with the dataset. A single-view sample of the `small` preset (32×32) takes
+/// 16–24 KiB with its labels, so most of its 3 000 training images (all of them for a task of one or two
+/// label channels) are read once instead of at every epoch.
 pub const SAMPLE_CACHE_BYTES: usize = 64 << 20;
 
 /// A sample as a network trained from pixels reads it: its patch tokens and its label.
@@ -414,7 +405,6 @@ pub struct PixelBatches<'a> {
     task: &'a TaskDef,
     split: Split,
     samples: &'a [SampleRef],
-    input: PixelInput,
     targets: TargetPrep<'a>,
     cache: std::sync::Mutex<SampleCache>,
     /// At most [`SAMPLE_CACHE_BYTES`]; none for samples read once.
@@ -422,14 +412,13 @@ pub struct PixelBatches<'a> {
 }
 
 impl<'a> PixelBatches<'a> {
-    /// The `samples` of `task` in `split` of `data`, as `input` says the network sees them, their labels
-    /// laid out by `targets`.
+    /// The `samples` of `task` in `split` of `data` as the task's network sees them (its altered image for
+    /// a `from_rgb` task, else its views), their labels laid out by `targets`.
     pub fn new(
         data: &'a RunData,
         task: &'a TaskDef,
         split: Split,
         samples: &'a [SampleRef],
-        input: PixelInput,
         targets: TargetPrep<'a>,
     ) -> Self {
         PixelBatches {
@@ -437,7 +426,6 @@ impl<'a> PixelBatches<'a> {
             task,
             split,
             samples,
-            input,
             targets,
             cache: std::sync::Mutex::new(SampleCache::default()),
             cache_bytes: SAMPLE_CACHE_BYTES,
@@ -460,10 +448,7 @@ impl<'a> PixelBatches<'a> {
             return Ok(kept.clone());
         }
         let sample = self.data.load(self.task, self.split, &self.samples[i])?;
-        let images: Vec<&RgbImage> = match self.input {
-            PixelInput::Task => sample.inputs().iter().collect(),
-            PixelInput::CleanViews => sample.views.iter().collect(),
-        };
+        let images: Vec<&RgbImage> = sample.inputs().iter().collect();
         let prepared = std::sync::Arc::new(Prepared {
             tokens: tokens_of(&images, self.targets.arch),
             labels: sample.labels,
@@ -626,17 +611,37 @@ pub fn split_targets(
     split: Split,
     prep: TargetPrep<'_>,
 ) -> Result<HostTargets, TrainError> {
+    let images: Vec<usize> = (0..data.samples(task.spec.name, split)?.len()).collect();
+    split_targets_of(data, task, split, prep, &images)
+}
+
+/// The targets of the samples numbered `images` of `task` in `split`, in that order, laid out by `prep`
+/// exactly as a batch of those samples lays them out (the same contrastive pairs of each image).
+pub fn split_targets_of(
+    data: &RunData,
+    task: &TaskDef,
+    split: Split,
+    prep: TargetPrep<'_>,
+    images: &[usize],
+) -> Result<HostTargets, TrainError> {
     let samples = data.samples(task.spec.name, split)?;
     let mut labels = Labels::empty(&task.spec);
-    for sample in samples {
+    for &image in images {
+        let sample = samples.get(image).ok_or_else(|| {
+            TrainError::Config(format!(
+                "`{}`: no sample {image} in the {} split of {}",
+                task.spec.name,
+                split.name(),
+                samples.len()
+            ))
+        })?;
         append_labels(
             &mut labels,
             data.load_labels(task, split, sample)?,
             &task.spec,
         )?;
     }
-    let images: Vec<usize> = (0..samples.len()).collect();
-    Ok(HostTargets::new(prep, &labels, &images))
+    Ok(HostTargets::new(prep, &labels, images))
 }
 
 #[cfg(test)]

@@ -96,6 +96,14 @@ pub struct Schedule {
     pub warmup: usize,
     /// The learning rate at the last step, as a fraction of the peak.
     pub final_lr_fraction: f64,
+    /// Decoupled weight decay of the weight matrices, per unit of learning rate (0: none; left out of
+    /// the settings' JSON, and so of artifact keys, when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_decay: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Schedule {
@@ -329,7 +337,9 @@ pub fn fit<D: ShardDevice, M: Predict<D>>(
     if source.is_empty() {
         return Err(TrainError::Config(format!("{name}: no training samples")));
     }
-    let mut optimiser = Adam::new(model, dev, schedule.lr).map_err(ModelError::device)?;
+    let mut optimiser = Adam::new(model, dev, schedule.lr)
+        .map_err(ModelError::device)?
+        .with_weight_decay(schedule.weight_decay);
     // Every step's samples are drawn before training starts, so batches can be prepared ahead.
     let mut batches = Batches::new(source.len(), seed);
     let steps: Vec<Vec<usize>> = (0..schedule.steps)
@@ -440,6 +450,7 @@ mod tests {
             lr: 1e-3,
             warmup: 10,
             final_lr_fraction: 0.1,
+            weight_decay: 0.0,
         };
         assert!((s.lr_at(0) - 1e-4).abs() < 1e-12);
         assert!((s.lr_at(9) - 1e-3).abs() < 1e-12);

@@ -1,7 +1,8 @@
 //! Steps I and II of Taskonomy, and the measurements that feed step III.
 //!
 //! - **Step I** ([`train_tasks`]): every task's network (shared encoder architecture, the task's decoder)
-//!   is trained on the training split; its per-image test losses are kept.
+//!   is trained on the training split; its per-image test losses are kept, beside those of the task's
+//!   best constant predictor ([`ConstantPredictor`]), the baseline the network must beat.
 //! - **Step II** ([`transfer`]): encoders are frozen; each source's representations of the transfer and test
 //!   views are computed once and cached; a small readout is trained from every source to every target on
 //!   the transfer split (much smaller than the training split, as in the paper); for each target the top-k
@@ -22,6 +23,7 @@
 //! seed derived from `(run seed, stage, task, sources)` ([`seed_for`]).
 
 pub mod batch;
+mod constant;
 pub mod data;
 pub mod fit;
 mod manifest;
@@ -39,17 +41,19 @@ use crate::spec::{DecoderShape, TaskSpec};
 
 pub use crate::data::dataset::Split;
 pub use crate::spec::TaskSet;
+pub use constant::{ConstantPredictor, CONSTANT_FIT_IMAGES};
 pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
 pub use manifest::{DataSource, RunManifest};
 pub use measure::{measure, win_rate, Intervals, MeasureOptions, Measurements, Table};
-pub use presets::{Preset, Settings};
+pub use presets::{Preset, Settings, TASK_WEIGHT_DECAY};
 pub use step1::{task_artifact, train_tasks, TaskNetworkRecord};
 pub use step2::{transfer, TransferRecord};
 pub use transitive::{transitive, Transitive, TransitivePath};
 
-/// Bumped when a stage's code changes what it produces, so old artifacts are not reused.
-pub const STAGE_VERSION: u32 = 1;
+/// Bumped when a stage's code changes what it produces, so old artifacts are not reused. 2: a task
+/// network's artifact holds its constant predictor's test losses.
+pub const STAGE_VERSION: u32 = 2;
 
 /// Why a stage failed.
 #[derive(Debug, thiserror::Error)]

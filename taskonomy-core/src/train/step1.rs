@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::batch::{split_targets, HostTargets, LabelScale, PixelBatches, PixelInput, TargetPrep};
+use super::batch::{
+    split_targets, split_targets_of, HostTargets, LabelScale, PixelBatches, TargetPrep,
+};
+use super::constant::{ConstantPredictor, CONSTANT_FIT_IMAGES};
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, LossSpec, Schedule};
 use super::{
@@ -31,6 +34,9 @@ struct TaskNetworkKey<'a> {
 /// the task's labels shares.
 const LABEL_SCALE: &str = "label_scale.json";
 
+/// The file of a task network's artifact that holds its best constant predictor's per-image test losses.
+const CONSTANT_LOSSES: &str = "constant_test_losses.json";
+
 /// A trained task network in the run folder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskNetworkRecord {
@@ -40,8 +46,29 @@ pub struct TaskNetworkRecord {
     pub key: String,
     /// Mean per-image test loss.
     pub test_mean: f64,
+    /// Mean per-image test loss of the task's best constant predictor ([`ConstantPredictor`]), scored
+    /// on the same images by the same loss code: the network must be below it.
+    pub constant_mean: f64,
     /// Whether the network was already there (nothing was trained).
     pub reused: bool,
+}
+
+impl TaskNetworkRecord {
+    /// How much of the constant predictor's loss the network removes: `(constant − network) / constant`;
+    /// positive when the network beats the constant, 0 or less when it learnt nothing about its input.
+    pub fn margin(&self) -> f64 {
+        if self.constant_mean > 0.0 {
+            (self.constant_mean - self.test_mean) / self.constant_mean
+        } else {
+            // A constant with no loss at all cannot be beaten, only matched.
+            -self.test_mean.max(0.0)
+        }
+    }
+
+    /// Whether the network's mean test loss is below its constant predictor's.
+    pub fn beats_constant(&self) -> bool {
+        self.test_mean < self.constant_mean
+    }
 }
 
 /// The artifact of `spec`'s task network under the run's settings, and its key.
@@ -121,25 +148,45 @@ pub fn train_tasks<D: ShardDevice>(
     for task in &tasks.tasks {
         let spec = &task.spec;
         let (artifact, key) = task_artifact(&ctx.keys(), spec)?;
-        if artifact.is_done() {
+        let record = if artifact.is_done() {
             let losses = TestLosses::read(&artifact)?;
+            let constant: TestLosses =
+                artifact.read_json(CONSTANT_LOSSES, "a constant predictor's test losses")?;
             tracing::info!(task = spec.name, key, "task network is up to date");
-            records.push(TaskNetworkRecord {
+            TaskNetworkRecord {
                 task: spec.name.into(),
                 key,
                 test_mean: losses.mean(),
+                constant_mean: constant.mean(),
                 reused: true,
-            });
-            overall.inc(1);
-            continue;
+            }
+        } else {
+            let record = train_one(ctx, task, &artifact, &key)?;
+            tracing::info!(
+                task = spec.name,
+                key,
+                test_mean = record.test_mean,
+                constant_mean = record.constant_mean,
+                "trained task network"
+            );
+            record
+        };
+        if !record.beats_constant() {
+            tracing::warn!(
+                task = spec.name,
+                test_mean = record.test_mean,
+                constant_mean = record.constant_mean,
+                "the `{}` network ({}) does not beat its best constant predictor: mean test loss {:.5} \
+                 against the constant's {:.5}. It learnt nothing about its input, and its encoder is \
+                 no source worth transferring from; train it longer (a larger preset or more steps), \
+                 or declare a loss and label whose constant optimum is not a point the network stays \
+                 at (see the task's doc)",
+                spec.name,
+                spec.loss,
+                record.test_mean,
+                record.constant_mean
+            );
         }
-        let record = train_one(ctx, task, &artifact, &key)?;
-        tracing::info!(
-            task = spec.name,
-            key,
-            test_mean = record.test_mean,
-            "trained task network"
-        );
         records.push(record);
         overall.inc(1);
     }
@@ -168,20 +215,22 @@ fn train_one<D: ShardDevice>(
         layout: OutputLayout::of(spec.output),
         image_size: arch.image_size,
     };
-    let batches = |split, samples, prep| {
-        PixelBatches::new(ctx.data, task, split, samples, PixelInput::Task, prep)
-    };
+    let batches = |split, samples, prep| PixelBatches::new(ctx.data, task, split, samples, prep);
     let keys = ctx.keys();
     let train_prep = target_prep(&keys, spec, scale.as_ref(), Split::Train);
     let test_prep = target_prep(&keys, spec, scale.as_ref(), Split::Test);
 
     artifact.begin()?;
+    let constant = fit_constant(ctx, task, train_prep)?;
     let mut network = Network::for_task(
         ctx.dev,
         arch,
         spec,
         seed_for(ctx.seed, "task", &[spec.name]),
     )?;
+    if let Some(bias) = constant.head_bias(arch.tokens()) {
+        network.head.set_output_bias(&bias)?;
+    }
     let bar = ctx
         .progress
         .bar(settings.task.steps as u64, format!("task {}", spec.name));
@@ -215,14 +264,42 @@ fn train_one<D: ShardDevice>(
         &format!("{} ({})", spec.name, spec.loss),
     )?;
     artifact.write_json(LABEL_SCALE, &scale)?;
+    let test_targets = split_targets(ctx.data, task, Split::Test, test_prep)?;
+    let constant = TestLosses {
+        network: format!("constant {} ({})", spec.name, constant.describe()),
+        losses: constant.per_image_losses(ctx.dev, &test_targets, settings.eval_batch)?,
+    };
+    artifact.write_json(CONSTANT_LOSSES, &constant)?;
     let record = TaskNetworkRecord {
         task: spec.name.into(),
         key: key.into(),
         test_mean: test_losses.mean(),
+        constant_mean: constant.mean(),
         reused: false,
     };
     artifact.finish(&record)?;
     Ok(record)
+}
+
+/// `task`'s best constant predictor, fitted on (at most [`CONSTANT_FIT_IMAGES`] of) its training
+/// targets prepared as the network's are.
+fn fit_constant<D>(
+    ctx: &Context<'_, D>,
+    task: &TaskDef,
+    train_prep: TargetPrep<'_>,
+) -> Result<ConstantPredictor, TrainError> {
+    let spec = &task.spec;
+    let train = ctx.data.samples(spec.name, Split::Train)?.len();
+    let picked = CONSTANT_FIT_IMAGES.min(train);
+    // Evenly spread over the split (already in a seeded shuffle's order) when it has more.
+    let images: Vec<usize> = (0..picked).map(|i| i * train / picked).collect();
+    let fitted_on = split_targets_of(ctx.data, task, Split::Train, train_prep, &images)?;
+    ConstantPredictor::fit(
+        spec.loss,
+        OutputLayout::of(spec.output),
+        &ctx.settings.arch,
+        &fitted_on,
+    )
 }
 
 /// Loads the trained network of `spec` from the run folder.

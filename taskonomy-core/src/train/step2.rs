@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{
-    split_targets, BatchSource, HostTargets, LabelScale, PixelBatches, PixelInput, RepBatches,
-    ViewBatches,
+    split_targets, BatchSource, HostTargets, LabelScale, PixelBatches, RepBatches, ViewBatches,
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
@@ -372,7 +371,6 @@ fn input_reps<D: ShardDevice>(
                 task,
                 split,
                 ctx.data.samples(spec.name, split)?,
-                PixelInput::Task,
                 target_prep(&keys, spec, scale, split),
             )
             .read_once();
@@ -697,9 +695,8 @@ fn scratch<D: ShardDevice>(
     // with like: the same images, the same targets, the same transfer data).
     let keys = ctx.keys();
     let scale = data.scale.as_ref();
-    let pixels = |split, samples, prep| {
-        PixelBatches::new(ctx.data, data.task, split, samples, PixelInput::Task, prep)
-    };
+    let pixels =
+        |split, samples, prep| PixelBatches::new(ctx.data, data.task, split, samples, prep);
     let train_inputs = pixels(
         Split::Transfer,
         data.transfer.samples,

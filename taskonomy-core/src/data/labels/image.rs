@@ -71,17 +71,25 @@ pub fn sobel(channel: &[f32], size: usize) -> (Vec<f32>, Vec<f32>) {
     (gx, gy)
 }
 
-/// Canny's edge detector: Gaussian blur (σ pixels), Sobel gradient, non-maximum suppression across the
-/// gradient direction, and hysteresis between the `low` and `high` gradient magnitudes (channel units per
-/// pixel). Returns 1.0 on edge pixels and 0.0 elsewhere.
-pub fn canny(channel: &[f32], size: usize, sigma: f64, low: f32, high: f32) -> Vec<f32> {
+/// Edge strength, Canny's first two stages: the Sobel gradient of the channel blurred by a Gaussian of σ
+/// pixels, `(∂/∂x, ∂/∂y)` and its magnitude per pixel (channel units per pixel).
+pub fn edge_strength(channel: &[f32], size: usize, sigma: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let smooth = blur(channel, size, sigma);
     let (gx, gy) = sobel(&smooth, size);
-    let mag: Vec<f32> = gx
+    let mag = gx
         .iter()
         .zip(&gy)
         .map(|(x, y)| (x * x + y * y).sqrt())
         .collect();
+    (gx, gy, mag)
+}
+
+/// Canny's edge detector: the [`edge_strength`] of the channel (Gaussian blur of σ pixels, Sobel
+/// gradient), non-maximum suppression across the gradient direction, and hysteresis between the `low`
+/// and `high` gradient magnitudes (channel units per pixel). Returns 1.0 on edge pixels and 0.0
+/// elsewhere.
+pub fn canny(channel: &[f32], size: usize, sigma: f64, low: f32, high: f32) -> Vec<f32> {
+    let (gx, gy, mag) = edge_strength(channel, size, sigma);
     let mut keep = vec![0u8; mag.len()]; // 0 none, 1 weak, 2 strong
     let tan22 = 0.414_213_56f32;
     for y in 1..size.saturating_sub(1) {
@@ -304,6 +312,22 @@ mod tests {
         let (gx, gy) = sobel(&ramp, size);
         assert!((gx[5 * size + 5] - 0.25).abs() < 1e-6);
         assert!(gy[5 * size + 5].abs() < 1e-6);
+    }
+
+    #[test]
+    fn edge_strength_is_the_blurred_gradient_magnitude() {
+        // A ramp's strength is its slope, blurred or not, away from the clamped borders.
+        let size = 16;
+        let ramp: Vec<f32> = (0..size * size).map(|i| 0.02 * (i % size) as f32).collect();
+        let (gx, gy, strength) = edge_strength(&ramp, size, 1.0);
+        let at = 8 * size + 8;
+        assert!((gx[at] - 0.02).abs() < 1e-5 && gy[at].abs() < 1e-6);
+        assert!((strength[at] - 0.02).abs() < 1e-5);
+        // The square: strong on its outline, nothing inside or far outside.
+        let (_, _, strength) = edge_strength(&square(32), 32, 1.0);
+        let row = 16 * 32;
+        assert!(strength[row + 8] > 0.2 && strength[row + 23] > 0.2);
+        assert!(strength[row + 16] < 1e-4 && strength[row + 2] < 1e-4);
     }
 
     #[test]
