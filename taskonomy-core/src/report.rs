@@ -816,16 +816,36 @@ fn target_table(budgets: &[BudgetResult]) -> String {
     html
 }
 
-/// Each task network's mean test loss (the novel tasks' networks score Quality only).
+/// Each task network's mean test loss against its best constant predictor's (a network that does not
+/// beat it learnt nothing about its input, and its encoder is no source worth choosing).
 fn task_network_table(networks: &[TaskNetworkRecord]) -> String {
-    let mut html =
-        String::from("<table><tr><th>task</th><th>mean test loss</th><th>trained now</th></tr>\n");
+    let failing: Vec<&str> = networks
+        .iter()
+        .filter(|n| !n.beats_constant())
+        .map(|n| n.task.as_str())
+        .collect();
+    let verdict = if failing.is_empty() {
+        "Every task network beats its task's best constant predictor on the test images.".to_owned()
+    } else {
+        format!(
+            "Do not trust these tasks as sources: their networks do not beat the best constant \
+             predictor: {}.",
+            failing.join(", ")
+        )
+    };
+    let mut html = format!(
+        "<p>{}</p>\n<table><tr><th>task</th><th>mean test loss</th><th>best constant predictor</th>\
+         <th>margin</th><th>trained now</th></tr>\n",
+        escape(&verdict)
+    );
     for network in networks {
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.1}%</td><td>{}</td></tr>",
             escape(&network.task),
             network.test_mean,
+            network.constant_mean,
+            100.0 * network.margin(),
             if network.reused { "no (reused)" } else { "yes" }
         );
     }
@@ -1246,7 +1266,13 @@ mod tests {
                 }),
                 quality_interval: None,
             }],
-            task_networks: Vec::new(),
+            task_networks: vec![TaskNetworkRecord {
+                task: "a".into(),
+                key: "k".into(),
+                test_mean: 0.6,
+                constant_mean: 0.5,
+                reused: false,
+            }],
             stability: Some(Stability {
                 runs: vec!["seed 1".into(), "seed 2".into()],
                 pairs: vec![(0, 1)],
@@ -1325,6 +1351,9 @@ mod tests {
         // The novel task with its interval, the unstable target, every departure.
         assert!(html.contains("<td>c</td><td>a</td><td>0.5000</td><td>0.600 [0.50, 0.70]</td>"));
         assert!(html.contains("Unstable (ρ below 0.5): b (0.400)"));
+        // A network worse than its constant predictor is named.
+        assert!(html.contains("best constant predictor: a."));
+        assert!(html.contains("<td>0.6000</td><td>0.5000</td><td>-20.0%</td>"));
         for departure in crate::departures::DEPARTURES {
             assert!(
                 html.contains(&escape(departure.line)),
