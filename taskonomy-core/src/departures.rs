@@ -52,8 +52,15 @@ pub const DEPARTURES: &[Departure] = &[
     },
     Departure {
         topic: "edges",
-        line: "2-D edges are regressed on edge strength (gradient magnitude) instead of the paper's Canny edge \
-               map: an L1 loss on sparse binary maps makes a small network predict a constant.",
+        line: "2-D edges learn Canny's edge strength before non-maximum suppression and hysteresis, and 3-D \
+               edges their occlusion edges drawn with a 1-pixel Gaussian profile, both still with L1, instead \
+               of one-pixel binary maps: on those a small network learns to predict no edge anywhere.",
+    },
+    Departure {
+        topic: "task training",
+        line: "At the tiny and small presets a task network starts at its task's best constant predictor and \
+               trains with weight decay towards it, so that with a few thousand images it does not memorise \
+               them and end below the constant; the paper trains from scratch on far more data.",
     },
     Departure {
         topic: "splits",
