@@ -13,36 +13,9 @@ fn vendored(name: &str) -> Transfers {
     .unwrap()
 }
 
-/// Ranks with ties sharing their mean rank.
-fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start;
-        while end + 1 < order.len() && values[order[end + 1]] == values[order[start]] {
-            end += 1;
-        }
-        for &i in &order[start..=end] {
-            ranks[i] = (start + end) as f64 / 2.0;
-        }
-        start = end + 1;
-    }
-    ranks
-}
-
+/// Spearman's ρ of two rankings (defined: neither side is constant here).
 fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (a, b) = (ranks(a), ranks(b));
-    let n = a.len() as f64;
-    let (mean_a, mean_b) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let covariance: f64 = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - mean_a) * (y - mean_b))
-        .sum();
-    let spread = |v: &[f64], mean: f64| v.iter().map(|x| (x - mean).powi(2)).sum::<f64>().sqrt();
-    covariance / (spread(&a, mean_a) * spread(&b, mean_b))
+    taskonomy::uncertainty::spearman(a, b).expect("two non-constant rankings")
 }
 
 #[test]

@@ -61,6 +61,29 @@ impl WinRates {
         }
     }
 
+    /// The Gain of `sources → target` (its win rate against `pixels`) and its interval, if measured.
+    pub fn gain(
+        &self,
+        sources: &[&str],
+        target: &str,
+    ) -> Result<(f64, Option<Interval>), EvalError> {
+        rate(
+            &self.vs_scratch,
+            &self.vs_scratch_intervals,
+            sources,
+            target,
+        )
+    }
+
+    /// The Quality of `sources → target` (its win rate against `self`) and its interval, if measured.
+    pub fn quality(
+        &self,
+        sources: &[&str],
+        target: &str,
+    ) -> Result<(f64, Option<Interval>), EvalError> {
+        rate(&self.vs_self, &self.vs_self_intervals, sources, target)
+    }
+
     /// A run's tables with their intervals.
     pub fn measured(tables: &Measurements) -> Self {
         WinRates {
@@ -156,14 +179,8 @@ pub fn evaluate(plan: &Plan, wins: &WinRates, label: &str) -> Result<Evaluation,
         } else {
             assignment.sources.iter().map(String::as_str).collect()
         };
-        let (gain, gain_interval) = rate(
-            &wins.vs_scratch,
-            &wins.vs_scratch_intervals,
-            &lookup,
-            target,
-        )?;
-        let (quality, quality_interval) =
-            rate(&wins.vs_self, &wins.vs_self_intervals, &lookup, target)?;
+        let (gain, gain_interval) = wins.gain(&lookup, target)?;
+        let (quality, quality_interval) = wins.quality(&lookup, target)?;
         targets.push(TargetScore {
             target: target.clone(),
             sources: assignment.sources.clone(),
@@ -435,14 +452,8 @@ pub fn all_for_one(
                 target: target.clone(),
             })?;
         let sources: Vec<&str> = best.sources.iter().map(String::as_str).collect();
-        let (gain, gain_interval) = rate(
-            &wins.vs_scratch,
-            &wins.vs_scratch_intervals,
-            &sources,
-            target,
-        )?;
-        let (quality, quality_interval) =
-            rate(&wins.vs_self, &wins.vs_self_intervals, &sources, target)?;
+        let (gain, gain_interval) = wins.gain(&sources, target)?;
+        let (quality, quality_interval) = wins.quality(&sources, target)?;
         results.push(NovelResult {
             target: target.clone(),
             sources: best.sources.clone(),
