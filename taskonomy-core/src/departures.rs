@@ -63,6 +63,12 @@ pub const DEPARTURES: &[Departure] = &[
                them and end below the constant; the paper trains from scratch on far more data.",
     },
     Departure {
+        topic: "sources that learnt nothing",
+        line: "A task whose network does not beat its best constant predictor on the test images is measured \
+               but never chosen as a source (the report names it): at this scale a network can fail to learn, \
+               which the paper's does not.",
+    },
+    Departure {
         topic: "splits",
         line: "Training, transfer and test splits are a few hundred images per task at the small preset instead \
                of hundreds of thousands; the transfer split stays much smaller than the training split, as in \

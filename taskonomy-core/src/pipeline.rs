@@ -297,7 +297,22 @@ pub fn run<D: ShardDevice>(
     )?;
 
     clock.begin(STEP_IV);
-    let candidates = candidate_sources(config);
+    // A task whose network does not beat its best constant predictor learnt nothing about its input:
+    // its encoder is measured like any other, but no taxonomy labels it.
+    let learnt_nothing: Vec<String> = networks
+        .iter()
+        .filter(|n| !n.beats_constant())
+        .map(|n| n.task.clone())
+        .collect();
+    let candidates: Vec<String> = candidate_sources(config)
+        .into_iter()
+        .filter(|s| !learnt_nothing.contains(s))
+        .collect();
+    if candidates.is_empty() {
+        return Err(RunError::Config(
+            "no task network beats its best constant predictor: nothing is worth labelling".into(),
+        ));
+    }
     let wins = WinRates::measured(&tables);
     let options = PlanOptions {
         max_order: config.max_order,
@@ -363,7 +378,7 @@ pub fn run<D: ShardDevice>(
         budgets: budgets.clone(),
         novel: novel.clone(),
         task_networks: networks.clone(),
-        notes: notes(config),
+        notes: notes(config, &learnt_nothing),
         task_curves,
         transfer_curves,
         transitive: transitive.clone(),
@@ -676,11 +691,23 @@ fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>
     }
 }
 
-fn notes(config: &RunConfig) -> Vec<(String, String)> {
-    if config.novel.is_empty() {
-        return Vec::new();
+fn notes(config: &RunConfig, learnt_nothing: &[String]) -> Vec<(String, String)> {
+    let mut notes = Vec::new();
+    if !learnt_nothing.is_empty() {
+        notes.push((
+            "Sources left out of the taxonomies".into(),
+            format!(
+                "{}: the task network does not beat its best constant predictor on the test images (see \
+                 Task networks), so its encoder learnt nothing worth labelling. Its transfers are measured \
+                 and shown like every other's, but the planner and the baselines do not choose it.",
+                learnt_nothing.join(", ")
+            ),
+        ));
     }
-    vec![(
+    if config.novel.is_empty() {
+        return notes;
+    }
+    notes.push((
         "How the novel tasks were handled".into(),
         format!(
             "{} existed for the method only on the transfer split: no representation of theirs was a \
@@ -689,7 +716,8 @@ fn notes(config: &RunConfig) -> Vec<(String, String)> {
              Quality (it is left out of the novel task's own affinity tournament).",
             config.novel.join(", ")
         ),
-    )]
+    ));
+    notes
 }
 
 #[cfg(test)]
