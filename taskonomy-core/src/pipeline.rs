@@ -299,20 +299,29 @@ pub fn run<D: ShardDevice>(
     clock.begin(STEP_IV);
     // A task whose network does not beat its best constant predictor learnt nothing about its input:
     // its encoder is measured like any other, but no taxonomy labels it.
+    // When none learnt anything (data far too small), the taxonomies are planned anyway, and say so.
     let learnt_nothing: Vec<String> = networks
         .iter()
         .filter(|n| !n.beats_constant())
         .map(|n| n.task.clone())
         .collect();
-    let candidates: Vec<String> = candidate_sources(config)
+    let mut candidates: Vec<String> = candidate_sources(config)
         .into_iter()
         .filter(|s| !learnt_nothing.contains(s))
         .collect();
-    if candidates.is_empty() {
-        return Err(RunError::Config(
-            "no task network beats its best constant predictor: nothing is worth labelling".into(),
-        ));
+    let none_learnt = candidates.is_empty();
+    if none_learnt {
+        tracing::warn!(
+            "no source's task network beats its best constant predictor: the taxonomies choose among \
+             encoders that learnt nothing, and mean nothing"
+        );
+        candidates = candidate_sources(config);
     }
+    let left_out: Vec<String> = learnt_nothing
+        .iter()
+        .filter(|t| !candidates.contains(t))
+        .cloned()
+        .collect();
     let wins = WinRates::measured(&tables);
     let options = PlanOptions {
         max_order: config.max_order,
@@ -378,7 +387,7 @@ pub fn run<D: ShardDevice>(
         budgets: budgets.clone(),
         novel: novel.clone(),
         task_networks: networks.clone(),
-        notes: notes(config, &learnt_nothing),
+        notes: notes(config, &learnt_nothing, &left_out, none_learnt),
         task_curves,
         transfer_curves,
         transitive: transitive.clone(),
@@ -691,16 +700,35 @@ fn facts(config: &RunConfig, data: &DataSource, step_seconds: Vec<(String, f64)>
     }
 }
 
-fn notes(config: &RunConfig, learnt_nothing: &[String]) -> Vec<(String, String)> {
+/// The report's notes: the task networks that learnt nothing (`learnt_nothing`, of which `left_out` were
+/// kept out of the taxonomies; all the candidate sources when `none_learnt`, which were then kept), and
+/// how the novel tasks were handled.
+fn notes(
+    config: &RunConfig,
+    learnt_nothing: &[String],
+    left_out: &[String],
+    none_learnt: bool,
+) -> Vec<(String, String)> {
     let mut notes = Vec::new();
-    if !learnt_nothing.is_empty() {
+    if none_learnt {
+        notes.push((
+            "No task network learnt anything".into(),
+            format!(
+                "None of the sources' networks beats its best constant predictor ({}): the data are too \
+                 few for this preset. The taxonomies below choose among encoders that learnt nothing, and \
+                 mean nothing.",
+                learnt_nothing.join(", ")
+            ),
+        ));
+    }
+    if !left_out.is_empty() {
         notes.push((
             "Sources left out of the taxonomies".into(),
             format!(
                 "{}: the task network does not beat its best constant predictor on the test images (see \
                  Task networks), so its encoder learnt nothing worth labelling. Its transfers are measured \
                  and shown like every other's, but the planner and the baselines do not choose it.",
-                learnt_nothing.join(", ")
+                left_out.join(", ")
             ),
         ));
     }

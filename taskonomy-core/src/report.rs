@@ -209,7 +209,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<PathBuf, ReportEr
         sections.push((
             "Gain and Quality".into(),
             figures,
-            target_table(&input.budgets),
+            target_table(&input.budgets, input),
         ));
     }
     if !input.novel.is_empty() {
@@ -764,12 +764,25 @@ fn with_interval(value: f64, interval: Option<Interval>) -> String {
     }
 }
 
-fn target_table(budgets: &[BudgetResult]) -> String {
+fn target_table(budgets: &[BudgetResult], input: &ReportInput) -> String {
     let mut html = String::from(
-        "<p>Gain and Quality with their 95% bootstrap intervals over the test images (the test set's \
-         share of the uncertainty; the seed's is in the stability section when several seeds ran).</p>\n\
-         <table><tr><th>target</th>",
+        "<p>Each target's transfer with its affinity, and its Gain and Quality, with their 95% bootstrap \
+         intervals over the test images (the test set's share of the uncertainty; the seed's is in the \
+         stability section when several seeds ran).</p>\n<table><tr><th>target</th>",
     );
+    // The affinity of `sources → target` (the planner's performance) with its interval.
+    let affinity = |sources: &[&str], target: &str| {
+        let row = input.affinities.get(sources, target)?;
+        let position = input
+            .affinities
+            .rows()
+            .iter()
+            .position(|r| std::ptr::eq(r, row))?;
+        Some(with_interval(
+            row.value,
+            input.affinity_intervals.get(position).copied(),
+        ))
+    };
     for result in budgets {
         let _ = write!(
             html,
@@ -794,10 +807,17 @@ fn target_table(budgets: &[BudgetResult]) -> String {
                 .find(|t| t.target == target)
             {
                 Some(score) => {
-                    let transfer = if score.supervised {
-                        "supervised".to_string()
+                    let (label, sources): (String, Vec<&str>) = if score.supervised {
+                        ("supervised".into(), vec![crate::transfers::SELF])
                     } else {
-                        format!("← {}", score.sources.join(" + "))
+                        (
+                            format!("← {}", score.sources.join(" + ")),
+                            score.sources.iter().map(String::as_str).collect(),
+                        )
+                    };
+                    let transfer = match affinity(&sources, target) {
+                        Some(affinity) => format!("{label} ({affinity})"),
+                        None => label,
                     };
                     let _ = write!(
                         html,
@@ -1250,7 +1270,14 @@ mod tests {
                 ..DataReport::default()
             },
             relative_losses,
-            affinity_intervals: Vec::new(),
+            affinity_intervals: affinities
+                .rows()
+                .iter()
+                .map(|r| Interval {
+                    low: r.value - 0.1,
+                    high: r.value + 0.1,
+                })
+                .collect(),
             own_supervision: OwnSupervision::Value,
             affinities,
             budgets,
@@ -1351,6 +1378,11 @@ mod tests {
         // The novel task with its interval, the unstable target, every departure.
         assert!(html.contains("<td>c</td><td>a</td><td>0.5000</td><td>0.600 [0.50, 0.70]</td>"));
         assert!(html.contains("Unstable (ρ below 0.5): b (0.400)"));
+        // Budget 1 labels `a`: `b` takes the transfer from it, shown with its affinity and interval.
+        assert!(
+            html.contains("← a (0.700 [0.60, 0.80])"),
+            "the affinity of a → b"
+        );
         // A network worse than its constant predictor is named.
         assert!(html.contains("best constant predictor: a."));
         assert!(html.contains("<td>0.6000</td><td>0.5000</td><td>-20.0%</td>"));
