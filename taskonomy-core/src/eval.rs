@@ -202,15 +202,17 @@ fn rate(
     sources: &[&str],
     target: &str,
 ) -> Result<(f64, Option<Interval>), EvalError> {
-    let row = table
-        .get(sources, target)
+    let position = table
+        .position(sources, target)
         .ok_or_else(|| EvalError::MissingWinRate {
             table: table.origin().to_owned(),
             sources: sources.join("+"),
             target: target.to_owned(),
         })?;
-    let position = table.rows().iter().position(|r| std::ptr::eq(r, row));
-    Ok((row.value, position.and_then(|i| intervals.get(i).copied())))
+    Ok((
+        table.rows()[position].value,
+        intervals.get(position).copied(),
+    ))
 }
 
 fn summarise(
@@ -365,6 +367,7 @@ fn average(draws: &[Evaluation]) -> Evaluation {
 /// The candidate sources ranked as general-purpose sources: by their mean first-order affinity over the
 /// targets other than themselves (best first; ties by name). A source with no first-order row counts 0.
 pub fn general_purpose_ranking(problem: &Problem, affinities: &Transfers) -> Vec<(String, f64)> {
+    let targets = problem.targets();
     let mut ranking: Vec<(String, f64)> = problem
         .sources()
         .iter()
@@ -373,7 +376,7 @@ pub fn general_purpose_ranking(problem: &Problem, affinities: &Transfers) -> Vec
                 .rows()
                 .iter()
                 .filter(|r| r.order() == 1 && r.sources[0] == *source && r.target != *source)
-                .filter(|r| problem.targets().contains(&r.target.as_str()))
+                .filter(|r| targets.contains(&r.target.as_str()))
                 .map(|r| r.value)
                 .collect();
             let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;

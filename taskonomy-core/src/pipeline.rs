@@ -376,11 +376,13 @@ pub fn run<D: ShardDevice>(
 
     clock.begin(REPORT);
     let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
-    let mut input = ReportInput {
+    let relative_losses = relative_losses(&transfers)?;
+    clock.end();
+    let input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
-        facts: facts(config, &manifest.data, Vec::new()),
+        facts: facts(config, &manifest.data, clock.times.clone()),
         data: data.report().clone(),
-        relative_losses: relative_losses(&transfers)?,
+        relative_losses,
         affinities: tables.affinities.clone(),
         affinity_intervals: tables.intervals.affinities.clone(),
         own_supervision: config.own_supervision,
@@ -393,8 +395,6 @@ pub fn run<D: ShardDevice>(
         transitive: transitive.clone(),
         stability: None,
     };
-    clock.end();
-    input.facts = facts(config, &manifest.data, clock.times.clone());
     let report = write_report(run.root(), &input)?;
     Ok(RunSummary {
         report,

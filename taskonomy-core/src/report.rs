@@ -772,14 +772,9 @@ fn target_table(budgets: &[BudgetResult], input: &ReportInput) -> String {
     );
     // The affinity of `sources → target` (the planner's performance) with its interval.
     let affinity = |sources: &[&str], target: &str| {
-        let row = input.affinities.get(sources, target)?;
-        let position = input
-            .affinities
-            .rows()
-            .iter()
-            .position(|r| std::ptr::eq(r, row))?;
+        let position = input.affinities.position(sources, target)?;
         Some(with_interval(
-            row.value,
+            input.affinities.rows()[position].value,
             input.affinity_intervals.get(position).copied(),
         ))
     };

@@ -328,9 +328,15 @@ impl Transfers {
 
     /// The row for the transfer from `sources` (any order) to `target`, if measured.
     pub fn get<S: AsRef<str>>(&self, sources: &[S], target: &str) -> Option<&Transfer> {
+        self.position(sources, target).map(|i| &self.rows[i])
+    }
+
+    /// The index in [`Transfers::rows`] of the row `sources → target` (sources in any order): where
+    /// values kept beside the table row for row (such as bootstrap intervals) are found.
+    pub fn position<S: AsRef<str>>(&self, sources: &[S], target: &str) -> Option<usize> {
         let mut wanted: Vec<&str> = sources.iter().map(AsRef::as_ref).collect();
         wanted.sort_unstable();
-        self.rows.iter().find(|r| {
+        self.rows.iter().position(|r| {
             r.target == target
                 && r.sources
                     .iter()

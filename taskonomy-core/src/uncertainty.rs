@@ -125,9 +125,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (sorted[above] - sorted[below]) * fraction
 }
 
-/// Twice the outcome of image `k` for `a` against `b`: 2 if `a` has the lower loss, 1 on a tie, 0 else
-/// (twice, so that a tie stays a whole number).
-fn twice_outcome(a: f32, b: f32) -> u32 {
+/// Twice the outcome of one image for a network with loss `a` against one with loss `b`: 2 if `a` is
+/// lower, 1 on a tie, 0 else (twice, so that a tie stays a whole number). Every win rate counts with it.
+pub(crate) fn twice_outcome(a: f32, b: f32) -> u32 {
     match a.total_cmp(&b) {
         std::cmp::Ordering::Less => 2,
         std::cmp::Ordering::Equal => 1,
@@ -277,11 +277,16 @@ pub fn jaccard<S: AsRef<str>>(a: &[S], b: &[S]) -> f64 {
     a.intersection(&b).count() as f64 / union as f64
 }
 
-/// The median of some values (`None` if there are none).
+/// The median of some values (`None` if there are none): for an even count, the midpoint of the two
+/// middle ones.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    (!sorted.is_empty()).then(|| quantile(&sorted, 0.5))
+    median_in_place(&mut values.to_vec())
+}
+
+/// [`median`], sorting `values` in place instead of a copy.
+pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    (!values.is_empty()).then(|| quantile(values, 0.5))
 }
 
 /// Where `value` falls among `draws` from a null distribution, higher being better.

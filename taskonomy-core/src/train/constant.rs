@@ -65,6 +65,7 @@ use super::TrainError;
 use crate::model::loss::CONTRASTIVE_MARGIN;
 use crate::model::{patch_pixel, per_image_loss, Arch, Kernels, ModelError, OutputLayout};
 use crate::spec::LossKind;
+use crate::uncertainty::median_in_place;
 
 /// At most this many training images are used to fit a constant predictor: all of the `tiny` and
 /// `small` presets' 3 000, and a bound on the memory its targets take with the `paper` preset's 20 000
@@ -136,7 +137,10 @@ impl ConstantPredictor {
                 per_column(values, images, |column| mean(column))
             }
             (LossKind::L1, HostTargets::Values { values, .. }) => {
-                per_column(values, images, median)
+                // A column holds one value per training image, and there is at least one.
+                per_column(values, images, |column| {
+                    median_in_place(column).unwrap_or_default()
+                })
             }
             (LossKind::Huber, HostTargets::Values { values, .. }) => {
                 per_column(values, images, huber_centre)
@@ -279,18 +283,6 @@ fn per_column(values: &[f32], images: usize, f: impl Fn(&mut [f64]) -> f64) -> V
 
 fn mean(column: &[f64]) -> f64 {
     column.iter().sum::<f64>() / column.len() as f64
-}
-
-/// The middle value; for an even count, the midpoint of the two middle ones (every point between them
-/// minimises the absolute error alike).
-fn median(column: &mut [f64]) -> f64 {
-    column.sort_by(f64::total_cmp);
-    let n = column.len();
-    if n % 2 == 1 {
-        column[n / 2]
-    } else {
-        0.5 * (column[n / 2 - 1] + column[n / 2])
-    }
 }
 
 /// The minimiser of `Σ huber(c − y)` (δ = 1): the root of its derivative `Σ clamp(c − y, −1, 1)`,

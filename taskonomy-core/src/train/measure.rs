@@ -7,7 +7,9 @@ use super::{images_scored, Keys, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::store::write_atomic;
 use crate::transfers::{Transfer, Transfers, HEADER, PIXELS, SELF};
-use crate::uncertainty::{affinity_intervals, win_rate_interval, Bootstrap, Interval, Resamples};
+use crate::uncertainty::{
+    affinity_intervals, twice_outcome, win_rate_interval, Bootstrap, Interval, Resamples,
+};
 
 /// The three tables of a run, in the paper's format (`sources,target,order,value`), and their intervals.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,16 +54,8 @@ pub fn win_rate(a: &[f32], b: &[f32]) -> f64 {
     if n == 0 {
         return 0.5;
     }
-    let wins: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| match x.total_cmp(y) {
-            std::cmp::Ordering::Less => 1.0,
-            std::cmp::Ordering::Equal => 0.5,
-            std::cmp::Ordering::Greater => 0.0,
-        })
-        .sum();
-    wins / n as f64
+    let twice_wins: u32 = a.iter().zip(b).map(|(&x, &y)| twice_outcome(x, y)).sum();
+    f64::from(twice_wins) / (2 * n) as f64
 }
 
 /// Reads every target's transfers and baselines from the run folder (step II must be complete for the
@@ -215,19 +209,6 @@ impl Measurements {
             Table::WinsVsTask => (&self.wins_vs_task, &self.intervals.wins_vs_task),
             Table::WinsVsPixels => (&self.wins_vs_pixels, &self.intervals.wins_vs_pixels),
         }
-    }
-
-    /// The interval of the row `sources → target` of table `which`, if it has that row.
-    pub fn interval<S: AsRef<str>>(
-        &self,
-        which: Table,
-        sources: &[S],
-        target: &str,
-    ) -> Option<Interval> {
-        let (table, intervals) = self.table(which);
-        // Rows built in memory are numbered from 1 in order (`Transfers::from_rows`).
-        let row = table.get(sources, target)?;
-        intervals.get(row.line.checked_sub(1)?).copied()
     }
 }
 

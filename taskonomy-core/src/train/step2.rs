@@ -362,19 +362,23 @@ fn input_reps<D: ShardDevice>(
 ) -> Result<BTreeMap<String, CachedReps>, TrainError> {
     let spec = &task.spec;
     let keys = ctx.keys();
+    // The inputs are read (and derived) once and kept for every source's encoder, as far as the sample
+    // cache holds them (at the small preset, both splits whole).
+    let inputs = |split| -> Result<PixelBatches<'_>, TrainError> {
+        Ok(PixelBatches::new(
+            ctx.data,
+            task,
+            split,
+            ctx.data.samples(spec.name, split)?,
+            target_prep(&keys, spec, scale, split),
+        ))
+    };
+    let (transfer_inputs, test_inputs) = (inputs(Split::Transfer)?, inputs(Split::Test)?);
     let mut reps = BTreeMap::new();
     for (source, view_reps) in views_reps {
         let encoder = encoder_of(ctx, tasks, source)?;
-        let represent = |split| -> Result<Vec<f32>, TrainError> {
-            let inputs = PixelBatches::new(
-                ctx.data,
-                task,
-                split,
-                ctx.data.samples(spec.name, split)?,
-                target_prep(&keys, spec, scale, split),
-            )
-            .read_once();
-            infer(ctx.dev, &inputs, ctx.settings.eval_batch, |rows, b| {
+        let represent = |inputs: &PixelBatches<'_>| {
+            infer(ctx.dev, inputs, ctx.settings.eval_batch, |rows, b| {
                 encoder.forward(rows, b)
             })
         };
@@ -382,8 +386,8 @@ fn input_reps<D: ShardDevice>(
             source.clone(),
             CachedReps {
                 key: format!("{} on the inputs of {}", view_reps.key, spec.name),
-                transfer: represent(Split::Transfer)?,
-                test: represent(Split::Test)?,
+                transfer: represent(&transfer_inputs)?,
+                test: represent(&test_inputs)?,
             },
         );
     }
