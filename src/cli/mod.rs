@@ -28,15 +28,18 @@ use taskonomy_core::train::Progress;
 
 mod affinities;
 mod device;
+mod executor;
 mod plan;
 mod render;
 mod run;
 mod show;
 mod stability;
 mod stage;
+mod status;
 mod tasks;
 mod train;
 mod transfer;
+mod worker;
 
 pub use device::{dispatch, OnDevice};
 
@@ -82,6 +85,10 @@ enum Command {
     Render(render::RenderArgs),
     /// Draw one view's contact sheet: RGB and every task's label, captioned.
     Show(show::ShowArgs),
+    /// Work on a run folder prepared by `run --executor local|slurm`: claim units, train them.
+    Worker(worker::WorkerArgs),
+    /// Show where the units of work of a run stand: done, running, failed, pending.
+    Status(status::StatusArgs),
 }
 
 /// Runs the command line of dictionary `D` on the process's arguments; returns the exit code (failure
@@ -119,6 +126,8 @@ pub fn main<D: Dictionary>() -> ExitCode {
         Command::Stability(args) => stability::run(args),
         Command::Render(args) => render::run::<D>(args),
         Command::Show(args) => show::run::<D>(args),
+        Command::Worker(args) => worker::run::<D>(args),
+        Command::Status(args) => status::run::<D>(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,7 +14,9 @@ use taskonomy_core::train::fit::ShardDevice;
 use taskonomy_core::train::{Preset, Progress};
 
 use super::device::{dispatch, OnDevice};
+use super::executor::{DryRun, Executor, Launch, SlurmArgs};
 use super::train::parse_tasks;
+use super::worker::ClaimArgs;
 
 /// Run the whole Taskonomy method: render the synthetic scenes, train the task networks, train the
 /// transfers, compute affinities, plan taxonomies over a range of budgets, evaluate them and write a
@@ -25,7 +27,10 @@ use super::train::parse_tasks;
                         taskonomy run --preset tiny --tasks depth,surface_normals,reshading,edges2d\n  \
                         taskonomy run --novel surface_normals --budget 1..4\n  \
                         taskonomy run --seeds 1,2,3         # three runs and their stability\n  \
-                        taskonomy run --transitive          # also measure s → i → t against s → t"
+                        taskonomy run --transitive          # also measure s → i → t against s → t\n  \
+                        taskonomy run --executor local --workers 2\n  \
+                        taskonomy run --executor slurm --workers 32 --partition gpu --gres gpu:1 --device cuda\n  \
+                        taskonomy run --preset paper --dry-run   # the units of work and their cost"
 )]
 pub struct RunArgs {
     /// Sizes and schedules: `tiny` (minutes, for tests), `small` (all 26 tasks in under half an hour on
@@ -74,6 +79,22 @@ pub struct RunArgs {
     /// direct readout; the report says whether it helps.
     #[arg(long)]
     transitive: bool,
+    /// Who trains the units of work (the task networks, each source's representations, each target's
+    /// transfers): `inline`, this process; `local`, `--workers` processes on this machine; `slurm`, a
+    /// job array of `--workers` workers and a closing job. The results are the same, byte for byte.
+    #[arg(long, value_enum, default_value_t = Executor::Inline)]
+    executor: Executor,
+    /// Workers of the `local` and `slurm` executors.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    workers: usize,
+    /// List the units of work with their dependencies and estimated costs (a training step is timed
+    /// on the device), and the critical path; train nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    claims: ClaimArgs,
+    #[command(flatten)]
+    slurm: SlurmArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +106,26 @@ enum Own {
 /// Runs the subcommand.
 pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
     let config = config::<D>(&args)?;
+    if args.dry_run {
+        return dispatch(args.device, DryRun { config: &config });
+    }
+    if args.executor != Executor::Inline {
+        if !args.seeds.is_empty() {
+            bail!("--executor local|slurm runs one seed: start one run per seed (--seed N --out DIR/seed_N), then `taskonomy stability`");
+        }
+        let launch = Launch {
+            config: &config,
+            dictionary: taskonomy_core::spec::TaskSet::of::<D>(),
+            executor: args.executor,
+            workers: args.workers,
+            claims: args.claims,
+            slurm: args.slurm,
+        };
+        if let Some(summary) = dispatch(args.device, launch)? {
+            print_summary(&summary);
+        }
+        return Ok(());
+    }
     eprintln!(
         "{} run: {} preset, {} tasks, budgets {}, max order {}, {} → {}",
         D::NAME,
@@ -226,7 +267,7 @@ fn budgets_label(budgets: &[f64]) -> String {
     }
 }
 
-fn print_summary(summary: &RunSummary) {
+pub(super) fn print_summary(summary: &RunSummary) {
     let total: f64 = summary.steps.iter().map(|(_, seconds)| seconds).sum();
     println!("\nStage wall times:");
     for (stage, seconds) in &summary.steps {

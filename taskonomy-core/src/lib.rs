@@ -29,3 +29,4 @@ pub mod store;
 pub mod train;
 pub mod transfers;
 pub mod uncertainty;
+pub mod work;

@@ -12,6 +12,7 @@
 //! Every stage writes into the run folder and skips what is already there, so an interrupted run started
 //! again loses no finished work, and a finished run started again only redraws the report.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,10 +29,12 @@ use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::fit::ShardDevice;
 use crate::train::{
     measure, train_tasks, transfer, transitive, Context, DataReport, DataSource, MeasureOptions,
-    Preset, Progress, RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
+    Preset, Progress, RunData, RunManifest, Settings, TaskSet, TrainError, TransferRecord,
+    Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 use crate::uncertainty::Bootstrap;
+use crate::work::{work, StepSeconds, WorkError, WorkFolder, WorkPlan, WorkerOptions};
 
 /// Random source sets drawn for the random-sources baseline of each budget: the null distribution of
 /// the significance test, so enough draws that a p-value of 0.01 can show.
@@ -162,12 +165,15 @@ pub enum RunError {
     /// The runs of several seeds could not be compared.
     #[error("stability: {0}")]
     Stability(#[from] StabilityError),
+    /// The units of work could not all be trained.
+    #[error(transparent)]
+    Work(#[from] WorkError),
 }
 
 const DATA: &str = "data";
-const STEP_I: &str = "step I: task networks";
-const STEP_II: &str = "step II: transfers";
-const TRANSITIVE: &str = "transitive transfers";
+pub(crate) const STEP_I: &str = "step I: task networks";
+pub(crate) const STEP_II: &str = "step II: transfers";
+pub(crate) const TRANSITIVE: &str = "transitive transfers";
 const STEP_III: &str = "step III: affinities";
 const STEP_IV: &str = "step IV: taxonomies";
 const EVALUATION: &str = "evaluation";
@@ -205,6 +211,9 @@ struct Stopwatch<'a> {
 impl Stopwatch<'_> {
     /// Ends the current stage, if any, and begins `name`.
     fn begin(&mut self, name: &'static str) {
+        if self.current.is_some_and(|(current, _)| current == name) {
+            return;
+        }
         self.end();
         let number = self
             .stages
@@ -229,6 +238,10 @@ impl Stopwatch<'_> {
 }
 
 /// Runs every stage of [`stages`] on `dev`, calling `on_stage` as each begins.
+///
+/// Steps I and II go unit by unit through [`work`], each unit claimed as any worker claims it: several
+/// processes started on one run folder (`taskonomy run` twice, or workers of `taskonomy worker`) share
+/// the work, and none trains what another is training.
 pub fn run<D: ShardDevice>(
     dev: &D,
     config: &RunConfig,
@@ -236,16 +249,69 @@ pub fn run<D: ShardDevice>(
     on_stage: &dyn Fn(StageStart),
 ) -> Result<RunSummary, RunError> {
     check(config)?;
-    let mut clock = Stopwatch {
+    let clock = RefCell::new(Stopwatch {
         stages: stages(config),
         on_stage,
         current: None,
         times: Vec::new(),
-    };
+    });
     let run = RunFolder::create(&config.out)?;
+    clock.borrow_mut().begin(DATA);
+    let prepared = prepare(dev, &run, config, &progress)?;
+    let ctx = prepared.context(dev, &run, progress);
+    work(
+        &ctx,
+        &prepared.config,
+        &prepared.plan,
+        &WorkerOptions::default(),
+        &|unit| clock.borrow_mut().begin(unit.kind.stage()),
+    )?;
+    close(&ctx, &prepared, &mut clock.into_inner())
+}
 
-    clock.begin(DATA);
-    // The record of the run, which the stage commands read too.
+/// A run folder ready for workers: its manifest written, its data rendered and open, its plan of work
+/// written.
+pub struct Prepared {
+    /// The run's manifest.
+    pub manifest: RunManifest,
+    /// The run's data.
+    pub data: RunData,
+    /// The run's configuration, its tasks those with labels in the data.
+    pub config: RunConfig,
+    /// The units of work.
+    pub plan: WorkPlan,
+}
+
+impl Prepared {
+    /// The context stages run in.
+    pub fn context<'a, D>(
+        &'a self,
+        dev: &'a D,
+        run: &'a RunFolder,
+        progress: Progress,
+    ) -> Context<'a, D> {
+        Context {
+            dev,
+            run,
+            data: &self.data,
+            settings: &self.config.settings,
+            seed: self.config.seed,
+            progress,
+        }
+    }
+}
+
+/// Prepares `config`'s run folder for workers: writes the manifest, renders (or checks) the data,
+/// measures a training step on `dev` for the estimates, and writes the plan of work. Failures of an
+/// earlier attempt are forgotten, so that workers try those units again.
+pub fn prepare<D: ShardDevice>(
+    dev: &D,
+    run: &RunFolder,
+    config: &RunConfig,
+    progress: &Progress,
+) -> Result<Prepared, RunError> {
+    check(config)?;
+    // The record of the run, which the stage commands and the workers read too.
     let manifest = RunManifest::new(
         config.preset.name(),
         config.settings.clone(),
@@ -254,32 +320,95 @@ pub fn run<D: ShardDevice>(
         config.dataset.as_deref(),
         &config.tasks,
     );
-    manifest.write(&run)?;
-    let (data, tasks) = manifest.open_data(&run, &config.tasks, &progress)?;
-    let config = &RunConfig {
+    manifest.write(run)?;
+    let (data, tasks) = manifest.open_data(run, &config.tasks, progress)?;
+    let config = RunConfig {
         tasks,
         ..config.clone()
     };
-    check_labelled(config)?;
+    check_labelled(&config)?;
+    let steps = StepSeconds::measure(dev, &config.settings, config.device)?;
+    let plan = WorkPlan::new(&config, steps);
+    let folder = WorkFolder::of(run);
+    folder.write_plan(&plan)?;
+    folder.clear_failures(&plan)?;
+    Ok(Prepared {
+        manifest,
+        data,
+        config,
+        plan,
+    })
+}
 
-    let ctx = Context {
-        dev,
-        run: &run,
-        data: &data,
-        settings: &config.settings,
-        seed: config.seed,
-        progress: progress.clone(),
+/// Opens a run folder a launcher prepared ([`prepare`]), with the tasks of `dictionary` its plan names.
+pub fn open_prepared(
+    out: &std::path::Path,
+    dictionary: &TaskSet,
+    progress: &Progress,
+) -> Result<(RunFolder, Prepared), RunError> {
+    let run = RunFolder::open(out)?;
+    let plan = WorkFolder::of(&run).read_plan()?;
+    let config = plan.config.run_config(dictionary, out.to_owned())?;
+    let manifest = RunManifest::read(&run)?;
+    let (data, tasks) = manifest.open_data(&run, &config.tasks, progress)?;
+    let config = RunConfig { tasks, ..config };
+    Ok((
+        run,
+        Prepared {
+            manifest,
+            data,
+            config,
+            plan,
+        },
+    ))
+}
+
+/// What a worker does in a prepared run folder ([`prepare`]): trains the units it can claim until every
+/// unit is done, then, when `close` is set, closes the run (steps III, IV, the evaluation and the
+/// report), and returns the summary.
+pub fn work_in<D: ShardDevice>(
+    dev: &D,
+    out: &std::path::Path,
+    dictionary: &TaskSet,
+    options: &WorkerOptions,
+    close_run: bool,
+    progress: Progress,
+) -> Result<Option<RunSummary>, RunError> {
+    let (run, prepared) = open_prepared(out, dictionary, &progress)?;
+    let ctx = prepared.context(dev, &run, progress);
+    work(&ctx, &prepared.config, &prepared.plan, options, &|unit| {
+        tracing::info!(unit = unit.name(), "training {}", unit.name())
+    })?;
+    if !close_run {
+        return Ok(None);
+    }
+    let no_announcements = |_: StageStart| {};
+    let mut clock = Stopwatch {
+        stages: stages(&prepared.config),
+        on_stage: &no_announcements,
+        current: None,
+        // The stages the workers trained, as their units' records tell.
+        times: WorkFolder::of(&run).stage_times(&prepared.plan),
     };
-    clock.begin(STEP_I);
+    Ok(Some(close(&ctx, &prepared, &mut clock)?))
+}
+
+/// Steps III and IV, the evaluation and the report, once every unit of work is done: reads the trained
+/// networks, computes the tables, plans, evaluates, and writes the report.
+fn close<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    prepared: &Prepared,
+    clock: &mut Stopwatch<'_>,
+) -> Result<RunSummary, RunError> {
+    let began = crate::work::claim::unix_seconds();
+    let (config, manifest, data, run) = (&prepared.config, &prepared.manifest, ctx.data, ctx.run);
     // Every task's network, the novel tasks' included: theirs scores Quality and nothing else.
-    let networks = train_tasks(&ctx, &config.tasks)?;
+    let networks = train_tasks(ctx, &config.tasks)?;
     // Steps II and III see only the known tasks as sources.
     let known = known_tasks(config);
-    clock.begin(STEP_II);
-    let transfers = transfer(&ctx, &known)?;
+    let transfers = transfer(ctx, &known)?;
     let transitive = if config.transitive {
-        clock.begin(TRANSITIVE);
-        Some(transitive(&ctx, &known, &transfers)?)
+        Some(transitive(ctx, &known, &transfers)?)
     } else {
         None
     };
@@ -375,7 +504,7 @@ pub fn run<D: ShardDevice>(
     write_json(&run.file("novel.json"), &novel)?;
 
     clock.begin(REPORT);
-    let (task_curves, transfer_curves) = loss_curves(&run, &networks, &transfers);
+    let (task_curves, transfer_curves) = loss_curves(run, &networks, &transfers);
     let relative_losses = relative_losses(&transfers)?;
     clock.end();
     let input = ReportInput {
@@ -396,9 +525,10 @@ pub fn run<D: ShardDevice>(
         stability: None,
     };
     let report = write_report(run.root(), &input)?;
+    WorkFolder::of(run).mark_closed(began)?;
     Ok(RunSummary {
         report,
-        steps: clock.times,
+        steps: clock.times.clone(),
         budgets,
         transitive,
         data: data.report().clone(),
@@ -452,7 +582,7 @@ pub fn seed_folder(out: &std::path::Path, seed: u64) -> PathBuf {
 }
 
 /// The tasks as steps II and III see them: the novel tasks are targets, never sources.
-fn known_tasks(config: &RunConfig) -> TaskSet {
+pub(crate) fn known_tasks(config: &RunConfig) -> TaskSet {
     TaskSet {
         sources: config
             .tasks

@@ -146,52 +146,60 @@ pub fn train_tasks<D: ShardDevice>(
         .bar(tasks.tasks.len() as u64, "step I: task networks");
     let mut records = Vec::new();
     for task in &tasks.tasks {
-        let spec = &task.spec;
-        let (artifact, key) = task_artifact(&ctx.keys(), spec)?;
-        let record = if artifact.is_done() {
-            let losses = TestLosses::read(&artifact)?;
-            let constant: TestLosses =
-                artifact.read_json(CONSTANT_LOSSES, "a constant predictor's test losses")?;
-            tracing::info!(task = spec.name, key, "task network is up to date");
-            TaskNetworkRecord {
-                task: spec.name.into(),
-                key,
-                test_mean: losses.mean(),
-                constant_mean: constant.mean(),
-                reused: true,
-            }
-        } else {
-            let record = train_one(ctx, task, &artifact, &key)?;
-            tracing::info!(
-                task = spec.name,
-                key,
-                test_mean = record.test_mean,
-                constant_mean = record.constant_mean,
-                "trained task network"
-            );
-            record
-        };
-        if !record.beats_constant() {
-            tracing::warn!(
-                task = spec.name,
-                test_mean = record.test_mean,
-                constant_mean = record.constant_mean,
-                "the `{}` network ({}) does not beat its best constant predictor: mean test loss {:.5} \
-                 against the constant's {:.5}. It learnt nothing about its input, and its encoder is \
-                 no source worth transferring from; train it longer (a larger preset or more steps), \
-                 or declare a loss and label whose constant optimum is not a point the network stays \
-                 at (see the task's doc)",
-                spec.name,
-                spec.loss,
-                record.test_mean,
-                record.constant_mean
-            );
-        }
-        records.push(record);
+        records.push(train_task(ctx, task)?);
         overall.inc(1);
     }
     overall.finish_and_clear();
     Ok(records)
+}
+
+/// Trains `task`'s network unless it is in the run folder already (one unit of work of step I); warns
+/// when a network it trains does not beat its best constant predictor.
+pub fn train_task<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    task: &TaskDef,
+) -> Result<TaskNetworkRecord, TrainError> {
+    let spec = &task.spec;
+    let (artifact, key) = task_artifact(&ctx.keys(), spec)?;
+    if artifact.is_done() {
+        let losses = TestLosses::read(&artifact)?;
+        let constant: TestLosses =
+            artifact.read_json(CONSTANT_LOSSES, "a constant predictor's test losses")?;
+        tracing::debug!(task = spec.name, key, "task network is up to date");
+        return Ok(TaskNetworkRecord {
+            task: spec.name.into(),
+            key,
+            test_mean: losses.mean(),
+            constant_mean: constant.mean(),
+            reused: true,
+        });
+    }
+    let record = train_one(ctx, task, &artifact, &key)?;
+    tracing::info!(
+        task = spec.name,
+        key,
+        test_mean = record.test_mean,
+        constant_mean = record.constant_mean,
+        "trained task network"
+    );
+    // Said once, when the network is trained; the report's table of task networks says it every time.
+    if !record.beats_constant() {
+        tracing::warn!(
+            task = spec.name,
+            test_mean = record.test_mean,
+            constant_mean = record.constant_mean,
+            "the `{}` network ({}) does not beat its best constant predictor: mean test loss {:.5} \
+             against the constant's {:.5}. It learnt nothing about its input, and its encoder is \
+             no source worth transferring from; train it longer (a larger preset or more steps), \
+             or declare a loss and label whose constant optimum is not a point the network stays \
+             at (see the task's doc)",
+            spec.name,
+            spec.loss,
+            record.test_mean,
+            record.constant_mean
+        );
+    }
+    Ok(record)
 }
 
 fn train_one<D: ShardDevice>(

@@ -196,68 +196,114 @@ pub fn transfer<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
 ) -> Result<Vec<TransferRecord>, TrainError> {
-    ctx.settings.validate()?;
-    if tasks.targets.is_empty() || tasks.sources.is_empty() {
-        return Err(TrainError::Config(
-            "step II needs at least one source and one target".into(),
-        ));
-    }
-    let keys = reps_keys(&ctx.keys(), tasks)?;
-    let mut indexes = Vec::with_capacity(tasks.targets.len());
-    for &target in &tasks.targets {
-        let task = tasks
-            .get(target)
-            .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
-        indexes.push((task, index_artifact(&ctx.keys(), &task.spec, &keys)?));
-    }
-    // The representations are read (or computed) only when some target still has transfers to train.
-    let mut reps: BTreeMap<String, CachedReps> = BTreeMap::new();
-    if indexes.iter().any(|(_, index)| !index.is_done()) {
-        let sources: Vec<&str> = tasks
-            .sources
-            .iter()
-            .copied()
-            .chain(std::iter::once(RANDOM))
-            .collect();
-        let bar = ctx
-            .progress
-            .bar(sources.len() as u64, "step II: representations");
-        for &source in &sources {
-            reps.insert(
-                source.to_owned(),
-                cached_reps(ctx, tasks, source, &keys[source])?,
-            );
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-    }
-
+    let mut reps = Representations::of(ctx, tasks)?;
     let mut records = Vec::new();
     let targets = ctx
         .progress
         .bar(tasks.targets.len() as u64, "step II: targets");
-    for (task, index) in indexes {
-        let spec = &task.spec;
-        if index.is_done() {
-            let listed: Vec<TransferRecord> =
-                index.read_json("index.json", "a list of transfers")?;
-            tracing::info!(
-                target = spec.name,
-                transfers = listed.len(),
-                "transfers are up to date"
-            );
-            records.extend(listed);
-        } else {
-            let listed = transfers_into(ctx, tasks, task, &reps)?;
-            index.begin()?;
-            index.write_json("index.json", &listed)?;
-            index.finish(&format!("{} transfers into {}", listed.len(), spec.name))?;
-            records.extend(listed);
-        }
+    for &target in &tasks.targets {
+        records.extend(transfer_into(ctx, tasks, target, &mut reps)?);
         targets.inc(1);
     }
     targets.finish_and_clear();
     Ok(records)
+}
+
+/// Caches the representations of `source` (a source task of `tasks`, or `random`) unless they are in
+/// the run folder already: one unit of work of step II, which every target's transfers read.
+pub fn represent<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    source: &str,
+) -> Result<(), TrainError> {
+    let keys = reps_keys(&ctx.keys(), tasks)?;
+    let key = keys
+        .get(source)
+        .ok_or_else(|| TrainError::Config(format!("`{source}` is not a source of this run")))?;
+    cached_reps(ctx, tasks, source, key)?;
+    Ok(())
+}
+
+/// Every source's representations (and `random`'s), read from the run folder (or computed) the first
+/// time a target needs them, then kept for the next targets.
+pub struct Representations {
+    keys: BTreeMap<String, String>,
+    loaded: Option<BTreeMap<String, CachedReps>>,
+}
+
+impl Representations {
+    /// The representations of the sources of `tasks`, none read yet.
+    pub fn of<D>(ctx: &Context<'_, D>, tasks: &TaskSet) -> Result<Self, TrainError> {
+        ctx.settings.validate()?;
+        if tasks.targets.is_empty() || tasks.sources.is_empty() {
+            return Err(TrainError::Config(
+                "step II needs at least one source and one target".into(),
+            ));
+        }
+        Ok(Representations {
+            keys: reps_keys(&ctx.keys(), tasks)?,
+            loaded: None,
+        })
+    }
+
+    fn get<D: ShardDevice>(
+        &mut self,
+        ctx: &Context<'_, D>,
+        tasks: &TaskSet,
+    ) -> Result<&BTreeMap<String, CachedReps>, TrainError> {
+        if self.loaded.is_none() {
+            let sources: Vec<&str> = tasks
+                .sources
+                .iter()
+                .copied()
+                .chain(std::iter::once(RANDOM))
+                .collect();
+            let bar = ctx
+                .progress
+                .bar(sources.len() as u64, "step II: representations");
+            let mut reps = BTreeMap::new();
+            for &source in &sources {
+                reps.insert(
+                    source.to_owned(),
+                    cached_reps(ctx, tasks, source, &self.keys[source])?,
+                );
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            self.loaded = Some(reps);
+        }
+        Ok(self.loaded.get_or_insert_with(BTreeMap::new))
+    }
+}
+
+/// Trains and scores every transfer and baseline into `target` that is not in the run folder yet (one
+/// unit of work of step II), reading the sources' representations from `reps` only if there is work
+/// left; returns the target's transfer records.
+pub fn transfer_into<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    target: &str,
+    reps: &mut Representations,
+) -> Result<Vec<TransferRecord>, TrainError> {
+    let task = tasks
+        .get(target)
+        .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+    let spec = &task.spec;
+    let index = index_artifact(&ctx.keys(), spec, &reps.keys)?;
+    if index.is_done() {
+        let listed: Vec<TransferRecord> = index.read_json("index.json", "a list of transfers")?;
+        tracing::debug!(
+            target = spec.name,
+            transfers = listed.len(),
+            "transfers are up to date"
+        );
+        return Ok(listed);
+    }
+    let listed = transfers_into(ctx, tasks, task, reps.get(ctx, tasks)?)?;
+    index.begin()?;
+    index.write_json("index.json", &listed)?;
+    index.finish(&format!("{} transfers into {}", listed.len(), spec.name))?;
+    Ok(listed)
 }
 
 /// The representations of `source` for the transfer and test views, from the run folder or computed now.

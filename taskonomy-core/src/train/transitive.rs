@@ -221,6 +221,53 @@ pub fn transitive<D: ShardDevice>(
     Ok(result)
 }
 
+/// The intermediates `source`'s representation is mapped to: for every target `source` transfers to
+/// (first order), that target's best other source. Needs step II's records of every target.
+fn intermediates_of<D>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    records: &[TransferRecord],
+    source: &str,
+) -> Result<std::collections::BTreeSet<String>, TrainError> {
+    let mut intermediates = std::collections::BTreeSet::new();
+    for &target in &tasks.targets {
+        let first = first_order_into(tasks, records, target);
+        if first.len() < 2 || !first.iter().any(|r| r.sources == [source]) {
+            continue;
+        }
+        let spec = tasks
+            .spec(target)
+            .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+        let ranked = rank_sources(ctx.run, spec, &first)?;
+        if let Some(intermediate) = intermediate_for(&ranked, source, target) {
+            intermediates.insert(intermediate.to_owned());
+        }
+    }
+    Ok(intermediates)
+}
+
+/// Trains every mapping from `source`'s representation that [`transitive`] will read, unless it is in
+/// the run folder already: one unit of work of transitive transfer, once step II is complete (its
+/// `records`).
+pub fn map_from<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    records: &[TransferRecord],
+    source: &str,
+) -> Result<(), TrainError> {
+    let keys = reps_keys(&ctx.keys(), tasks)?;
+    let intermediates = intermediates_of(ctx, tasks, records, source)?;
+    if intermediates.is_empty() {
+        return Ok(());
+    }
+    let from = cached_reps(ctx, tasks, source, &keys[source])?;
+    for intermediate in &intermediates {
+        let to = cached_reps(ctx, tasks, intermediate, &keys[intermediate.as_str()])?;
+        map_representations(ctx, (source, &from), (intermediate, &to))?;
+    }
+    Ok(())
+}
+
 /// The trained first-order readout `source → target` of step II.
 fn first_order_readout<D: ShardDevice>(
     ctx: &Context<'_, D>,

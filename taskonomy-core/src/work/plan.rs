@@ -1,0 +1,490 @@
+//! The units of work of a run, their dependencies and estimated costs.
+//!
+//! | unit                   | what it trains                                                    | after            |
+//! |------------------------|-------------------------------------------------------------------|------------------|
+//! | `task-<t>`             | step I: `t`'s network (and its constant predictor)                | —                |
+//! | `reps-<s>`             | step II: `s`'s frozen representations of the transfer/test views  | `task-<s>`       |
+//! | `transfers-<t>`        | step II: every readout into `t`, of every order, and `pixels`     | `task-<t>`, every `reps-*` |
+//! | `mappings-<s>`         | `--transitive`: the mappings from `s`'s representation            | every `transfers-*` |
+//! | `close`                | steps III, IV, evaluation and the report                          | every other unit |
+//!
+//! A unit's cost is estimated from the preset's steps and the time of one training step, measured on
+//! the device (or taken from the run's finished units): what a scheduler needs to size jobs, and a
+//! researcher to know what a dictionary will cost before training it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Adam, DeviceKind, Head, ModelError, Network, OutputLayout};
+use crate::pipeline::RunConfig;
+use crate::plan::OwnSupervision;
+use crate::spec::{DecoderShape, LossKind, TaskSet};
+use crate::train::batch::{HostBatch, HostTargets};
+use crate::train::fit::{train_step, LossSpec, ShardDevice};
+use crate::train::{Preset, Settings, TrainError};
+use crate::transfers::RANDOM;
+use crate::uncertainty::Bootstrap;
+
+/// What one unit does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "task")]
+pub enum UnitKind {
+    /// Step I: a task's network.
+    Task(String),
+    /// Step II: a source's cached representations (`random` for the random encoder's).
+    Representations(String),
+    /// Step II: every transfer and baseline into a target.
+    Transfers(String),
+    /// Transitive transfer: the mappings from a source's representation.
+    Mappings(String),
+    /// Steps III, IV, the evaluation and the report.
+    Close,
+}
+
+impl UnitKind {
+    /// The unit's name: a file name in `work/units/`.
+    pub fn name(&self) -> String {
+        match self {
+            UnitKind::Task(t) => format!("task-{t}"),
+            UnitKind::Representations(s) => format!("reps-{s}"),
+            UnitKind::Transfers(t) => format!("transfers-{t}"),
+            UnitKind::Mappings(s) => format!("mappings-{s}"),
+            UnitKind::Close => "close".into(),
+        }
+    }
+
+    /// The stage of the method the unit belongs to, as the report names it.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            UnitKind::Task(_) => crate::pipeline::STEP_I,
+            UnitKind::Representations(_) | UnitKind::Transfers(_) => crate::pipeline::STEP_II,
+            UnitKind::Mappings(_) => crate::pipeline::TRANSITIVE,
+            UnitKind::Close => "steps III-IV, evaluation, report",
+        }
+    }
+}
+
+/// One unit of work.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// What it does.
+    pub kind: UnitKind,
+    /// The units that must be done first, by name.
+    pub after: Vec<String>,
+    /// Its estimated wall time on one worker, in seconds.
+    pub estimate_s: f64,
+}
+
+impl Unit {
+    /// Its name ([`UnitKind::name`]).
+    pub fn name(&self) -> String {
+        self.kind.name()
+    }
+}
+
+/// Everything of a [`RunConfig`] a worker needs besides the dictionary, as `work/plan.json` keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkConfig {
+    /// The preset the settings came from.
+    pub preset: Preset,
+    /// Sizes and schedules.
+    pub settings: Settings,
+    /// The tasks, by name (those with labels in the data).
+    pub tasks: Vec<String>,
+    /// Supervision budgets.
+    pub budgets: Vec<f64>,
+    /// The planner's highest order.
+    pub max_order: usize,
+    /// Novel tasks.
+    pub novel: Vec<String>,
+    /// How a supervised target scores in the planner.
+    pub own_supervision: OwnSupervision,
+    /// The bootstrap of the intervals.
+    pub bootstrap: Bootstrap,
+    /// The run seed.
+    pub seed: u64,
+    /// A Taskonomy-layout dataset, if not the synthetic scenes.
+    pub dataset: Option<std::path::PathBuf>,
+    /// The device the networks run on.
+    pub device: DeviceKind,
+    /// Whether transitive transfer is measured.
+    pub transitive: bool,
+}
+
+impl WorkConfig {
+    /// The part of `config` workers need.
+    pub fn of(config: &RunConfig) -> Self {
+        WorkConfig {
+            preset: config.preset,
+            settings: config.settings.clone(),
+            tasks: config.tasks.names().map(str::to_owned).collect(),
+            budgets: config.budgets.clone(),
+            max_order: config.max_order,
+            novel: config.novel.clone(),
+            own_supervision: config.own_supervision,
+            bootstrap: config.bootstrap,
+            seed: config.seed,
+            dataset: config.dataset.clone(),
+            device: config.device,
+            transitive: config.transitive,
+        }
+    }
+
+    /// The run's configuration, with the tasks of `dictionary` (a dictionary's whole set) it names, in
+    /// the run folder `out`.
+    pub fn run_config(
+        &self,
+        dictionary: &TaskSet,
+        out: std::path::PathBuf,
+    ) -> Result<RunConfig, TrainError> {
+        let tasks = dictionary
+            .only(&self.tasks)
+            .map_err(|e| TrainError::Config(format!("work/plan.json: {e}")))?;
+        Ok(RunConfig {
+            preset: self.preset,
+            settings: self.settings.clone(),
+            tasks,
+            budgets: self.budgets.clone(),
+            max_order: self.max_order,
+            novel: self.novel.clone(),
+            own_supervision: self.own_supervision,
+            bootstrap: self.bootstrap,
+            seed: self.seed,
+            out,
+            dataset: self.dataset.clone(),
+            device: self.device,
+            transitive: self.transitive,
+        })
+    }
+}
+
+/// The time of one training step of each kind of network, which the estimates scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepSeconds {
+    /// A task network's step (the preset's architecture, a batch of the task schedule's size).
+    pub task: f64,
+    /// A first-order readout's step (a batch of the transfer schedule's size).
+    pub readout: f64,
+    /// Where the times come from, for people ("timed on cpu: 3 steps of each").
+    pub source: String,
+}
+
+impl StepSeconds {
+    /// Times a few training steps of a task network (a dense three-channel output, L1, the preset's
+    /// decoder) and of a first-order readout, on random inputs, on `dev`.
+    pub fn measure<D: ShardDevice>(
+        dev: &D,
+        settings: &Settings,
+        device: DeviceKind,
+    ) -> Result<Self, TrainError> {
+        const STEPS: usize = 3;
+        let arch = &settings.arch;
+        let layout = OutputLayout::PerPixel { channels: 3 };
+        let spec = LossSpec {
+            loss: LossKind::L1,
+            layout,
+            image_size: arch.image_size,
+        };
+        let pixels = arch.image_size * arch.image_size;
+        let values = |n: usize, seed: u64| -> Vec<f32> {
+            let mut rng = crate::data::rng::Rng::new(seed, &[]);
+            (0..n).map(|_| rng.range(-1.0, 1.0) as f32).collect()
+        };
+        let batch = |size: usize, rows: usize, width: usize| HostBatch {
+            rows: values(size * rows * width, 1),
+            rows_per_sample: rows,
+            width,
+            targets: Some(HostTargets::Values {
+                positions: pixels,
+                channels: 3,
+                values: values(size * pixels * 3, 2),
+            }),
+        };
+        let time = |mut step: Box<dyn FnMut() -> Result<f32, ModelError> + '_>| {
+            step()?; // The first step allocates; it is not timed.
+            let started = std::time::Instant::now();
+            for _ in 0..STEPS {
+                step()?;
+            }
+            Ok::<f64, TrainError>(started.elapsed().as_secs_f64() / STEPS as f64)
+        };
+
+        let mut network = Network::task(dev, arch, 1, layout, DecoderShape::PRESET, 1)?;
+        let mut optimiser = Adam::new(&network, dev, 1e-3).map_err(ModelError::device)?;
+        let task_batch = batch(settings.task.batch_size, arch.tokens(), arch.patch_values());
+        let task = time(Box::new(|| {
+            train_step(
+                dev,
+                &mut network,
+                &mut optimiser,
+                &task_batch,
+                spec,
+                settings.task.shards,
+            )
+        }))?;
+
+        let mut readout = Head::readout(dev, arch, arch.bottleneck, layout, 1)?;
+        let mut optimiser = Adam::new(&readout, dev, 1e-3).map_err(ModelError::device)?;
+        let readout_batch = batch(settings.transfer.batch_size, arch.tokens(), arch.bottleneck);
+        let readout = time(Box::new(|| {
+            train_step(
+                dev,
+                &mut readout,
+                &mut optimiser,
+                &readout_batch,
+                spec,
+                settings.transfer.shards,
+            )
+        }))?;
+        Ok(StepSeconds {
+            task,
+            readout,
+            source: format!("timed on {device}: {STEPS} steps of each"),
+        })
+    }
+}
+
+/// The units of a run, in an order that respects their dependencies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkPlan {
+    /// What workers rebuild the run's configuration from.
+    pub config: WorkConfig,
+    /// The units, every one after those it depends on.
+    pub units: Vec<Unit>,
+    /// The step times the estimates are made of.
+    pub step_seconds: StepSeconds,
+}
+
+impl WorkPlan {
+    /// The units of `config`'s run (its tasks those with labels), their costs from `steps`.
+    pub fn new(config: &RunConfig, steps: StepSeconds) -> Self {
+        let tasks = &config.tasks;
+        let s = &config.settings;
+        let known: Vec<&str> = tasks
+            .sources
+            .iter()
+            .copied()
+            .filter(|t| !config.novel.iter().any(|n| n == t))
+            .collect();
+        let reps: Vec<&str> = known.iter().copied().chain([RANDOM]).collect();
+        let task_network = s.task.steps as f64 * steps.task;
+        let mut units = Vec::new();
+
+        for task in &tasks.tasks {
+            units.push(Unit {
+                kind: UnitKind::Task(task.spec.name.into()),
+                after: Vec::new(),
+                estimate_s: task_network,
+            });
+        }
+        // An encoder's forward pass over the transfer and test views: about a third of a training
+        // step (forward and backward through encoder and decoder) per image.
+        let images = (s.samples.transfer + s.samples.test) as f64;
+        let represent = images / s.task.batch_size.max(1) as f64 * steps.task / 3.0;
+        for &source in &reps {
+            units.push(Unit {
+                kind: UnitKind::Representations(source.into()),
+                after: if source == RANDOM {
+                    Vec::new()
+                } else {
+                    vec![UnitKind::Task(source.into()).name()]
+                },
+                estimate_s: represent,
+            });
+        }
+        let all_reps: Vec<String> = reps
+            .iter()
+            .map(|s| UnitKind::Representations((*s).into()).name())
+            .collect();
+        let readout = s.transfer.steps as f64 * steps.readout;
+        let scratch = s.scratch.steps as f64 * steps.task * s.scratch.batch_size as f64
+            / s.task.batch_size.max(1) as f64;
+        for &target in &tasks.targets {
+            let others = known.iter().filter(|&&k| k != target).count();
+            let readouts = known.len() + 1 + higher_order_readouts(others, s);
+            let mut after = vec![UnitKind::Task(target.into()).name()];
+            after.extend(all_reps.iter().cloned());
+            units.push(Unit {
+                kind: UnitKind::Transfers(target.into()),
+                after,
+                estimate_s: readouts as f64 * readout + scratch,
+            });
+        }
+        let all_transfers: Vec<String> = tasks
+            .targets
+            .iter()
+            .map(|t| UnitKind::Transfers((*t).into()).name())
+            .collect();
+        if config.transitive {
+            // A source is mapped to the best other source of each target it reaches: a few distinct
+            // intermediates in practice (at most one per target).
+            let mappings = tasks.targets.len().min(s.top_k.max(1));
+            for &source in &known {
+                units.push(Unit {
+                    kind: UnitKind::Mappings(source.into()),
+                    after: all_transfers.clone(),
+                    estimate_s: mappings as f64 * readout,
+                });
+            }
+        }
+        let after: Vec<String> = units.iter().map(Unit::name).collect();
+        units.push(Unit {
+            kind: UnitKind::Close,
+            after,
+            estimate_s: 0.0,
+        });
+        WorkPlan {
+            config: WorkConfig::of(config),
+            units,
+            step_seconds: steps,
+        }
+    }
+
+    /// The unit named `name`.
+    pub fn unit(&self, name: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.name() == name)
+    }
+
+    /// The sum of every unit's estimate: the work's cost on one worker, in seconds.
+    pub fn total_s(&self) -> f64 {
+        self.units.iter().map(|u| u.estimate_s).sum()
+    }
+
+    /// The longest chain of dependent units, in seconds: the shortest wall time with unlimited
+    /// workers. With the chain, first unit first.
+    pub fn critical_path(&self) -> (f64, Vec<String>) {
+        // Units come after their dependencies, so one pass in order finds every unit's earliest end.
+        let mut finish: BTreeMap<String, (f64, Option<String>)> = BTreeMap::new();
+        for unit in &self.units {
+            let before = unit
+                .after
+                .iter()
+                .filter_map(|a| finish.get(a).map(|(end, _)| (*end, a.clone())))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let (start, previous) = before.map_or((0.0, None), |(end, a)| (end, Some(a)));
+            finish.insert(unit.name(), (start + unit.estimate_s, previous));
+        }
+        // The unit that ends last; among units ending together, the latest in the plan (the close).
+        let mut last: Option<(String, f64)> = None;
+        for unit in &self.units {
+            let end = finish[&unit.name()].0;
+            if last.as_ref().is_none_or(|(_, latest)| end >= *latest) {
+                last = Some((unit.name(), end));
+            }
+        }
+        let Some((last, end)) = last else {
+            return (0.0, Vec::new());
+        };
+        let mut chain = vec![last];
+        while let Some((_, Some(previous))) = finish.get(chain.last().map_or("", |s| s.as_str())) {
+            chain.push(previous.clone());
+        }
+        chain.reverse();
+        (end, chain)
+    }
+}
+
+/// The higher-order readouts step II trains into a target with `others` candidate sources, as
+/// [`crate::train::transfer`] chooses them: every combination of the top-k when k ≤ 5, else a beam.
+pub fn higher_order_readouts(others: usize, settings: &Settings) -> usize {
+    let top = settings.top_k.min(others);
+    let mut count = 0;
+    let mut beam = top;
+    for order in 2..=settings.max_order.min(top) {
+        let candidates = if top <= 5 {
+            binomial(top, order)
+        } else {
+            // Every beam member grown by one more of the top; a bound, as grown sets can coincide.
+            (beam * (top - (order - 1))).min(binomial(top, order))
+        };
+        count += candidates;
+        beam = candidates.min(settings.beam);
+    }
+    count
+}
+
+fn binomial(n: usize, k: usize) -> usize {
+    (0..k).fold(1, |acc, i| acc * (n - i) / (i + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskonomy_macros::{task, task_dictionary};
+
+    #[task(output = Dense<1>, loss = L1, encoding = Npy)]
+    struct Depth;
+
+    #[task(output = Dense<3>, loss = Cosine, encoding = Npy)]
+    struct Normals;
+
+    #[task(output = Dense<1>, loss = L1, encoding = Npy)]
+    struct Edges;
+
+    task_dictionary! {
+        Three { sources: [Depth, Normals, Edges], targets: [Depth, Normals, Edges] }
+    }
+
+    fn plan(transitive: bool) -> WorkPlan {
+        let tasks = TaskSet::of::<Three>();
+        let mut config = RunConfig::new(tasks, Preset::Tiny, "/nowhere");
+        config.transitive = transitive;
+        let steps = StepSeconds {
+            task: 0.01,
+            readout: 0.001,
+            source: "given".into(),
+        };
+        WorkPlan::new(&config, steps)
+    }
+
+    #[test]
+    fn every_unit_comes_after_its_dependencies() {
+        for transitive in [false, true] {
+            let plan = plan(transitive);
+            let mut seen = Vec::new();
+            for unit in &plan.units {
+                for dependency in &unit.after {
+                    assert!(
+                        seen.contains(dependency),
+                        "{} before {dependency}",
+                        unit.name()
+                    );
+                }
+                seen.push(unit.name());
+            }
+            let expected = 3 + 4 + 3 + if transitive { 3 } else { 0 } + 1;
+            assert_eq!(plan.units.len(), expected);
+            assert_eq!(plan.units.last().unwrap().kind, UnitKind::Close);
+        }
+    }
+
+    #[test]
+    fn the_critical_path_is_a_task_its_representations_a_target_and_the_close() {
+        let plan = plan(false);
+        let (seconds, chain) = plan.critical_path();
+        assert_eq!(chain.len(), 4, "{chain:?}");
+        assert!(chain[0].starts_with("task-"));
+        assert!(chain[1].starts_with("reps-"));
+        assert!(chain[2].starts_with("transfers-"));
+        assert_eq!(chain[3], "close");
+        let sum: f64 = chain.iter().map(|n| plan.unit(n).unwrap().estimate_s).sum();
+        assert!((seconds - sum).abs() < 1e-9);
+        assert!(seconds < plan.total_s());
+    }
+
+    #[test]
+    fn higher_orders_are_counted_as_step_two_trains_them() {
+        let settings = Settings {
+            top_k: 5,
+            max_order: 3,
+            beam: 4,
+            ..Preset::Tiny.settings()
+        };
+        // C(5,2) + C(5,3): every combination of the top five.
+        assert_eq!(higher_order_readouts(25, &settings), 10 + 10);
+        // Fewer sources than the top-k.
+        assert_eq!(higher_order_readouts(2, &settings), 1);
+        assert_eq!(higher_order_readouts(0, &settings), 0);
+    }
+}
