@@ -145,7 +145,10 @@ ReturnToService=2
 # No accounting database: sacct is not available; squeue and scontrol show jobs.
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
+# Every finished job, one line each (id, name, state, start and end), so that CI's log can show the jobs the
+# tests ran after they are gone from squeue.
+JobCompType=jobcomp/filetxt
+JobCompLoc=${LOG_DIR}/jobs.log
 # No mail program is installed, and tests send no mail.
 MailProg=/bin/true
 StateSaveLocation=/var/spool/slurmctld

@@ -2,7 +2,9 @@
 //!
 //! - `inline`: this process (the default);
 //! - `local`: `--workers` processes of `taskonomy worker` on this machine;
-//! - `slurm`: a job array of `--workers` workers and a closing job, submitted with `sbatch`.
+//! - `slurm`: a job array of `--workers` workers and a closing job, submitted with `sbatch`;
+//! - `none`: nobody: the run folder is prepared, and workers are started by hand or by another
+//!   scheduler (`taskonomy worker --out DIR`, one of them with `--close`).
 //!
 //! Whatever the executor, this process prepares the run folder first (manifest, data, plan) and, once
 //! the workers have stopped, finishes whatever they left and closes the run itself, so that the summary
@@ -36,6 +38,8 @@ pub enum Executor {
     Local,
     /// A Slurm job array of `--workers` workers, and a closing job.
     Slurm,
+    /// Nobody: prepare the run folder and stop; start `taskonomy worker` yourself.
+    None,
 }
 
 /// What the `slurm` executor passes to `sbatch`.
@@ -123,6 +127,16 @@ impl OnDevice for Launch<'_> {
             claims: self.claims,
         };
         match self.executor {
+            Executor::None => {
+                eprintln!(
+                    "prepared {} ({} units of work); start workers on machines that share it with \
+                     `taskonomy worker --out {}`, and close the run with `taskonomy worker --close`",
+                    out.display(),
+                    plan.units.len(),
+                    out.display()
+                );
+                return Ok(None);
+            }
             Executor::Inline => {}
             Executor::Local => run_local(&work, &plan, &worker, self.workers)?,
             Executor::Slurm => {
@@ -329,10 +343,10 @@ fn print_plan(plan: &WorkPlan) {
     println!(
         "\n{} units: {} task networks, {} representations, {} targets' transfers, {} mappings, 1 close",
         plan.units.len(),
-        count(|k| matches!(k, UnitKind::Task(_))),
-        count(|k| matches!(k, UnitKind::Representations(_))),
-        count(|k| matches!(k, UnitKind::Transfers(_))),
-        count(|k| matches!(k, UnitKind::Mappings(_))),
+        count(|k| matches!(k, UnitKind::TaskNetwork(_))),
+        count(|k| matches!(k, UnitKind::Represent(_))),
+        count(|k| matches!(k, UnitKind::TransfersInto(_))),
+        count(|k| matches!(k, UnitKind::MapFrom(_))),
     );
     let s = &plan.step_seconds;
     println!(

@@ -81,7 +81,8 @@ pub struct RunArgs {
     transitive: bool,
     /// Who trains the units of work (the task networks, each source's representations, each target's
     /// transfers): `inline`, this process; `local`, `--workers` processes on this machine; `slurm`, a
-    /// job array of `--workers` workers and a closing job. The results are the same, byte for byte.
+    /// job array of `--workers` workers and a closing job; `none`, nobody (prepare the folder for
+    /// `taskonomy worker`). The results are the same, byte for byte.
     #[arg(long, value_enum, default_value_t = Executor::Inline)]
     executor: Executor,
     /// Workers of the `local` and `slurm` executors.
@@ -111,7 +112,7 @@ pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
     }
     if args.executor != Executor::Inline {
         if !args.seeds.is_empty() {
-            bail!("--executor local|slurm runs one seed: start one run per seed (--seed N --out DIR/seed_N), then `taskonomy stability`");
+            bail!("--executor local|slurm|none runs one seed: start one run per seed (--seed N --out DIR/seed_N), then `taskonomy stability`");
         }
         let launch = Launch {
             config: &config,

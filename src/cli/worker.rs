@@ -11,13 +11,13 @@ use taskonomy_core::work::{Lease, WorkerOptions};
 use super::device::{dispatch, OnDevice};
 use super::train::RunFolderArgs;
 
-/// Work on a run folder that `taskonomy run --executor local|slurm` prepared: claim the units whose
+/// Work on a run folder that `taskonomy run --executor local|slurm|none` prepared: claim the units whose
 /// dependencies are done, train them, and stop when every unit is done. Any number of workers, on any
 /// machines that share the folder, can work on one run at once; none trains what another trains.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  taskonomy run --preset tiny --executor local --workers 0 --out runs/x   # prepare only\n  \
-                        taskonomy worker --out runs/x &  taskonomy worker --out runs/x --close"
+    after_help = "Example:\n  taskonomy run --preset tiny --executor none --out runs/x   # prepare only\n  \
+                        taskonomy worker --out runs/x & taskonomy worker --out runs/x --close"
 )]
 pub struct WorkerArgs {
     #[command(flatten)]

@@ -9,6 +9,7 @@
 //!   reps/<source>/<key>/                 transfer.f32, test.f32, meta.json, done
 //!   transfers/<target>/<s1+s2>/<key>/    weights.safetensors, test_losses.json, curve.svg, done
 //!   affinities.csv  wins_vs_task.csv  wins_vs_pixels.csv
+//!   work/                                the units of work and who trains them (crate::work)
 //! ```
 //!
 //! A key is the SHA-256 of the canonical JSON of everything that produced the artifact (task spec, data,

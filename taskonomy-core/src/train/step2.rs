@@ -252,6 +252,7 @@ impl Representations {
         tasks: &TaskSet,
     ) -> Result<&BTreeMap<String, CachedReps>, TrainError> {
         if self.loaded.is_none() {
+            let started = std::time::Instant::now();
             let sources: Vec<&str> = tasks
                 .sources
                 .iter()
@@ -270,6 +271,11 @@ impl Representations {
                 bar.inc(1);
             }
             bar.finish_and_clear();
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "representations of {} sources ready",
+                sources.len()
+            );
             self.loaded = Some(reps);
         }
         Ok(self.loaded.get_or_insert_with(BTreeMap::new))

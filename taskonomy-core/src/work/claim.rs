@@ -192,6 +192,10 @@ pub struct Finished {
     pub began: f64,
     /// When it ended.
     pub ended: f64,
+    /// Seconds the worker spent finding and claiming it (reading the units' states, the claim itself):
+    /// the protocol's overhead on the unit.
+    #[serde(default)]
+    pub claim_s: f64,
 }
 
 impl Finished {
@@ -427,9 +431,9 @@ impl Held {
         }
     }
 
-    /// Marks the unit done, unless the claim was lost (then the new holder marks it). Returns whether
-    /// it did.
-    pub fn finish(mut self) -> Result<bool, StoreError> {
+    /// Marks the unit done, unless the claim was lost (then the new holder marks it); `claim_s` is the
+    /// time it took to find and claim it. Returns whether it did.
+    pub fn finish(mut self, claim_s: f64) -> Result<bool, StoreError> {
         self.stop_beating();
         if self.is_lost() {
             return Ok(false);
@@ -438,6 +442,7 @@ impl Held {
             worker: self.claim.worker.clone(),
             began: self.began,
             ended: unix_seconds(),
+            claim_s,
         })?;
         Ok(true)
     }
@@ -533,7 +538,7 @@ mod tests {
             .try_claim(&elsewhere(), Lease::seconds(60.0), |_| false)
             .unwrap()
             .is_none());
-        assert!(held.finish().unwrap());
+        assert!(held.finish(0.0).unwrap());
         assert!(unit.is_done());
         assert_eq!(unit.finished().unwrap().worker, me);
         fs::remove_dir_all(unit.dir()).unwrap();
@@ -632,9 +637,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(first.is_lost());
-        assert!(!first.finish().unwrap());
+        assert!(!first.finish(0.0).unwrap());
         assert!(!unit.is_done());
-        assert!(second.finish().unwrap());
+        assert!(second.finish(0.0).unwrap());
         assert!(unit.is_done());
         fs::remove_dir_all(unit.dir()).unwrap();
     }

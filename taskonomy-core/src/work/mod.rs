@@ -193,6 +193,7 @@ impl WorkFolder {
                 worker: Worker::this_process(),
                 began,
                 ended: claim::unix_seconds(),
+                claim_s: 0.0,
             },
         )
     }

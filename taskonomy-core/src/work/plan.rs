@@ -31,13 +31,17 @@ use crate::uncertainty::Bootstrap;
 #[serde(rename_all = "snake_case", tag = "kind", content = "task")]
 pub enum UnitKind {
     /// Step I: a task's network.
-    Task(String),
+    #[serde(rename = "task")]
+    TaskNetwork(String),
     /// Step II: a source's cached representations (`random` for the random encoder's).
-    Representations(String),
+    #[serde(rename = "representations")]
+    Represent(String),
     /// Step II: every transfer and baseline into a target.
-    Transfers(String),
+    #[serde(rename = "transfers")]
+    TransfersInto(String),
     /// Transitive transfer: the mappings from a source's representation.
-    Mappings(String),
+    #[serde(rename = "mappings")]
+    MapFrom(String),
     /// Steps III, IV, the evaluation and the report.
     Close,
 }
@@ -46,10 +50,10 @@ impl UnitKind {
     /// The unit's name: a file name in `work/units/`.
     pub fn name(&self) -> String {
         match self {
-            UnitKind::Task(t) => format!("task-{t}"),
-            UnitKind::Representations(s) => format!("reps-{s}"),
-            UnitKind::Transfers(t) => format!("transfers-{t}"),
-            UnitKind::Mappings(s) => format!("mappings-{s}"),
+            UnitKind::TaskNetwork(t) => format!("task-{t}"),
+            UnitKind::Represent(s) => format!("reps-{s}"),
+            UnitKind::TransfersInto(t) => format!("transfers-{t}"),
+            UnitKind::MapFrom(s) => format!("mappings-{s}"),
             UnitKind::Close => "close".into(),
         }
     }
@@ -57,9 +61,9 @@ impl UnitKind {
     /// The stage of the method the unit belongs to, as the report names it.
     pub fn stage(&self) -> &'static str {
         match self {
-            UnitKind::Task(_) => crate::pipeline::STEP_I,
-            UnitKind::Representations(_) | UnitKind::Transfers(_) => crate::pipeline::STEP_II,
-            UnitKind::Mappings(_) => crate::pipeline::TRANSITIVE,
+            UnitKind::TaskNetwork(_) => crate::pipeline::STEP_I,
+            UnitKind::Represent(_) | UnitKind::TransfersInto(_) => crate::pipeline::STEP_II,
+            UnitKind::MapFrom(_) => crate::pipeline::TRANSITIVE,
             UnitKind::Close => "steps III-IV, evaluation, report",
         }
     }
@@ -273,7 +277,7 @@ impl WorkPlan {
 
         for task in &tasks.tasks {
             units.push(Unit {
-                kind: UnitKind::Task(task.spec.name.into()),
+                kind: UnitKind::TaskNetwork(task.spec.name.into()),
                 after: Vec::new(),
                 estimate_s: task_network,
             });
@@ -284,18 +288,18 @@ impl WorkPlan {
         let represent = images / s.task.batch_size.max(1) as f64 * steps.task / 3.0;
         for &source in &reps {
             units.push(Unit {
-                kind: UnitKind::Representations(source.into()),
+                kind: UnitKind::Represent(source.into()),
                 after: if source == RANDOM {
                     Vec::new()
                 } else {
-                    vec![UnitKind::Task(source.into()).name()]
+                    vec![UnitKind::TaskNetwork(source.into()).name()]
                 },
                 estimate_s: represent,
             });
         }
         let all_reps: Vec<String> = reps
             .iter()
-            .map(|s| UnitKind::Representations((*s).into()).name())
+            .map(|s| UnitKind::Represent((*s).into()).name())
             .collect();
         let readout = s.transfer.steps as f64 * steps.readout;
         let scratch = s.scratch.steps as f64 * steps.task * s.scratch.batch_size as f64
@@ -303,10 +307,10 @@ impl WorkPlan {
         for &target in &tasks.targets {
             let others = known.iter().filter(|&&k| k != target).count();
             let readouts = known.len() + 1 + higher_order_readouts(others, s);
-            let mut after = vec![UnitKind::Task(target.into()).name()];
+            let mut after = vec![UnitKind::TaskNetwork(target.into()).name()];
             after.extend(all_reps.iter().cloned());
             units.push(Unit {
-                kind: UnitKind::Transfers(target.into()),
+                kind: UnitKind::TransfersInto(target.into()),
                 after,
                 estimate_s: readouts as f64 * readout + scratch,
             });
@@ -314,7 +318,7 @@ impl WorkPlan {
         let all_transfers: Vec<String> = tasks
             .targets
             .iter()
-            .map(|t| UnitKind::Transfers((*t).into()).name())
+            .map(|t| UnitKind::TransfersInto((*t).into()).name())
             .collect();
         if config.transitive {
             // A source is mapped to the best other source of each target it reaches: a few distinct
@@ -322,7 +326,7 @@ impl WorkPlan {
             let mappings = tasks.targets.len().min(s.top_k.max(1));
             for &source in &known {
                 units.push(Unit {
-                    kind: UnitKind::Mappings(source.into()),
+                    kind: UnitKind::MapFrom(source.into()),
                     after: all_transfers.clone(),
                     estimate_s: mappings as f64 * readout,
                 });

@@ -54,6 +54,7 @@ pub fn work<D: ShardDevice>(
         .collect();
     let bar = ctx.progress.bar(units.len() as u64, "units of work");
     loop {
+        let looking = std::time::Instant::now();
         let states: Vec<UnitState> = units
             .iter()
             .map(|u| folder.state(u))
@@ -130,10 +131,11 @@ pub fn work<D: ShardDevice>(
             std::thread::sleep(options.poll);
             continue;
         };
+        let claim_s = looking.elapsed().as_secs_f64();
         on_unit(unit);
         match execute(ctx, config, &known, &unit.kind, &mut reps) {
             Ok(()) => {
-                if held.finish()? {
+                if held.finish(claim_s)? {
                     trained += 1;
                     tracing::info!(unit = unit.name(), "unit done");
                 } else {
@@ -165,15 +167,15 @@ fn execute<D: ShardDevice>(
     reps: &mut Option<Representations>,
 ) -> Result<(), TrainError> {
     match kind {
-        UnitKind::Task(task) => {
+        UnitKind::TaskNetwork(task) => {
             let task = config
                 .tasks
                 .get(task)
                 .ok_or_else(|| TrainError::Config(format!("`{task}` is not a task of this run")))?;
             train_task(ctx, task)?;
         }
-        UnitKind::Representations(source) => represent(ctx, known, source)?,
-        UnitKind::Transfers(target) => {
+        UnitKind::Represent(source) => represent(ctx, known, source)?,
+        UnitKind::TransfersInto(target) => {
             // A worker keeps the representations it read for the next target it takes.
             let reps = match reps {
                 Some(reps) => reps,
@@ -181,7 +183,7 @@ fn execute<D: ShardDevice>(
             };
             transfer_into(ctx, known, target, reps)?;
         }
-        UnitKind::Mappings(source) => {
+        UnitKind::MapFrom(source) => {
             let records = transfer(ctx, known)?;
             map_from(ctx, known, &records, source)?;
         }
