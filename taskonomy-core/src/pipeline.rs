@@ -170,7 +170,7 @@ pub enum RunError {
     Work(#[from] WorkError),
 }
 
-const DATA: &str = "data";
+pub(crate) const DATA: &str = "data";
 pub(crate) const STEP_I: &str = "step I: task networks";
 pub(crate) const STEP_II: &str = "step II: transfers";
 pub(crate) const TRANSITIVE: &str = "transitive transfers";
@@ -311,6 +311,7 @@ pub fn prepare<D: ShardDevice>(
     progress: &Progress,
 ) -> Result<Prepared, RunError> {
     check(config)?;
+    let started = Instant::now();
     // The record of the run, which the stage commands and the workers read too.
     let manifest = RunManifest::new(
         config.preset.name(),
@@ -327,8 +328,12 @@ pub fn prepare<D: ShardDevice>(
         ..config.clone()
     };
     check_labelled(&config)?;
+    let data_s = started.elapsed().as_secs_f64();
     let steps = StepSeconds::measure(dev, &config.settings, config.device)?;
-    let plan = WorkPlan::new(&config, steps);
+    let plan = WorkPlan {
+        data_s,
+        ..WorkPlan::new(&config, steps)
+    };
     let folder = WorkFolder::of(run);
     folder.write_plan(&plan)?;
     folder.clear_failures(&plan)?;

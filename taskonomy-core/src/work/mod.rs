@@ -199,9 +199,10 @@ impl WorkFolder {
     }
 
     /// The wall time of each stage of the finished units of `plan`: from the first unit's start to the
-    /// last one's end, whichever worker ran them.
+    /// last one's end, whichever worker ran them; the data's first, as the launcher prepared it.
     pub fn stage_times(&self, plan: &WorkPlan) -> Vec<(String, f64)> {
-        let mut spans: Vec<(&'static str, f64, f64)> = Vec::new();
+        let mut spans: Vec<(&'static str, f64, f64)> =
+            vec![(crate::pipeline::DATA, 0.0, plan.data_s)];
         for unit in &plan.units {
             if unit.kind == UnitKind::Close {
                 continue;

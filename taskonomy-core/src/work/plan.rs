@@ -258,6 +258,9 @@ pub struct WorkPlan {
     pub units: Vec<Unit>,
     /// The step times the estimates are made of.
     pub step_seconds: StepSeconds,
+    /// Seconds the launcher took to prepare the data (render or check it, open it).
+    #[serde(default)]
+    pub data_s: f64,
 }
 
 impl WorkPlan {
@@ -342,6 +345,7 @@ impl WorkPlan {
             config: WorkConfig::of(config),
             units,
             step_seconds: steps,
+            data_s: 0.0,
         }
     }
 

@@ -687,11 +687,15 @@ fn accumulate(target: &mut [f32], delta: &[f32]) {
 }
 
 /// Single-threaded pools, one per concurrent shard: inside one, the matrix products and the loops here
-/// run on that thread only, so parallel shards do not compete for the same cores.
+/// run on that thread only, so parallel shards do not compete for the same cores. As many as the
+/// process's thread budget (rayon's global pool: the cores, or `RAYON_NUM_THREADS`), so that several
+/// worker processes on one machine, each given its share of the cores, compute their shards one after
+/// the other rather than crowd the cores with threads. Shards are merged in order either way: the
+/// result does not depend on how many run at once.
 fn shard_pools() -> &'static [rayon::ThreadPool] {
     static POOLS: std::sync::OnceLock<Vec<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOLS.get_or_init(|| {
-        (0..MAX_PARALLEL_SHARDS)
+        (0..MAX_PARALLEL_SHARDS.min(rayon::current_num_threads()))
             .filter_map(|i| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(1)
