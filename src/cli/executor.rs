@@ -99,6 +99,8 @@ pub struct Launch<'a> {
     pub executor: Executor,
     /// How many workers.
     pub workers: usize,
+    /// Threads per local worker (default: its share of the cores).
+    pub worker_threads: Option<usize>,
     /// How the workers claim.
     pub claims: ClaimArgs,
     /// What Slurm gets.
@@ -138,7 +140,7 @@ impl OnDevice for Launch<'_> {
                 return Ok(None);
             }
             Executor::Inline => {}
-            Executor::Local => run_local(&work, &plan, &worker, self.workers)?,
+            Executor::Local => run_local(&work, &plan, &worker, self.workers, self.worker_threads)?,
             Executor::Slurm => {
                 let options = self.slurm.options(self.workers, self.config.device)?;
                 let jobs = submit_slurm(&work, &worker, &options)?;
@@ -201,12 +203,14 @@ fn run_local(
     plan: &WorkPlan,
     worker: &WorkerCommand<'_>,
     workers: usize,
+    threads: Option<usize>,
 ) -> anyhow::Result<()> {
-    let command = worker.args(false)?;
-    // Each worker's own thread pool gets its share of the cores (its training steps use the schedule's
-    // shards, whatever the pool).
+    // Each worker gets its share of the cores (a worker with one thread computes the shards of a
+    // training step one after the other, with the same result).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / workers).max(1);
+    let threads = threads.unwrap_or(cores / workers).max(1);
+    let mut command = worker.args(false)?;
+    command.extend(["--threads".to_owned(), threads.to_string()]);
     let mut children: Vec<(usize, Child)> = Vec::new();
     for i in 0..workers {
         let log_path = work.logs().join(format!("worker-{i}.log"));
@@ -214,7 +218,6 @@ fn run_local(
             std::fs::File::create(&log_path).with_context(|| format!("{}", log_path.display()))?;
         let child = Command::new(&command[0])
             .args(&command[1..])
-            .env("RAYON_NUM_THREADS", threads.to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

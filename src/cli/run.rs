@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// Workers of the `local` and `slurm` executors.
     #[arg(long, default_value_t = 2, value_name = "N")]
     workers: usize,
+    /// Threads of each worker of the `local` executor (default: the cores shared out among them; a
+    /// Slurm worker uses the CPUs of its job).
+    #[arg(long, value_name = "N")]
+    worker_threads: Option<usize>,
     /// List the units of work with their dependencies and estimated costs (a training step is timed
     /// on the device), and the critical path; train nothing.
     #[arg(long)]
@@ -119,6 +123,7 @@ pub fn run<D: Dictionary>(args: RunArgs) -> anyhow::Result<()> {
             dictionary: taskonomy_core::spec::TaskSet::of::<D>(),
             executor: args.executor,
             workers: args.workers,
+            worker_threads: args.worker_threads,
             claims: args.claims,
             slurm: args.slurm,
         };

@@ -6,7 +6,7 @@ use clap::Args;
 use taskonomy_core::pipeline::{self, RunSummary};
 use taskonomy_core::spec::{Dictionary, TaskSet};
 use taskonomy_core::train::fit::ShardDevice;
-use taskonomy_core::work::{Lease, WorkerOptions};
+use taskonomy_core::work::{allocated_cpus, limit_threads, Lease, WorkerOptions};
 
 use super::device::{dispatch, OnDevice};
 use super::train::RunFolderArgs;
@@ -25,6 +25,9 @@ pub struct WorkerArgs {
     /// Once every unit is done, also close the run: steps III, IV, the evaluation and the report.
     #[arg(long)]
     close: bool,
+    /// Threads this worker computes with (default: the CPUs Slurm gave its job, else every core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     #[command(flatten)]
     claims: ClaimArgs,
 }
@@ -66,6 +69,10 @@ impl ClaimArgs {
 
 /// Runs the subcommand.
 pub fn run<D: Dictionary>(args: WorkerArgs) -> anyhow::Result<()> {
+    // Several workers on one machine, each with its share of the cores, rather than each crowding all.
+    if let Some(threads) = args.threads.or_else(allocated_cpus) {
+        limit_threads(threads)?;
+    }
     let work = Work {
         out: args.run.folder::<D>(),
         dictionary: TaskSet::of::<D>(),

@@ -10,7 +10,9 @@
 //! 7. **report** ([`crate::report`]).
 //!
 //! Every stage writes into the run folder and skips what is already there, so an interrupted run started
-//! again loses no finished work, and a finished run started again only redraws the report.
+//! again loses no finished work, and a finished run started again only redraws the report. Steps I and
+//! II (and the mappings of transitive transfer) are units of work ([`crate::work`]): this process trains
+//! them as one worker, beside any others on the same folder ([`prepare`], [`work_in`]).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

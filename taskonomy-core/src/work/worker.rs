@@ -29,6 +29,29 @@ impl Default for WorkerOptions {
     }
 }
 
+/// Limits this process to `threads` threads (rayon's global pool, which also bounds how many shards of a
+/// training step run at once: one thread computes them one after the other, with the same result). To
+/// be called before any computation; the pool is built once.
+pub fn limit_threads(threads: usize) -> Result<(), WorkError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build_global()
+        .map_err(|e| {
+            WorkError::Scheduler(format!(
+                "cannot limit this process to {threads} threads: {e}"
+            ))
+        })
+}
+
+/// The CPUs a scheduler gave this process: Slurm's `SLURM_CPUS_PER_TASK`, else `SLURM_CPUS_ON_NODE` (a
+/// job's CPUs on its node). `None` outside a Slurm job.
+pub fn allocated_cpus() -> Option<usize> {
+    ["SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.trim().parse().ok())
+        .filter(|&n: &usize| n > 0)
+}
+
 /// Works through `plan`'s units in `ctx`'s run folder until every unit but the closing one is done:
 /// claims each unit whose dependencies are done and that nobody holds, trains it, marks it done.
 /// Calls `on_unit` as it starts each unit it claimed. Units other workers hold are waited for (and
