@@ -321,7 +321,12 @@ pub struct DryRun<'a> {
 impl OnDevice for DryRun<'_> {
     type Output = ();
     fn run<D: ShardDevice>(self, dev: &D) -> anyhow::Result<()> {
-        let steps = StepSeconds::measure(dev, &self.config.settings, self.config.device)?;
+        let steps = StepSeconds::measure(
+            dev,
+            &self.config.settings,
+            self.config.device,
+            &pipeline::target_layouts(&self.config.tasks),
+        )?;
         print_plan(&WorkPlan::new(self.config, steps));
         Ok(())
     }

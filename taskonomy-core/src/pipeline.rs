@@ -331,7 +331,12 @@ pub fn prepare<D: ShardDevice>(
     };
     check_labelled(&config)?;
     let data_s = started.elapsed().as_secs_f64();
-    let steps = StepSeconds::measure(dev, &config.settings, config.device)?;
+    let steps = StepSeconds::measure(
+        dev,
+        &config.settings,
+        config.device,
+        &target_layouts(&config.tasks),
+    )?;
     let plan = WorkPlan {
         data_s,
         ..WorkPlan::new(&config, steps)
@@ -345,6 +350,16 @@ pub fn prepare<D: ShardDevice>(
         config,
         plan,
     })
+}
+
+/// The output layouts of `tasks`' targets, whose readouts a plan of work times.
+pub fn target_layouts(tasks: &TaskSet) -> Vec<crate::model::OutputLayout> {
+    tasks
+        .targets
+        .iter()
+        .filter_map(|t| tasks.spec(t))
+        .map(|spec| crate::model::OutputLayout::of(spec.output))
+        .collect()
 }
 
 /// Opens a run folder a launcher prepared ([`prepare`]), with the tasks of `dictionary` its plan names.

@@ -37,7 +37,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use claim::{Claim, Failed, Finished, Lease, UnitFolder, Watch, Worker};
-pub use plan::{higher_order_readouts, StepSeconds, Unit, UnitKind, WorkConfig, WorkPlan};
+pub use plan::{
+    higher_order_readouts, layout_key, StepSeconds, Unit, UnitKind, WorkConfig, WorkPlan,
+};
 pub use worker::{allocated_cpus, limit_threads, work, WorkerOptions};
 
 use crate::store::{read_json, write_json, RunFolder, StoreError};

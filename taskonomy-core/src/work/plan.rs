@@ -168,19 +168,46 @@ impl WorkConfig {
 pub struct StepSeconds {
     /// A task network's step (the preset's architecture, a batch of the task schedule's size).
     pub task: f64,
-    /// A first-order readout's step (a batch of the transfer schedule's size).
+    /// A first-order readout's step (a batch of the transfer schedule's size) into a dense
+    /// three-channel output.
     pub readout: f64,
+    /// A first-order readout's step into each output layout of the run's targets, by
+    /// [`layout_key`]: a readout's last layer grows with its output (a 64-channel pixel embedding's
+    /// costs several times a depth map's).
+    #[serde(default)]
+    pub readout_by_output: BTreeMap<String, f64>,
     /// Where the times come from, for people ("timed on cpu: 3 steps of each").
     pub source: String,
 }
 
+/// How an output layout is named among [`StepSeconds::readout_by_output`].
+pub fn layout_key(layout: OutputLayout) -> String {
+    match layout {
+        OutputLayout::PerPixel { channels } => format!("{channels} per pixel"),
+        OutputLayout::PerImage { outputs } => format!("{outputs} per image"),
+        OutputLayout::PerToken { tokens, channels } => format!("{channels} per token × {tokens}"),
+    }
+}
+
 impl StepSeconds {
-    /// Times a few training steps of a task network (a dense three-channel output, L1, the preset's
-    /// decoder) and of a first-order readout, on random inputs, on `dev`.
+    /// The step of a first-order readout into `layout` (the dense three-channel one's if it was not
+    /// timed).
+    pub fn readout_into(&self, layout: OutputLayout) -> f64 {
+        self.readout_by_output
+            .get(&layout_key(layout))
+            .copied()
+            .unwrap_or(self.readout)
+    }
+
+    /// Times a few training steps, on random inputs, on `dev`: of a task network (a dense
+    /// three-channel output, L1, the preset's decoder), and of a first-order readout into a dense
+    /// three-channel output and into each of `outputs` (with an L1 loss on values of that size, standing
+    /// for the target's own loss: the layers, not the loss, make a step's cost).
     pub fn measure<D: ShardDevice>(
         dev: &D,
         settings: &Settings,
         device: DeviceKind,
+        outputs: &[OutputLayout],
     ) -> Result<Self, TrainError> {
         const STEPS: usize = 3;
         let arch = &settings.arch;
@@ -228,22 +255,50 @@ impl StepSeconds {
             )
         }))?;
 
-        let mut readout = Head::readout(dev, arch, arch.bottleneck, layout, 1)?;
-        let mut optimiser = Adam::new(&readout, dev, 1e-3).map_err(ModelError::device)?;
-        let readout_batch = batch(settings.transfer.batch_size, arch.tokens(), arch.bottleneck);
-        let readout = time(Box::new(|| {
-            train_step(
-                dev,
-                &mut readout,
-                &mut optimiser,
-                &readout_batch,
-                spec,
-                settings.transfer.shards,
-            )
-        }))?;
+        let readout_step = |layout: OutputLayout| -> Result<f64, TrainError> {
+            let (positions, channels) = match layout {
+                OutputLayout::PerPixel { channels } => (pixels, channels),
+                OutputLayout::PerImage { outputs } => (1, outputs),
+                OutputLayout::PerToken { tokens, channels } => (tokens, channels),
+            };
+            let size = settings.transfer.batch_size;
+            let batch = HostBatch {
+                rows: values(size * arch.tokens() * arch.bottleneck, 1),
+                rows_per_sample: arch.tokens(),
+                width: arch.bottleneck,
+                targets: Some(HostTargets::Values {
+                    positions,
+                    channels,
+                    values: values(size * positions * channels, 2),
+                }),
+            };
+            let spec = LossSpec { layout, ..spec };
+            let mut head = Head::readout(dev, arch, arch.bottleneck, layout, 1)?;
+            let mut optimiser = Adam::new(&head, dev, 1e-3).map_err(ModelError::device)?;
+            time(Box::new(|| {
+                train_step(
+                    dev,
+                    &mut head,
+                    &mut optimiser,
+                    &batch,
+                    spec,
+                    settings.transfer.shards,
+                )
+            }))
+        };
+        let readout = readout_step(layout)?;
+        let mut readout_by_output = BTreeMap::new();
+        for &output in outputs {
+            if let std::collections::btree_map::Entry::Vacant(entry) =
+                readout_by_output.entry(layout_key(output))
+            {
+                entry.insert(readout_step(output)?);
+            }
+        }
         Ok(StepSeconds {
             task,
             readout,
+            readout_by_output,
             source: format!("timed on {device}: {STEPS} steps of each"),
         })
     }
@@ -307,17 +362,28 @@ impl WorkPlan {
         let readout = s.transfer.steps as f64 * steps.readout;
         let scratch = s.scratch.steps as f64 * steps.task * s.scratch.batch_size as f64
             / s.task.batch_size.max(1) as f64;
+        let mut transfers = Vec::new();
         for &target in &tasks.targets {
             let others = known.iter().filter(|&&k| k != target).count();
             let readouts = known.len() + 1 + higher_order_readouts(others, s);
+            let layout = tasks
+                .spec(target)
+                .map_or(OutputLayout::PerPixel { channels: 3 }, |spec| {
+                    OutputLayout::of(spec.output)
+                });
             let mut after = vec![UnitKind::TaskNetwork(target.into()).name()];
             after.extend(all_reps.iter().cloned());
-            units.push(Unit {
+            transfers.push(Unit {
                 kind: UnitKind::TransfersInto(target.into()),
                 after,
-                estimate_s: readouts as f64 * readout + scratch,
+                estimate_s: readouts as f64 * s.transfer.steps as f64 * steps.readout_into(layout)
+                    + scratch,
             });
         }
+        // The longest first, so that the last unit a worker takes is a short one and the workers end
+        // together (longest-processing-time-first scheduling).
+        transfers.sort_by(|a, b| b.estimate_s.total_cmp(&a.estimate_s));
+        units.extend(transfers);
         let all_transfers: Vec<String> = tasks
             .targets
             .iter()
@@ -441,6 +507,7 @@ mod tests {
         let steps = StepSeconds {
             task: 0.01,
             readout: 0.001,
+            readout_by_output: BTreeMap::from([("3 per pixel".to_owned(), 0.004)]),
             source: "given".into(),
         };
         WorkPlan::new(&config, steps)
@@ -479,6 +546,23 @@ mod tests {
         let sum: f64 = chain.iter().map(|n| plan.unit(n).unwrap().estimate_s).sum();
         assert!((seconds - sum).abs() < 1e-9);
         assert!(seconds < plan.total_s());
+    }
+
+    #[test]
+    fn the_costliest_transfers_come_first() {
+        let plan = plan(false);
+        let transfers: Vec<(String, f64)> = plan
+            .units
+            .iter()
+            .filter(|u| matches!(u.kind, UnitKind::TransfersInto(_)))
+            .map(|u| (u.name(), u.estimate_s))
+            .collect();
+        // Normals' readouts (three channels per pixel) cost four times the others' here.
+        assert_eq!(transfers[0].0, "transfers-normals");
+        assert!(
+            transfers.windows(2).all(|w| w[0].1 >= w[1].1),
+            "{transfers:?}"
+        );
     }
 
     #[test]
