@@ -8,9 +8,11 @@
 //! | `mappings-<s>`         | `--transitive`: the mappings from `s`'s representation            | every `transfers-*` |
 //! | `close`                | steps III, IV, evaluation and the report                          | every other unit |
 //!
-//! A unit's cost is estimated from the preset's steps and the time of one training step, measured on
-//! the device (or taken from the run's finished units): what a scheduler needs to size jobs, and a
-//! researcher to know what a dictionary will cost before training it.
+//! A unit's cost is estimated from the preset's steps and the time of one training step, timed on the
+//! device when the plan is made: what a scheduler needs to size jobs, and a researcher to know what a
+//! dictionary will cost before training it. The estimates count training steps only, not the
+//! evaluations on the test split or the preparation of batches (at the `small` preset on two CPU cores,
+//! about half of the measured time); the units' records (`work/units/*/done`) keep what each took.
 
 use std::collections::BTreeMap;
 
