@@ -85,7 +85,7 @@ enum Command {
     Render(render::RenderArgs),
     /// Draw one view's contact sheet: RGB and every task's label, captioned.
     Show(show::ShowArgs),
-    /// Work on a run folder prepared by `run --executor local|slurm`: claim units, train them.
+    /// Work on a run folder prepared by `run --executor local|slurm|none`: claim units, train them.
     Worker(worker::WorkerArgs),
     /// Show where the units of work of a run stand: done, running, failed, pending.
     Status(status::StatusArgs),

@@ -239,6 +239,7 @@ fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
         dataset: args.data.clone(),
         device: args.device,
         transitive: args.transitive,
+        worker: args.claims.options()?,
         ..config
     })
 }

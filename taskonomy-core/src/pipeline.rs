@@ -94,6 +94,9 @@ pub struct RunConfig {
     pub device: DeviceKind,
     /// Whether to measure transitive transfer (`s → i → t` against `s → t`) for the first-order pairs.
     pub transitive: bool,
+    /// How this process claims its units of work, and waits for those other processes on the same
+    /// run folder train ([`crate::work`]).
+    pub worker: WorkerOptions,
 }
 
 impl RunConfig {
@@ -117,6 +120,7 @@ impl RunConfig {
             dataset: None,
             device: DeviceKind::Cpu,
             transitive: false,
+            worker: WorkerOptions::default(),
         }
     }
 }
@@ -265,7 +269,7 @@ pub fn run<D: ShardDevice>(
         &ctx,
         &prepared.config,
         &prepared.plan,
-        &WorkerOptions::default(),
+        &config.worker,
         &|unit| clock.borrow_mut().begin(unit.kind.stage()),
     )?;
     close(&ctx, &prepared, &mut clock.into_inner())

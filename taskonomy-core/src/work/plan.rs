@@ -161,6 +161,7 @@ impl WorkConfig {
             dataset: self.dataset.clone(),
             device: self.device,
             transitive: self.transitive,
+            worker: super::WorkerOptions::default(),
         })
     }
 }
