@@ -376,6 +376,8 @@ pub struct Held {
 
 impl Held {
     fn start(unit: UnitFolder, claim: Claim, lease: Lease) -> Self {
+        // This thread's artifact writes stop as soon as another worker takes the unit over.
+        crate::store::fence_writes(Some((unit.dir.clone(), claim.number)));
         let lost = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = mpsc::channel::<()>();
         let beating = {
@@ -425,6 +427,7 @@ impl Held {
     }
 
     fn stop_beating(&mut self) {
+        crate::store::fence_writes(None);
         drop(self.stop.take());
         if let Some(beating) = self.beating.take() {
             let _ = beating.join();
@@ -641,6 +644,30 @@ mod tests {
         assert!(!unit.is_done());
         assert!(second.finish(0.0).unwrap());
         assert!(unit.is_done());
+        fs::remove_dir_all(unit.dir()).unwrap();
+    }
+
+    #[test]
+    fn a_holder_that_was_taken_over_writes_no_more_artifacts() {
+        let unit = temp_unit("fenced");
+        let artifact = crate::store::Artifact::at(unit.dir().join("artifact"));
+        let held = unit
+            .try_claim(&elsewhere(), Lease::seconds(60.0), |_| true)
+            .unwrap()
+            .unwrap();
+        artifact.begin().unwrap();
+        artifact.write("half.json", b"[1]").unwrap();
+        // Another worker takes the unit over (this one stalled past its lease, say).
+        let newer = unit.claim_path(2);
+        fs::write(&newer, "{}").unwrap();
+        let error = artifact.begin().unwrap_err().to_string();
+        assert!(error.contains("another worker took over"), "{error}");
+        assert!(artifact.write("more.json", b"[2]").is_err());
+        assert!(artifact.finish(&"done").is_err());
+        assert!(artifact.path("half.json").is_file(), "nothing was cleared");
+        drop(held);
+        // Without a claim, writes are not fenced.
+        artifact.write("more.json", b"[2]").unwrap();
         fs::remove_dir_all(unit.dir()).unwrap();
     }
 
