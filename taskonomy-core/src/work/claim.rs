@@ -106,12 +106,16 @@ fn boot_id() -> Option<String> {
         .map(|b| b.trim().to_owned())
 }
 
-/// A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`), if it runs.
+/// A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`), if it runs (a
+/// zombie, killed and not yet reaped by its parent, does not).
 fn process_start(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count fields after the last `)`.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// The Slurm job of this process: `<array job>_<task>` for an array task, else the job id.
@@ -626,6 +630,27 @@ mod tests {
         let (claim, _) = unit.current().unwrap().unwrap();
         assert!(watch.is_over(&unit, &claim));
         fs::remove_dir_all(unit.dir()).unwrap();
+
+        // A worker killed and not yet reaped by its parent (a zombie) no longer runs either.
+        let mut child = std::process::Command::new("sleep")
+            .arg("0.2")
+            .spawn()
+            .unwrap();
+        let zombie = Worker {
+            pid: child.id(),
+            started: process_start(child.id()),
+            ..me
+        };
+        assert!(!zombie.is_gone_from_this_machine(), "it runs");
+        let started = std::time::Instant::now();
+        while !zombie.is_gone_from_this_machine() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "seen running after it ended"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.wait().unwrap();
     }
 
     #[test]
