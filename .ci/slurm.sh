@@ -17,7 +17,14 @@ SMOKE_TIMEOUT_S=120
 
 log() { echo "slurm.sh: $*"; }
 
-[ "$(id -u)" = 0 ] || { echo "slurm.sh: must run as root" >&2; exit 1; }
+# Packages, daemons and /etc need root: CI runs as root; elsewhere passwordless sudo will do.
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        exec sudo -n "$0" "$@"
+    fi
+    echo "slurm.sh: must run as root (or with passwordless sudo)" >&2
+    exit 1
+fi
 
 # The node's state as sinfo prints it (idle, mix, alloc, down*, drain, ...), or nothing while slurmctld does not
 # answer. Trailing flags such as '*' (not responding) are kept: they matter.
