@@ -241,50 +241,6 @@ impl RunFolder {
     }
 }
 
-thread_local! {
-    /// The claim under which this thread writes artifacts, if it is a worker's: the unit's folder and
-    /// the claim's number ([`crate::work::claim`]).
-    static FENCE: std::cell::RefCell<Option<(PathBuf, u32)>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Makes every artifact write of this thread check first that claim `number` on the unit at `unit`
-/// is still the unit's newest (`None`: no check). A worker that stalled past its lease, and whose unit
-/// another worker took over, then writes nothing more into the artifacts the new holder is writing.
-pub(crate) fn fence_writes(claim: Option<(PathBuf, u32)>) {
-    FENCE.with(|fence| *fence.borrow_mut() = claim);
-}
-
-/// An error if this thread's claim ([`fence_writes`]) was taken over; `path` is the write refused.
-fn check_fence(path: &Path) -> Result<(), StoreError> {
-    FENCE.with(|fence| {
-        let Some((unit, number)) = &*fence.borrow() else {
-            return Ok(());
-        };
-        let newer = fs::read_dir(unit)
-            .map_err(io_error(unit))?
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()?
-                    .strip_prefix("claim.")?
-                    .parse::<u32>()
-                    .ok()
-            })
-            .any(|n| n > *number);
-        if newer {
-            return Err(StoreError::Io {
-                path: path.to_owned(),
-                source: std::io::Error::other(format!(
-                    "another worker took over {} (this one's claim {number} ran out): this \
-                     worker writes nothing more of it",
-                    unit.display()
-                )),
-            });
-        }
-        Ok(())
-    })
-}
-
 /// One artifact folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
@@ -309,7 +265,7 @@ impl Artifact {
 
     /// Starts (or restarts) writing the artifact: a folder left by an interrupted write is cleared.
     pub fn begin(&self) -> Result<(), StoreError> {
-        check_fence(&self.dir)?;
+        crate::work::claim::check_fence(&self.dir)?;
         if self.dir.exists() {
             fs::remove_dir_all(&self.dir).map_err(io_error(&self.dir))?;
         }
@@ -318,13 +274,13 @@ impl Artifact {
 
     /// Writes one file of the artifact, atomically.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        check_fence(&self.path(name))?;
+        crate::work::claim::check_fence(&self.path(name))?;
         write_atomic(&self.path(name), bytes)
     }
 
     /// Writes one JSON file of the artifact, atomically.
     pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
-        check_fence(&self.path(name))?;
+        crate::work::claim::check_fence(&self.path(name))?;
         write_json(&self.path(name), value)
     }
 
@@ -339,7 +295,7 @@ impl Artifact {
 
     /// Marks the artifact complete; `description` (what produced it) is kept in the marker.
     pub fn finish(&self, description: &impl Serialize) -> Result<(), StoreError> {
-        check_fence(&self.path(DONE))?;
+        crate::work::claim::check_fence(&self.path(DONE))?;
         write_json(&self.path(DONE), description)
     }
 

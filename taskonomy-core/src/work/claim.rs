@@ -368,6 +368,39 @@ fn links_of(_: &Path) -> Option<u64> {
     None
 }
 
+thread_local! {
+    /// The claim under which this thread writes artifacts, if it is a worker's.
+    static FENCE: std::cell::RefCell<Option<(UnitFolder, u32)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// An error if this thread writes under a claim that another worker took over (this one stalled past
+/// its lease); `path` is the write refused. Every artifact write calls it first
+/// ([`crate::store::Artifact`]), so a worker taken over writes nothing more into the artifacts the new
+/// holder is writing.
+pub(crate) fn check_fence(path: &Path) -> Result<(), StoreError> {
+    FENCE.with(|fence| {
+        let Some((unit, number)) = &*fence.borrow() else {
+            return Ok(());
+        };
+        if unit.claim_numbers()?.last().is_some_and(|n| n > number) {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::other(format!(
+                    "another worker took over {} (this one's claim {number} ran out): this \
+                     worker writes nothing more of it",
+                    unit.dir.display()
+                )),
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Makes this thread's artifact writes check that claim `number` on `unit` is still the newest.
+fn fence_writes(claim: Option<(UnitFolder, u32)>) {
+    FENCE.with(|fence| *fence.borrow_mut() = claim);
+}
+
 /// A claim this worker holds, kept alive by a thread that beats until it is dropped or the unit ends.
 pub struct Held {
     unit: UnitFolder,
@@ -381,7 +414,7 @@ pub struct Held {
 impl Held {
     fn start(unit: UnitFolder, claim: Claim, lease: Lease) -> Self {
         // This thread's artifact writes stop as soon as another worker takes the unit over.
-        crate::store::fence_writes(Some((unit.dir.clone(), claim.number)));
+        fence_writes(Some((unit.clone(), claim.number)));
         let lost = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = mpsc::channel::<()>();
         let beating = {
@@ -431,7 +464,7 @@ impl Held {
     }
 
     fn stop_beating(&mut self) {
-        crate::store::fence_writes(None);
+        fence_writes(None);
         drop(self.stop.take());
         if let Some(beating) = self.beating.take() {
             let _ = beating.join();
