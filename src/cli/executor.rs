@@ -139,6 +139,7 @@ impl OnDevice for Launch<'_> {
                 );
                 return Ok(None);
             }
+            // This process is the worker: below.
             Executor::Inline => {}
             Executor::Local => run_local(&work, &plan, &worker, self.workers, self.worker_threads)?,
             Executor::Slurm => {
