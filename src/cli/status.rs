@@ -53,9 +53,13 @@ pub fn run<D: Dictionary>(args: StatusArgs) -> anyhow::Result<()> {
     }
     let mut counts = [0usize; 4];
     let mut rows = Vec::new();
+    let states = plan
+        .units
+        .iter()
+        .map(|unit| Ok((unit.name(), work.state(unit)?)))
+        .collect::<anyhow::Result<std::collections::BTreeMap<String, UnitState>>>()?;
     for unit in &plan.units {
-        let state = work.state(unit)?;
-        let (index, label, detail) = match &state {
+        let (index, label, detail) = match &states[&unit.name()] {
             UnitState::Done(done) => (
                 0,
                 "done",
@@ -80,11 +84,7 @@ pub fn run<D: Dictionary>(args: StatusArgs) -> anyhow::Result<()> {
                 let waiting = unit
                     .after
                     .iter()
-                    .filter(|a| {
-                        plan.unit(a)
-                            .and_then(|u| work.state(u).ok())
-                            .is_some_and(|s| !matches!(s, UnitState::Done(_)))
-                    })
+                    .filter(|a| !matches!(states.get(*a), Some(UnitState::Done(_))))
                     .count();
                 let detail = if waiting == 0 {
                     "ready".to_owned()

@@ -57,10 +57,11 @@ impl Worker {
     /// This process.
     pub fn this_process() -> Self {
         let pid = std::process::id();
+        let (host, boot) = this_machine();
         Worker {
-            host: host_name(),
+            host: host.clone(),
             pid,
-            boot: boot_id(),
+            boot: boot.clone(),
             started: process_start(pid),
             job: slurm_job(),
         }
@@ -77,8 +78,8 @@ impl Worker {
     /// Whether this worker is a process of this machine, in this boot, that no longer runs. `false`
     /// when that cannot be known (another machine, or no `/proc`): then only the lease can tell.
     pub fn is_gone_from_this_machine(&self) -> bool {
-        let here = Worker::this_process();
-        if self.host != here.host || self.boot.is_none() || self.boot != here.boot {
+        let (host, boot) = this_machine();
+        if self.host != *host || self.boot.is_none() || self.boot != *boot {
             return false;
         }
         match process_start(self.pid) {
@@ -88,6 +89,12 @@ impl Worker {
             Some(now) => self.started.is_some_and(|then| then != now),
         }
     }
+}
+
+/// This machine's host name and boot, read once: a worker asks at every look at the units.
+fn this_machine() -> &'static (String, Option<String>) {
+    static MACHINE: std::sync::OnceLock<(String, Option<String>)> = std::sync::OnceLock::new();
+    MACHINE.get_or_init(|| (host_name(), boot_id()))
 }
 
 /// The host name, from the kernel (Linux) or the environment.
@@ -273,6 +280,11 @@ impl UnitFolder {
         Ok(numbers)
     }
 
+    /// Whether another worker has claimed the unit after claim `number` (took it over).
+    fn claimed_after(&self, number: u32) -> Result<bool, StoreError> {
+        Ok(self.claim_numbers()?.last().is_some_and(|&n| n > number))
+    }
+
     fn claim_path(&self, number: u32) -> PathBuf {
         self.dir.join(format!("claim.{number}"))
     }
@@ -382,7 +394,7 @@ pub(crate) fn check_fence(path: &Path) -> Result<(), StoreError> {
         let Some((unit, number)) = &*fence.borrow() else {
             return Ok(());
         };
-        if unit.claim_numbers()?.last().is_some_and(|n| n > number) {
+        if unit.claimed_after(*number)? {
             return Err(StoreError::Io {
                 path: path.to_owned(),
                 source: std::io::Error::other(format!(
@@ -427,8 +439,7 @@ impl Held {
                         _ => return,
                     }
                     // Another worker took the unit over: this one stalled past its lease.
-                    let numbers = unit.claim_numbers().unwrap_or_default();
-                    if numbers.last().is_some_and(|&n| n > claim.number) {
+                    if unit.claimed_after(claim.number).unwrap_or(false) {
                         lost.store(true, Ordering::SeqCst);
                         return;
                     }
@@ -457,10 +468,7 @@ impl Held {
     /// Whether another worker took the unit over (this one stalled past its lease).
     pub fn is_lost(&self) -> bool {
         self.lost.load(Ordering::SeqCst)
-            || self
-                .unit
-                .claim_numbers()
-                .is_ok_and(|n| n.last().is_some_and(|&n| n > self.claim.number))
+            || self.unit.claimed_after(self.claim.number).unwrap_or(false)
     }
 
     fn stop_beating(&mut self) {

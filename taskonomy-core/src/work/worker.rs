@@ -82,18 +82,13 @@ pub fn work<D: ShardDevice>(
             .iter()
             .map(|u| folder.state(u))
             .collect::<Result<_, _>>()?;
-        let done = |name: &str| {
-            units
-                .iter()
-                .zip(&states)
-                .any(|(u, s)| u.name() == name && matches!(s, UnitState::Done(_)))
-        };
-        bar.set_position(
-            states
-                .iter()
-                .filter(|s| matches!(s, UnitState::Done(_)))
-                .count() as u64,
-        );
+        let done: std::collections::BTreeSet<String> = units
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| matches!(s, UnitState::Done(_)))
+            .map(|(u, _)| u.name())
+            .collect();
+        bar.set_position(done.len() as u64);
         let failed: Vec<(String, String)> = units
             .iter()
             .zip(&states)
@@ -107,7 +102,7 @@ pub fn work<D: ShardDevice>(
             .zip(&states)
             .filter(|(u, s)| {
                 matches!(s, UnitState::Pending | UnitState::Claimed(_))
-                    && u.after.iter().all(|a| done(a))
+                    && u.after.iter().all(|a| done.contains(a))
             })
             .peekable();
         if ready.peek().is_none() {
