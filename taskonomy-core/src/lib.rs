@@ -16,6 +16,7 @@ pub mod affinity;
 pub mod data;
 pub mod decoder;
 pub mod departures;
+pub mod estimate;
 pub mod eval;
 pub mod model;
 pub mod pipeline;
