@@ -4,19 +4,37 @@
 //! directly, the way dfdx does (same argument layout, same parallelism), instead of going through a dfdx
 //! tensor that would need a zero-filled output and a copy of every operand.
 
+/// The element types `gemm` multiplies: the networks' `f32`, and the `f64` of the estimators' moments.
+pub(crate) trait Element: Copy + 'static {
+    /// Zero and one, the factors of a product that overwrites or accumulates.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+}
+
+impl Element for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+}
+
+impl Element for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+}
+
 /// A matrix in a slice: element `(i, j)` at `i · row_stride + j · col_stride`.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Strided<'a> {
-    data: &'a [f32],
+pub(crate) struct Strided<'a, T = f32> {
+    data: &'a [T],
     rows: usize,
     cols: usize,
     row_stride: usize,
     col_stride: usize,
 }
 
-impl<'a> Strided<'a> {
+impl<'a, T> Strided<'a, T> {
     /// A row-major `rows × cols` matrix.
-    pub(super) fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub(crate) fn rows(data: &'a [T], rows: usize, cols: usize) -> Self {
         Strided {
             data,
             rows,
@@ -26,8 +44,19 @@ impl<'a> Strided<'a> {
         }
     }
 
+    /// A column-major `rows × cols` matrix (nalgebra's layout).
+    pub(crate) fn columns(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Strided {
+            data,
+            rows,
+            cols,
+            row_stride: 1,
+            col_stride: rows,
+        }
+    }
+
     /// The transpose, without moving any value.
-    pub(super) fn t(self) -> Self {
+    pub(crate) fn t(self) -> Self {
         Strided {
             rows: self.cols,
             cols: self.rows,
@@ -51,7 +80,12 @@ impl<'a> Strided<'a> {
 /// # Panics
 /// When the sizes do not fit together or a matrix does not fit in its slice (a bug in the caller).
 #[allow(unsafe_code)]
-pub(super) fn matmul(dst: &mut [f32], a: Strided<'_>, b: Strided<'_>, accumulate: bool) {
+pub(crate) fn matmul<T: Element>(
+    dst: &mut [T],
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    accumulate: bool,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(
         b.rows == k && dst.len() == m * n && a.in_bounds() && b.in_bounds(),
@@ -80,8 +114,8 @@ pub(super) fn matmul(dst: &mut [f32], a: Strided<'_>, b: Strided<'_>, accumulate
             b.data.as_ptr(),
             b.col_stride as isize,
             b.row_stride as isize,
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
+            if accumulate { T::ONE } else { T::ZERO },
+            T::ONE,
             false,
             false,
             false,

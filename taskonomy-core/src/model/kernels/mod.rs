@@ -14,7 +14,7 @@
 //! the dfdx compositions ([`composed`]), which the tests also use as the reference.
 
 mod cpu;
-mod gemm;
+pub(crate) mod gemm;
 
 pub use cpu::run_on_shard_threads;
 
