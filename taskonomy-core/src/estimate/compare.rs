@@ -148,6 +148,10 @@ pub fn quality_lost(
         })
         .map(str::to_owned)
         .collect();
+    if covered.is_empty() {
+        // The estimator covers none of the targets: there is no taxonomy to compare.
+        return Ok(Vec::new());
+    }
     let options = PlanOptions {
         targets: Some(covered),
         importance: options

@@ -52,32 +52,59 @@ pub fn hscore(
     if total <= 0.0 {
         return Err(EstimateError::Shape("no labelled sample".into()));
     }
-    let row = |i: usize| DVector::from_column_slice(&features[i * dims..(i + 1) * dims]);
+    let row = |i: usize| &features[i * dims..(i + 1) * dims];
     let classes = memberships.iter().map(|m| m.class + 1).max().unwrap_or(0);
     let mut class_weight = vec![0.0; classes];
-    let mut class_sum = vec![DVector::<f64>::zeros(dims); classes];
+    let mut class_sum = vec![0.0; classes * dims];
     let mut sample_weight = vec![0.0; samples];
     for m in memberships {
         class_weight[m.class] += m.weight;
-        class_sum[m.class] += row(m.sample) * m.weight;
+        for (sum, &x) in class_sum[m.class * dims..][..dims]
+            .iter_mut()
+            .zip(row(m.sample))
+        {
+            *sum += m.weight * x;
+        }
         sample_weight[m.sample] += m.weight;
     }
-    let mean: DVector<f64> = class_sum.iter().sum::<DVector<f64>>() / total;
-    let mut within_total = DMatrix::<f64>::zeros(dims, dims);
-    for (i, &w) in sample_weight.iter().enumerate().filter(|(_, &w)| w > 0.0) {
-        let centred = row(i) - &mean;
-        within_total += &centred * centred.transpose() * (w / total);
+    let mut mean = DVector::<f64>::zeros(dims);
+    for sums in class_sum.chunks_exact(dims) {
+        mean += DVector::from_column_slice(sums);
+    }
+    mean /= total;
+    // cov(f) = E[ffᵀ] − μμᵀ over the weighted samples, accumulated as one weighted Gram matrix.
+    let weighted = DMatrix::from_fn(samples, dims, |i, d| {
+        sample_weight[i].sqrt() * features[i * dims + d]
+    });
+    let covariance = weighted.tr_mul(&weighted) / total - &mean * mean.transpose();
+    let classes: Vec<(f64, DVector<f64>)> = class_sum
+        .chunks_exact(dims)
+        .zip(&class_weight)
+        .map(|(sums, &w)| (w, DVector::from_column_slice(sums) - &mean * w))
+        .collect();
+    hscore_from_moments(&covariance, &classes)
+}
+
+/// H-score from moments: the features' covariance `cov(f)`, and per class its weight `w_c` and the sum
+/// of its members' deviations from the mean, `w_c (μ_c − μ)`. `cov(E[f|y]) = Σ_c (w_c/W)(μ_c − μ)(μ_c −
+/// μ)ᵀ` with `W = Σ_c w_c`.
+pub fn hscore_from_moments(
+    covariance: &DMatrix<f64>,
+    classes: &[(f64, DVector<f64>)],
+) -> Result<f64, EstimateError> {
+    let dims = covariance.nrows();
+    let total: f64 = classes.iter().map(|(w, _)| w).sum();
+    if total <= 0.0 || classes.iter().any(|(_, d)| d.len() != dims) {
+        return Err(EstimateError::Shape(
+            "H-score: no labelled sample, or class sums of the wrong size".into(),
+        ));
     }
     let mut between = DMatrix::<f64>::zeros(dims, dims);
-    for (sum, &w) in class_sum
-        .iter()
-        .zip(&class_weight)
-        .filter(|(_, &w)| w > 0.0)
-    {
-        let centred = sum / w - &mean;
+    for (w, deviation) in classes.iter().filter(|(w, _)| *w > 0.0) {
+        let centred = deviation / *w;
         between += &centred * centred.transpose() * (w / total);
     }
-    let eigen = SymmetricEigen::new(within_total);
+    let eigen = SymmetricEigen::new(covariance.clone());
     let largest = eigen.eigenvalues.iter().copied().fold(0.0, f64::max);
     if largest <= 0.0 {
         return Ok(0.0);

@@ -25,8 +25,9 @@ pub struct LinearFeatures {
     dims: usize,
     /// The mean feature vector, `D`.
     means: DVector<f64>,
-    /// Left singular vectors with positive singular values, `n × r`.
-    left: DMatrix<f64>,
+    /// Left singular vectors with positive singular values, `n × r`: only when built from the samples
+    /// ([`Self::new`]), not from their moments ([`Self::from_moments`]).
+    left: Option<DMatrix<f64>>,
     /// Right singular vectors, `D × r`.
     right: DMatrix<f64>,
     /// `σᵢ²`, positive, `r` of them.
@@ -45,6 +46,16 @@ pub struct Projection {
 }
 
 impl Projection {
+    /// A column of mean `mean`, projection `z` and centred squared norm `centred`.
+    fn new(mean: f64, z: Vec<f64>, centred: f64) -> Self {
+        let inside: f64 = z.iter().map(|v| v * v).sum();
+        Projection {
+            mean,
+            z,
+            outside: (centred - inside).max(0.0),
+        }
+    }
+
     /// Whether the column is constant: no model of it has a finite evidence, and none is needed.
     pub fn is_constant(&self) -> bool {
         self.outside + self.z.iter().map(|v| v * v).sum::<f64>() <= f64::EPSILON
@@ -117,40 +128,62 @@ impl LinearFeatures {
         for (d, mut column) in f.column_iter_mut().enumerate() {
             column.add_scalar_mut(-means[d]);
         }
-        // The smaller Gram matrix: its eigenvalues are the σᵢ², its eigenvectors V (or U).
-        let primal = dims <= samples;
-        let gram = if primal {
-            f.transpose() * &f
-        } else {
-            &f * f.transpose()
-        };
-        let eigen = SymmetricEigen::new(gram);
-        let largest = eigen.eigenvalues.iter().copied().fold(0.0, f64::max);
-        let floor = largest * f64::EPSILON * samples.max(dims) as f64;
-        let kept: Vec<usize> = (0..eigen.eigenvalues.len())
-            .filter(|&i| eigen.eigenvalues[i] > floor)
-            .collect();
-        let sigma2: Vec<f64> = kept.iter().map(|&i| eigen.eigenvalues[i]).collect();
-        let vectors = eigen.eigenvectors.select_columns(&kept);
-        // The other side: U = F V Σ⁻¹, or V = Fᵀ U Σ⁻¹.
-        let mut other = if primal {
-            &f * &vectors
-        } else {
-            f.transpose() * &vectors
-        };
-        for (mut column, s2) in other.column_iter_mut().zip(&sigma2) {
+        if dims <= samples {
+            // `tr_mul` forms FᵀF from dot products of F's columns, without materialising Fᵀ.
+            let mut features = Self::from_moments(samples, means, f.tr_mul(&f))?;
+            // U = F V Σ⁻¹.
+            let mut left = &f * &features.right;
+            for (mut column, s2) in left.column_iter_mut().zip(&features.sigma2) {
+                column /= s2.sqrt();
+            }
+            features.left = Some(left);
+            return Ok(features);
+        }
+        // More dimensions than samples: the eigenvectors of FFᵀ are U, and V = FᵀUΣ⁻¹.
+        let (sigma2, left) = positive_eigen(&f * f.transpose());
+        let mut right = f.transpose() * &left;
+        for (mut column, s2) in right.column_iter_mut().zip(&sigma2) {
             column /= s2.sqrt();
         }
-        let (left, right) = if primal {
-            (other, vectors)
-        } else {
-            (vectors, other)
-        };
         Ok(LinearFeatures {
             samples,
             dims,
             means,
-            left,
+            left: Some(left),
+            right,
+            sigma2,
+        })
+    }
+
+    /// The features of `samples` samples known only by their moments: their mean `x̄` and their centred
+    /// Gram matrix `F̃ᵀF̃ = Σᵢ (xᵢ − x̄)(xᵢ − x̄)ᵀ` (`D × D`). Enough for LogME and the ridge readout, with
+    /// the labels' cross moments ([`Self::project_cross`]); leave-one-out needs the samples themselves.
+    pub fn from_moments(
+        samples: usize,
+        means: DVector<f64>,
+        centred_gram: DMatrix<f64>,
+    ) -> Result<Self, EstimateError> {
+        let dims = means.len();
+        if samples < 2 || dims == 0 || centred_gram.shape() != (dims, dims) {
+            return Err(EstimateError::Shape(format!(
+                "moments: expected at least 2 samples and a {dims} × {dims} Gram matrix, found {samples} \
+                 samples and {:?}",
+                centred_gram.shape()
+            )));
+        }
+        if centred_gram
+            .iter()
+            .chain(means.iter())
+            .any(|v| !v.is_finite())
+        {
+            return Err(EstimateError::NotFinite("a feature moment".into()));
+        }
+        let (sigma2, right) = positive_eigen(centred_gram);
+        Ok(LinearFeatures {
+            samples,
+            dims,
+            means,
+            left: None,
             right,
             sigma2,
         })
@@ -164,6 +197,14 @@ impl LinearFeatures {
     /// Dimensions `D`.
     pub fn dims(&self) -> usize {
         self.dims
+    }
+
+    /// The centred Gram matrix `F̃ᵀF̃ = V diag(σ²) Vᵀ`.
+    pub fn centred_gram(&self) -> DMatrix<f64> {
+        let scaled = DMatrix::from_fn(self.dims, self.sigma2.len(), |d, i| {
+            self.right[(d, i)] * self.sigma2[i]
+        });
+        scaled * self.right.transpose()
     }
 
     /// The squared singular values `σᵢ²` of the centred features.
@@ -184,27 +225,116 @@ impl LinearFeatures {
                 labels.len()
             )));
         }
+        self.project_columns(&DMatrix::from_row_slice(self.samples, columns, labels))
+    }
+
+    /// Projects the columns of `labels` (`samples × K`) onto the features, all in one product.
+    pub fn project_columns(&self, labels: &DMatrix<f64>) -> Result<Vec<Projection>, EstimateError> {
+        if labels.nrows() != self.samples {
+            return Err(EstimateError::Shape(format!(
+                "labels: expected {} samples, found {}",
+                self.samples,
+                labels.nrows()
+            )));
+        }
         if labels.iter().any(|v| !v.is_finite()) {
             return Err(EstimateError::NotFinite("a label".into()));
         }
-        let mut y = DMatrix::from_row_slice(self.samples, columns, labels);
-        let mut projections = Vec::with_capacity(columns);
-        let means: Vec<f64> = y.column_iter().map(|c| c.mean()).collect();
-        for (mut column, mean) in y.column_iter_mut().zip(&means) {
-            column.add_scalar_mut(-mean);
+        // U's columns are orthogonal to the constant vector (they span centred features), so
+        // Uᵀ(y − ȳ1) = Uᵀy: the labels need no centring.
+        let z = self.left()?.tr_mul(labels);
+        let n = self.samples as f64;
+        Ok(labels
+            .column_iter()
+            .zip(z.column_iter())
+            .map(|(y, z)| {
+                let mean = y.mean();
+                let centred = (y.norm_squared() - n * mean * mean).max(0.0);
+                Projection::new(mean, z.iter().copied().collect(), centred)
+            })
+            .collect())
+    }
+
+    /// Projects one-hot labels without building them: `classes` holds, for each sample, the class of each
+    /// of its `per_row` pixels, and column `j·count + c` is the indicator of class `c` at pixel `j`. One
+    /// pass over the samples, however many classes.
+    pub fn project_classes(
+        &self,
+        classes: &[usize],
+        per_row: usize,
+        count: usize,
+    ) -> Result<Vec<Projection>, EstimateError> {
+        if classes.len() != self.samples * per_row {
+            return Err(EstimateError::Shape(format!(
+                "classes: expected {} samples × {per_row} pixels, found {} values",
+                self.samples,
+                classes.len()
+            )));
         }
-        let z = self.left.transpose() * &y;
-        for (k, mean) in means.into_iter().enumerate() {
-            let total = y.column(k).norm_squared();
-            let z: Vec<f64> = z.column(k).iter().copied().collect();
-            let inside: f64 = z.iter().map(|v| v * v).sum();
-            projections.push(Projection {
-                mean,
-                z,
-                outside: (total - inside).max(0.0),
-            });
+        if let Some(bad) = classes.iter().find(|&&c| c >= count) {
+            return Err(EstimateError::Shape(format!(
+                "class {bad} of a task with {count} classes"
+            )));
         }
-        Ok(projections)
+        let left = self.left()?;
+        let (r, columns) = (self.sigma2.len(), per_row * count);
+        let mut z = vec![0.0; columns * r];
+        let mut counts = vec![0.0; columns];
+        for (i, row_classes) in classes.chunks_exact(per_row).enumerate() {
+            for (j, &class) in row_classes.iter().enumerate() {
+                let column = j * count + class;
+                counts[column] += 1.0;
+                for (k, value) in z[column * r..(column + 1) * r].iter_mut().enumerate() {
+                    *value += left[(i, k)];
+                }
+            }
+        }
+        let n = self.samples as f64;
+        Ok(counts
+            .iter()
+            .zip(z.chunks_exact(r.max(1)).chain(std::iter::repeat(&[][..])))
+            .map(|(&ones, z)| {
+                // An indicator's squares are itself: ‖y − ȳ‖² = ones − ones²/n.
+                Projection::new(ones / n, z.to_vec(), (ones - ones * ones / n).max(0.0))
+            })
+            .collect())
+    }
+
+    /// Projects label columns known by their moments: `cross = F̃ᵀ(Y − 1ȳᵀ)` (`D × K`, the centred
+    /// cross moments), the columns' means `ȳ` and centred squared norms `‖y − ȳ‖²`. Since `F̃ = UΣVᵀ`,
+    /// `z = Uᵀy = Σ⁻¹Vᵀ F̃ᵀy`.
+    pub fn project_cross(
+        &self,
+        cross: &DMatrix<f64>,
+        means: &[f64],
+        centred: &[f64],
+    ) -> Result<Vec<Projection>, EstimateError> {
+        let columns = cross.ncols();
+        if cross.nrows() != self.dims || means.len() != columns || centred.len() != columns {
+            return Err(EstimateError::Shape(format!(
+                "cross moments: expected {} × K with K means and norms, found {:?}, {} and {}",
+                self.dims,
+                cross.shape(),
+                means.len(),
+                centred.len()
+            )));
+        }
+        let mut z = self.right.tr_mul(cross);
+        for (mut row, s2) in z.row_iter_mut().zip(&self.sigma2) {
+            row /= s2.sqrt();
+        }
+        Ok((0..columns)
+            .map(|k| Projection::new(means[k], z.column(k).iter().copied().collect(), centred[k]))
+            .collect())
+    }
+
+    fn left(&self) -> Result<&DMatrix<f64>, EstimateError> {
+        self.left.as_ref().ok_or_else(|| {
+            EstimateError::Shape(
+                "features known by their moments only: this needs the samples (LinearFeatures::new)"
+                    .into(),
+            )
+        })
     }
 
     /// LogME (You et al., ICML 2021): the evidence of the Bayesian linear model `y = Fw + ε`,
@@ -312,14 +442,21 @@ impl LinearFeatures {
         outputs: &[Projection],
         labels: &[f64],
         grid: &[f64],
-    ) -> (f64, f64) {
+    ) -> Result<(f64, f64), EstimateError> {
+        let left = self.left()?;
         let (n, columns) = (self.samples, outputs.len());
+        if labels.len() != n * columns {
+            return Err(EstimateError::Shape(format!(
+                "labels: expected {n} samples × {columns} columns, found {} values",
+                labels.len()
+            )));
+        }
         let mut best = (f64::NAN, f64::INFINITY);
         for &lambda in grid {
             let shrink: Vec<f64> = self.sigma2.iter().map(|&s2| s2 / (s2 + lambda)).collect();
             let mut error = 0.0;
             for i in 0..n {
-                let row = self.left.row(i);
+                let row = left.row(i);
                 let leverage =
                     1.0 / n as f64 + row.iter().zip(&shrink).map(|(u, s)| u * u * s).sum::<f64>();
                 for (k, output) in outputs.iter().enumerate() {
@@ -339,7 +476,7 @@ impl LinearFeatures {
                 best = (lambda, error);
             }
         }
-        best
+        Ok(best)
     }
 
     /// Penalties to search by leave-one-out: from 10⁻⁶ to 10² times the mean `σᵢ²`, 17 of them.
@@ -349,6 +486,20 @@ impl LinearFeatures {
             .map(|i| scale.max(f64::MIN_POSITIVE) * 10f64.powf(-6.0 + 0.5 * i as f64))
             .collect()
     }
+}
+
+/// The eigenpairs of a symmetric positive semi-definite matrix whose eigenvalue is positive (above
+/// rounding noise): `(values, vectors as columns)`.
+fn positive_eigen(gram: DMatrix<f64>) -> (Vec<f64>, DMatrix<f64>) {
+    let size = gram.nrows();
+    let eigen = SymmetricEigen::new(gram);
+    let largest = eigen.eigenvalues.iter().copied().fold(0.0, f64::max);
+    let floor = largest * f64::EPSILON * size.max(1) as f64 * 16.0;
+    let kept: Vec<usize> = (0..eigen.eigenvalues.len())
+        .filter(|&i| eigen.eigenvalues[i] > floor)
+        .collect();
+    let values = kept.iter().map(|&i| eigen.eigenvalues[i]).collect();
+    (values, eigen.eigenvectors.select_columns(&kept))
 }
 
 #[cfg(test)]
@@ -494,8 +645,9 @@ mod tests {
             .collect();
         let lambda = 1.3;
         let features = LinearFeatures::new(&rows, n, d).unwrap();
-        let (_, shortcut) =
-            features.leave_one_out(&features.project(&y, 1).unwrap(), &y, &[lambda]);
+        let (_, shortcut) = features
+            .leave_one_out(&features.project(&y, 1).unwrap(), &y, &[lambda])
+            .unwrap();
         let mut refitted = 0.0;
         for left_out in 0..n {
             let keep: Vec<usize> = (0..n).filter(|&i| i != left_out).collect();
@@ -511,6 +663,73 @@ mod tests {
             refitted += (y[left_out] - predicted[0]).powi(2);
         }
         assert!((shortcut - refitted / n as f64).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_hot_projections_match_the_built_columns() {
+        let rows: Vec<f64> = (0..16).map(|i| ((i * 7) % 5) as f64 - 2.0).collect();
+        let features = LinearFeatures::new(&rows, 8, 2).unwrap();
+        // Two pixels per sample, three classes.
+        let classes = [0, 2, 1, 1, 2, 0, 0, 0, 1, 2, 2, 2, 0, 1, 1, 0];
+        let mut built = vec![0.0; 8 * 6];
+        for (i, pixels) in classes.chunks(2).enumerate() {
+            for (j, &c) in pixels.iter().enumerate() {
+                built[i * 6 + j * 3 + c] = 1.0;
+            }
+        }
+        let direct = features.project(&built, 6).unwrap();
+        let scattered = features.project_classes(&classes, 2, 3).unwrap();
+        for (a, b) in direct.iter().zip(&scattered) {
+            assert!((a.mean - b.mean).abs() < 1e-12 && (a.outside - b.outside).abs() < 1e-9);
+            for (x, y) in a.z.iter().zip(&b.z) {
+                assert!((x - y).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn moments_give_the_projections_and_readouts_of_the_samples() {
+        let (n, d) = (10, 3);
+        let rows: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 11 + 4) % 13) as f64 / 4.0)
+            .collect();
+        let y: Vec<f64> = (0..n * 2).map(|i| ((i * 5 + 2) % 7) as f64).collect();
+        let samples = LinearFeatures::new(&rows, n, d).unwrap();
+        let direct = samples.project(&y, 2).unwrap();
+        let f = DMatrix::from_row_slice(n, d, &rows);
+        let means = DVector::from_iterator(d, f.column_iter().map(|c| c.mean()));
+        let centred = DMatrix::from_fn(n, d, |i, j| f[(i, j)] - means[j]);
+        let labels = DMatrix::from_row_slice(n, 2, &y);
+        let label_means: Vec<f64> = labels.column_iter().map(|c| c.mean()).collect();
+        let norms: Vec<f64> = labels
+            .column_iter()
+            .zip(&label_means)
+            .map(|(c, m)| c.iter().map(|v| (v - m).powi(2)).sum())
+            .collect();
+        let moments = LinearFeatures::from_moments(n, means, centred.tr_mul(&centred)).unwrap();
+        let cross = moments
+            .project_cross(&centred.tr_mul(&labels), &label_means, &norms)
+            .unwrap();
+        for (a, b) in direct.iter().zip(&cross) {
+            assert!((a.outside - b.outside).abs() < 1e-9 && (a.mean - b.mean).abs() < 1e-12);
+            // Singular vectors are defined up to sign: compare the energies.
+            for (x, y) in a.z.iter().zip(&b.z) {
+                assert!((x.abs() - y.abs()).abs() < 1e-9);
+            }
+        }
+        let (r1, r2) = (samples.ridge(&direct, 0.4), moments.ridge(&cross, 0.4));
+        assert!((r1.weights - r2.weights).abs().max() < 1e-9);
+        assert!((r1.bias - r2.bias).abs().max() < 1e-9);
+        assert_eq!(
+            samples.evidence(&direct).unwrap().per_value,
+            samples.evidence(&direct).unwrap().per_value
+        );
+        let (e1, e2) = (
+            samples.evidence(&direct).unwrap(),
+            moments.evidence(&cross).unwrap(),
+        );
+        assert!((e1.per_value - e2.per_value).abs() < 1e-9);
+        assert!(moments.project(&y, 2).is_err(), "no samples to project");
     }
 
     #[test]

@@ -41,10 +41,13 @@ pub enum EstimateError {
 }
 
 /// A transferability estimator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// LogME: the evidence of a Bayesian linear model.
+    #[default]
     LogMe,
     /// H-score: between-class over total feature covariance (classification targets).
     HScore,
