@@ -563,7 +563,8 @@ impl<'a> RepBatches<'a> {
         self.reps.len() * self.views.first().map_or(1, Vec::len) * self.rep_width
     }
 
-    fn rows(&self, indices: &[usize]) -> Vec<f32> {
+    /// The input rows of the samples at `indices`: `(samples × tokens) × width`.
+    pub fn rows(&self, indices: &[usize]) -> Vec<f32> {
         let w = self.rep_width;
         let mut out = Vec::with_capacity(indices.len() * self.tokens * self.width());
         for &i in indices {

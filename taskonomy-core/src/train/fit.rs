@@ -404,6 +404,20 @@ pub fn evaluate<D: Kernels, M: Predict<D>>(
     spec: LossSpec,
     batch_size: usize,
 ) -> Result<Vec<f32>, TrainError> {
+    evaluate_outputs(dev, source, spec, batch_size, |rows, b| {
+        model.predict(rows, b)
+    })
+}
+
+/// The loss of every sample of `source`, in order, of the head outputs `predict` makes from a batch's
+/// input rows: [`evaluate`] for a model that is not a network (a readout fitted in closed form, say).
+pub fn evaluate_outputs<D: Kernels>(
+    dev: &D,
+    source: &dyn BatchSource,
+    spec: LossSpec,
+    batch_size: usize,
+    predict: impl Fn(Tensor<(usize, usize), f32, D>, usize) -> Result<Act<D, NoneTape>, ModelError>,
+) -> Result<Vec<f32>, TrainError> {
     let mut losses = Vec::with_capacity(source.len());
     in_batches(dev, source, batch_size, |batch, rows| {
         let b = batch.len();
@@ -413,7 +427,7 @@ pub fn evaluate<D: Kernels, M: Predict<D>>(
             .as_ref()
             .ok_or_else(|| TrainError::Config("scoring a batch without targets".into()))?
             .batch(dev, &positions)?;
-        let out = model.predict(rows, b)?;
+        let out = predict(rows, b)?;
         let block = output_block(out, b, spec.layout, spec.image_size)?;
         losses.extend(per_image_loss(spec.loss, block, &target)?.as_vec());
         Ok(())

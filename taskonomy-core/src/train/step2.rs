@@ -35,6 +35,9 @@ pub struct TransferRecord {
     pub key: String,
     /// Mean per-image test loss.
     pub test_mean: f64,
+    /// Seconds its training and scoring took (absent in runs made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_s: Option<f64>,
 }
 
 impl TransferRecord {
@@ -246,7 +249,7 @@ impl Representations {
         })
     }
 
-    fn get<D: ShardDevice>(
+    pub(super) fn get<D: ShardDevice>(
         &mut self,
         ctx: &Context<'_, D>,
         tasks: &TaskSet,
@@ -388,7 +391,11 @@ impl<'a> SplitSamples<'a> {
 
     /// The samples of a target in a split, each the row of its own input in representations computed
     /// for them alone ([`input_reps`]).
-    fn own_inputs<D>(ctx: &Context<'a, D>, target: &str, split: Split) -> Result<Self, TrainError> {
+    pub(super) fn own_inputs<D>(
+        ctx: &Context<'a, D>,
+        target: &str,
+        split: Split,
+    ) -> Result<Self, TrainError> {
         let samples = ctx.data.samples(target, split)?;
         let views = (0..samples.len()).map(|row| vec![row]).collect();
         Ok(SplitSamples { samples, views })
@@ -397,7 +404,7 @@ impl<'a> SplitSamples<'a> {
 
 /// Whether `task`'s network sees an input derived from its image (a `from_rgb` task) rather than its
 /// views.
-fn derives_its_input(task: &TaskDef) -> bool {
+pub(super) fn derives_its_input(task: &TaskDef) -> bool {
     matches!(task.labels, LabelSource::FromRgb { .. })
 }
 
@@ -405,7 +412,7 @@ fn derives_its_input(task: &TaskDef) -> bool {
 /// image of denoising, say), one row per sample, keyed by the source's representation key and the
 /// target. Computed when the target's transfers are trained, and not kept: only a `from_rgb` target
 /// needs them, and they cost one pass of each encoder over its samples.
-fn input_reps<D: ShardDevice>(
+pub(super) fn input_reps<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     task: &TaskDef,
@@ -596,7 +603,7 @@ pub(super) fn rank_sources(
 }
 
 /// All `k`-subsets of `items`, in lexicographic order of positions.
-fn combinations(items: &[String], k: usize) -> Vec<Vec<String>> {
+pub(super) fn combinations(items: &[String], k: usize) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut chosen = Vec::new();
     fn go(
@@ -623,7 +630,7 @@ fn combinations(items: &[String], k: usize) -> Vec<Vec<String>> {
 }
 
 /// Every set made of a beam member plus one more source of `top`, sorted and without repeats.
-fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
+pub(super) fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
     for set in beam {
         for source in top {
@@ -680,6 +687,7 @@ fn readout<D: ShardDevice>(
         sources: sorted.iter().map(|s| s.to_string()).collect(),
         key: key.clone(),
         test_mean: 0.0,
+        train_s: None,
     };
     let artifact = ctx.run.transfer(spec.name, &record.label(), &key);
     if let Some(done) = reuse(&artifact, &record)? {
@@ -742,6 +750,7 @@ fn scratch<D: ShardDevice>(
         sources: vec![PIXELS.into()],
         key: key.clone(),
         test_mean: 0.0,
+        train_s: None,
     };
     let artifact = ctx.run.transfer(spec.name, PIXELS, &key);
     if let Some(done) = reuse(&artifact, &record)? {
@@ -791,8 +800,11 @@ fn reuse(
     if !artifact.is_done() {
         return Ok(None);
     }
+    // The marker holds the record as it was trained, with its training time.
+    let trained: Option<TransferRecord> = artifact.read_json("done", "a transfer record").ok();
     Ok(Some(TransferRecord {
         test_mean: TestLosses::read(artifact)?.mean(),
+        train_s: trained.and_then(|t| t.train_s),
         ..record.clone()
     }))
 }
@@ -824,6 +836,7 @@ fn train_and_score<D: ShardDevice, M: Predict<D>>(
 ) -> Result<TransferRecord, TrainError> {
     let spec = &data.task.spec;
     let name = format!("{} → {}", record.label(), spec.name);
+    let started = std::time::Instant::now();
     artifact.begin()?;
     let bar = ctx.progress.bar(schedule.steps as u64, name.clone());
     let curve = fit(
@@ -849,6 +862,7 @@ fn train_and_score<D: ShardDevice, M: Predict<D>>(
         losses,
     };
     record.test_mean = losses.mean();
+    record.train_s = Some(started.elapsed().as_secs_f64());
     save_trained(artifact, model, &losses, &curve, &name)?;
     artifact.finish(&record)?;
     tracing::info!(
