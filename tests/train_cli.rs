@@ -117,6 +117,49 @@ fn an_interrupted_run_resumes_and_matches_an_uninterrupted_one() {
     // only: it runs without the images.
     let out = killed.display().to_string();
     taskonomy(&["transfer", "--quiet", "--out", &out]);
+
+    // Estimators beside the trained transfers: the same rows in the same format under `estimates/`,
+    // read by the planner, and compared with the trained tables once they exist.
+    taskonomy(&["affinities", "--out", &out]);
+    for estimator in ["logme", "hscore", "ridge"] {
+        let output = taskonomy(&[
+            "affinities",
+            "--estimator",
+            estimator,
+            "--quiet",
+            "--out",
+            &out,
+        ]);
+        let dir = killed.join("estimates").join(estimator);
+        let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+        if estimator == "hscore" {
+            // No target of these three is a classification: every one is left out, and says why.
+            assert!(summary.contains("H-score is defined for classification targets"));
+            continue;
+        }
+        let estimated = std::fs::read_to_string(dir.join("affinities.csv")).unwrap();
+        let trained = std::fs::read_to_string(killed.join("affinities.csv")).unwrap();
+        let rows = |csv: &str| -> Vec<String> {
+            let mut rows: Vec<String> = csv
+                .lines()
+                .map(|l| l.rsplit_once(',').unwrap().0.to_owned())
+                .collect();
+            rows.sort();
+            rows
+        };
+        assert_eq!(
+            rows(&estimated),
+            rows(&trained),
+            "{estimator}: the same transfers"
+        );
+        assert!(dir.join("comparison.json").is_file());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("median ρ"), "{stdout}");
+        let table = dir.join("affinities.csv").display().to_string();
+        let plan = taskonomy(&["plan", "--affinities", &table, "--budget", "1"]);
+        assert!(String::from_utf8_lossy(&plan.stdout).contains("Chosen sources"));
+    }
+    assert!(killed.join("estimates/ridge/wins_vs_task.csv").is_file());
     std::fs::remove_dir_all(killed.join("data")).unwrap();
     taskonomy(&["affinities", "--out", &out]);
     for table in ["affinities.csv", "wins_vs_task.csv", "wins_vs_pixels.csv"] {
@@ -142,6 +185,23 @@ fn later_stages_need_a_trained_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("manifest.json") && stderr.contains("taskonomy train"),
+        "{stderr}"
+    );
+    let estimate = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args(["affinities", "--estimator", "logme", "--quiet"])
+        .args(["--out", &root.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(!estimate.status.success());
+    let stderr = String::from_utf8_lossy(&estimate.stderr);
+    assert!(stderr.contains("manifest.json"), "{stderr}");
+    let unknown = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args(["affinities", "--estimator", "leep"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("expected logme, hscore or ridge"),
         "{stderr}"
     );
     let bad = Command::new(env!("CARGO_BIN_EXE_taskonomy"))

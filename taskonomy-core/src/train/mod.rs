@@ -25,6 +25,7 @@
 pub mod batch;
 mod constant;
 pub mod data;
+mod estimate;
 pub mod fit;
 mod manifest;
 mod measure;
@@ -39,6 +40,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::rng::{derive_seed, hash_str};
 use crate::spec::{DecoderShape, TaskSpec};
 
+pub use self::estimate::{
+    compare_with_trained, estimate, estimates_dir, not_covered, EstimateOptions, Estimates,
+};
 pub use crate::data::dataset::Split;
 pub use crate::spec::TaskSet;
 pub use constant::{ConstantPredictor, CONSTANT_FIT_IMAGES};
@@ -70,6 +74,12 @@ pub enum TrainError {
     /// The affinities could not be computed.
     #[error(transparent)]
     Affinity(#[from] crate::affinity::AffinityError),
+    /// A transferability estimate could not be computed.
+    #[error(transparent)]
+    Estimate(#[from] crate::estimate::EstimateError),
+    /// Estimates could not be compared with the trained transfers.
+    #[error(transparent)]
+    Compare(#[from] crate::estimate::compare::CompareError),
     /// A table of results could not be built.
     #[error(transparent)]
     Transfers(#[from] crate::transfers::TransfersError),
