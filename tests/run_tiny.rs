@@ -160,6 +160,23 @@ fn the_tiny_preset_runs_end_to_end_and_resumes() {
         assert!(report.contains(&format!("figures/{figure}")), "{figure}");
     }
     assert!(report.contains("Novel tasks") && report.contains("Departures from the paper"));
+    // The estimators ran beside the trained transfers, and the report compares them.
+    assert!(
+        report.contains("Transferability estimators"),
+        "no estimators section"
+    );
+    for estimator in ["logme", "hscore", "ridge"] {
+        let dir = out.join("estimates").join(estimator);
+        assert!(dir.join("summary.json").is_file(), "{estimator}");
+        assert!(dir.join("comparison.json").is_file(), "{estimator}");
+    }
+    let estimated = std::fs::read_to_string(out.join("estimates/ridge/affinities.csv")).unwrap();
+    assert!(
+        !estimated
+            .lines()
+            .any(|l| l.starts_with("self,scene_class,")),
+        "the novel task's own network enters no tournament"
+    );
     assert!(report.contains("tiny"));
 
     // Transitive transfer: every first-order pair through an intermediate that is neither its source nor

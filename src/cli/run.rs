@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::Args;
+use taskonomy_core::estimate::Estimator;
 use taskonomy_core::model::DeviceKind;
 use taskonomy_core::pipeline::{self, RunConfig, RunSummary, StageStart};
 use taskonomy_core::plan::OwnSupervision;
@@ -79,6 +80,10 @@ pub struct RunArgs {
     /// direct readout; the report says whether it helps.
     #[arg(long)]
     transitive: bool,
+    /// Skip the transferability estimators (LogME, H-score, ridge) the report compares with the trained
+    /// transfers; they take seconds, against minutes of readouts.
+    #[arg(long)]
+    no_estimators: bool,
     /// Who trains the units of work (the task networks, each source's representations, each target's
     /// transfers): `inline`, this process; `local`, `--workers` processes on this machine; `slurm`, a
     /// job array of `--workers` workers and a closing job; `none`, nobody (prepare the folder for
@@ -239,6 +244,11 @@ fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
         dataset: args.data.clone(),
         device: args.device,
         transitive: args.transitive,
+        estimators: if args.no_estimators {
+            Vec::new()
+        } else {
+            Estimator::ALL.to_vec()
+        },
         worker: args.claims.options()?,
         ..config
     })

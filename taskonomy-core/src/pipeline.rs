@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::estimate::compare::Comparison;
+use crate::estimate::Estimator;
 use crate::eval::{
     all_for_one, evaluate, general_sources_baseline, random_sources_baseline, EvalError,
     NovelResult, WinRates,
@@ -30,9 +32,9 @@ use crate::stability::{RunFindings, Stability, StabilityError};
 use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::fit::ShardDevice;
 use crate::train::{
-    measure, train_tasks, transfer, transitive, Context, DataReport, DataSource, MeasureOptions,
-    Preset, Progress, RunData, RunManifest, Settings, TaskSet, TrainError, TransferRecord,
-    Transitive,
+    compare_with_trained, estimate, measure, train_tasks, transfer, transitive, Context,
+    DataReport, DataSource, EstimateOptions, MeasureOptions, Preset, Progress, RunData,
+    RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 use crate::uncertainty::Bootstrap;
@@ -97,6 +99,9 @@ pub struct RunConfig {
     /// How this process claims its units of work, and waits for those other processes on the same
     /// run folder train ([`crate::work`]).
     pub worker: WorkerOptions,
+    /// The transferability estimators computed beside the trained transfers once step II is done, and
+    /// compared with them in the report ([`crate::estimate`]): seconds, against minutes of readouts.
+    pub estimators: Vec<Estimator>,
 }
 
 impl RunConfig {
@@ -121,6 +126,7 @@ impl RunConfig {
             device: DeviceKind::Cpu,
             transitive: false,
             worker: WorkerOptions::default(),
+            estimators: Estimator::ALL.to_vec(),
         }
     }
 }
@@ -528,6 +534,7 @@ fn close<D: ShardDevice>(
         config.max_order,
     )?;
     write_json(&run.file("novel.json"), &novel)?;
+    let estimators = compare_estimators(ctx, &known, config, &options)?;
 
     clock.begin(REPORT);
     let (task_curves, transfer_curves) = loss_curves(run, &networks, &transfers);
@@ -548,6 +555,7 @@ fn close<D: ShardDevice>(
         task_curves,
         transfer_curves,
         transitive: transitive.clone(),
+        estimators,
         stability: None,
     };
     let report = write_report(run.root(), &input)?;
@@ -561,6 +569,38 @@ fn close<D: ShardDevice>(
         novel,
         report_input: input,
     })
+}
+
+/// Every estimator of `config` on the run's cached representations (written under `estimates/`), each
+/// compared with the trained tables at the budgets up to three the run plans for, with the taxonomy's
+/// own planning options.
+fn compare_estimators<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    known: &TaskSet,
+    config: &RunConfig,
+    options: &PlanOptions,
+) -> Result<Vec<Comparison>, RunError> {
+    let budgets: Vec<f64> = config
+        .budgets
+        .iter()
+        .copied()
+        .filter(|&b| b <= 3.0)
+        .collect();
+    let mut comparisons = Vec::new();
+    for &estimator in &config.estimators {
+        let estimates = estimate(
+            ctx,
+            known,
+            &EstimateOptions {
+                estimator,
+                ..EstimateOptions::default()
+            },
+        )?;
+        comparisons.extend(compare_with_trained(
+            ctx.run, &estimates, options, &budgets,
+        )?);
+    }
+    Ok(comparisons)
 }
 
 /// The method on `config` once per seed, each run in `out/seed_<seed>`, then the stability of their

@@ -116,6 +116,13 @@ pub struct WorkConfig {
     pub device: DeviceKind,
     /// Whether transitive transfer is measured.
     pub transitive: bool,
+    /// The transferability estimators compared in the report.
+    #[serde(default = "all_estimators")]
+    pub estimators: Vec<crate::estimate::Estimator>,
+}
+
+fn all_estimators() -> Vec<crate::estimate::Estimator> {
+    crate::estimate::Estimator::ALL.to_vec()
 }
 
 impl WorkConfig {
@@ -134,6 +141,7 @@ impl WorkConfig {
             dataset: config.dataset.clone(),
             device: config.device,
             transitive: config.transitive,
+            estimators: config.estimators.clone(),
         }
     }
 
@@ -162,6 +170,7 @@ impl WorkConfig {
             device: self.device,
             transitive: self.transitive,
             worker: super::WorkerOptions::default(),
+            estimators: self.estimators.clone(),
         })
     }
 }
