@@ -302,3 +302,56 @@ fn missing_and_corrupt_labels_are_reported_as_met_and_counted() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn an_estimator_only_run_trains_no_readout_and_plans_on_the_estimates() {
+    let out = temp_dir("run-logme");
+    let out_arg = out.display().to_string();
+    let run = taskonomy(&[
+        "run",
+        "--preset",
+        "tiny",
+        "--tasks",
+        "depth,surface_normals,reshading,edges2d",
+        "--budget",
+        "1..2",
+        "--estimator",
+        "logme",
+        "--out",
+        &out_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert_eq!(taxonomy_rows(&stdout).len(), 2, "{stdout}");
+
+    // Step II trained each target's `pixels` baseline and nothing else.
+    for target in std::fs::read_dir(out.join("transfers")).unwrap() {
+        let target = target.unwrap().path();
+        let trained: Vec<String> = std::fs::read_dir(&target)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(trained, ["pixels"], "{}", target.display());
+    }
+    // The tables are the estimates, where estimates go; no trained table was written.
+    assert!(out.join("estimates/logme/affinities.csv").is_file());
+    assert!(out.join("estimates/ridge/wins_vs_task.csv").is_file());
+    assert!(!out.join("affinities.csv").exists());
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Affinities estimated by logme"), "{report}");
+
+    // The estimator-only run cannot measure transitive transfer: it has no readouts.
+    let refused = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args([
+            "run",
+            "--estimator",
+            "logme",
+            "--transitive",
+            "--out",
+            &out_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--transitive"));
+    std::fs::remove_dir_all(&out).unwrap();
+}

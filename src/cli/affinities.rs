@@ -103,7 +103,7 @@ struct Estimate(EstimateOptions);
 
 impl Stage for Estimate {
     fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
-        let estimates = estimate(ctx, tasks, &self.0)?;
+        let estimates = estimate(ctx, tasks, &self.0, None)?;
         let dir = estimates_dir(ctx.run, self.0.estimator);
         let (seconds, pairs) = estimates.all;
         eprintln!(

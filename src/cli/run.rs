@@ -29,6 +29,7 @@ use super::worker::ClaimArgs;
                         taskonomy run --novel surface_normals --budget 1..4\n  \
                         taskonomy run --seeds 1,2,3         # three runs and their stability\n  \
                         taskonomy run --transitive          # also measure s → i → t against s → t\n  \
+                        taskonomy run --estimator logme     # plan on LogME's estimates: no readout trained\n  \
                         taskonomy run --executor local --workers 2\n  \
                         taskonomy run --executor slurm --workers 32 --partition gpu --gres gpu:1 --device cuda\n  \
                         taskonomy run --preset paper --dry-run   # the units of work and their cost"
@@ -84,6 +85,11 @@ pub struct RunArgs {
     /// transfers; they take seconds, against minutes of readouts.
     #[arg(long)]
     no_estimators: bool,
+    /// Plan on this estimator's affinities (logme, hscore or ridge) instead of training readouts: step II
+    /// trains only each target's `pixels` baseline, and the taxonomies are scored with closed-form ridge
+    /// readouts. Minutes instead of the readouts' hours at scale; the report says so.
+    #[arg(long, value_name = "ESTIMATOR", conflicts_with = "transitive")]
+    estimator: Option<Estimator>,
     /// Who trains the units of work (the task networks, each source's representations, each target's
     /// transfers): `inline`, this process; `local`, `--workers` processes on this machine; `slurm`, a
     /// job array of `--workers` workers and a closing job; `none`, nobody (prepare the folder for
@@ -244,7 +250,8 @@ fn config<D: Dictionary>(args: &RunArgs) -> anyhow::Result<RunConfig> {
         dataset: args.data.clone(),
         device: args.device,
         transitive: args.transitive,
-        estimators: if args.no_estimators {
+        estimator: args.estimator,
+        estimators: if args.no_estimators || args.estimator.is_some() {
             Vec::new()
         } else {
             Estimator::ALL.to_vec()

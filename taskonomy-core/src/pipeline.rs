@@ -32,9 +32,9 @@ use crate::stability::{RunFindings, Stability, StabilityError};
 use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::fit::ShardDevice;
 use crate::train::{
-    compare_with_trained, estimate, measure, train_tasks, transfer, transitive, Context,
-    DataReport, DataSource, EstimateOptions, MeasureOptions, Preset, Progress, RunData,
-    RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
+    baselines_into, compare_with_trained, estimate, measure, train_tasks, transfer, transitive,
+    Context, DataReport, DataSource, EstimateOptions, Estimates, MeasureOptions, Preset, Progress,
+    RunData, RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 use crate::uncertainty::Bootstrap;
@@ -102,6 +102,10 @@ pub struct RunConfig {
     /// The transferability estimators computed beside the trained transfers once step II is done, and
     /// compared with them in the report ([`crate::estimate`]): seconds, against minutes of readouts.
     pub estimators: Vec<Estimator>,
+    /// Plan on this estimator's affinities instead of trained transfers: step II trains no readout, only
+    /// each target's `pixels` baseline (for Gain), and the taxonomies are scored with closed-form ridge
+    /// readouts.
+    pub estimator: Option<Estimator>,
 }
 
 impl RunConfig {
@@ -127,6 +131,7 @@ impl RunConfig {
             transitive: false,
             worker: WorkerOptions::default(),
             estimators: Estimator::ALL.to_vec(),
+            estimator: None,
         }
     }
 }
@@ -438,24 +443,33 @@ fn close<D: ShardDevice>(
     let networks = train_tasks(ctx, &config.tasks)?;
     // Steps II and III see only the known tasks as sources.
     let known = known_tasks(config);
-    let transfers = transfer(ctx, &known)?;
-    let transitive = if config.transitive {
-        Some(transitive(ctx, &known, &transfers)?)
-    } else {
-        None
+    let (tables, transfers, transitive) = match config.estimator {
+        None => {
+            let transfers = transfer(ctx, &known)?;
+            let transitive = if config.transitive {
+                Some(transitive(ctx, &known, &transfers)?)
+            } else {
+                None
+            };
+            clock.begin(STEP_III);
+            let tables = measure(
+                &ctx.keys(),
+                &known,
+                &MeasureOptions {
+                    novel: config.novel.clone(),
+                    bootstrap: Bootstrap {
+                        seed: config.seed,
+                        ..config.bootstrap
+                    },
+                },
+            )?;
+            (Tables::measured(tables), transfers, transitive)
+        }
+        Some(estimator) => {
+            clock.begin(STEP_III);
+            (estimated_tables(ctx, &known, estimator)?, Vec::new(), None)
+        }
     };
-    clock.begin(STEP_III);
-    let tables = measure(
-        &ctx.keys(),
-        &known,
-        &MeasureOptions {
-            novel: config.novel.clone(),
-            bootstrap: Bootstrap {
-                seed: config.seed,
-                ..config.bootstrap
-            },
-        },
-    )?;
 
     clock.begin(STEP_IV);
     // A task whose network does not beat its best constant predictor learnt nothing about its input:
@@ -483,13 +497,16 @@ fn close<D: ShardDevice>(
         .filter(|t| !candidates.contains(t))
         .cloned()
         .collect();
-    let wins = WinRates::measured(&tables);
+    let wins = tables.wins.clone();
     let options = PlanOptions {
         max_order: config.max_order,
         own_supervision: config.own_supervision,
         sources: Some(candidates.clone()),
         targets: None,
-        importance: spec_values(&config.tasks, &config.tasks.targets, |s| s.importance),
+        // The targets the table has: an estimator leaves out those it cannot estimate.
+        importance: spec_values(&config.tasks, &tables.affinities.targets(), |s| {
+            s.importance
+        }),
         cost: spec_values(&config.tasks, &known.sources, |s| s.label_cost),
     };
     let problem = Problem::new(&tables.affinities, &options)?;
@@ -534,11 +551,19 @@ fn close<D: ShardDevice>(
         config.max_order,
     )?;
     write_json(&run.file("novel.json"), &novel)?;
-    let estimators = compare_estimators(ctx, &known, config, &options)?;
+    // An estimator-only run has no trained tables to compare estimates with.
+    let estimators = if config.estimator.is_none() {
+        compare_estimators(ctx, &known, config, &options)?
+    } else {
+        Vec::new()
+    };
 
     clock.begin(REPORT);
     let (task_curves, transfer_curves) = loss_curves(run, &networks, &transfers);
-    let relative_losses = relative_losses(&transfers)?;
+    let relative_losses = match &tables.first_order {
+        Some(records) => relative_losses(records)?,
+        None => relative_losses(&transfers)?,
+    };
     clock.end();
     let input = ReportInput {
         title: format!("Taskonomy run: {} preset", config.preset),
@@ -546,12 +571,18 @@ fn close<D: ShardDevice>(
         data: data.report().clone(),
         relative_losses,
         affinities: tables.affinities.clone(),
-        affinity_intervals: tables.intervals.affinities.clone(),
+        affinity_intervals: tables.affinity_intervals.clone(),
         own_supervision: config.own_supervision,
         budgets: budgets.clone(),
         novel: novel.clone(),
         task_networks: networks.clone(),
-        notes: notes(config, &learnt_nothing, &left_out, none_learnt),
+        notes: notes(
+            config,
+            &learnt_nothing,
+            &left_out,
+            none_learnt,
+            tables.estimated.as_ref(),
+        ),
         task_curves,
         transfer_curves,
         transitive: transitive.clone(),
@@ -568,6 +599,96 @@ fn close<D: ShardDevice>(
         data: data.report().clone(),
         novel,
         report_input: input,
+    })
+}
+
+/// The tables a run plans with and scores taxonomies with.
+struct Tables {
+    affinities: Transfers,
+    /// Bootstrap intervals of the affinities, row for row (none for estimates).
+    affinity_intervals: Vec<crate::uncertainty::Interval>,
+    wins: WinRates,
+    /// First-order mean test losses for the report when no readout was trained (the ridge readouts').
+    first_order: Option<Vec<TransferRecord>>,
+    /// The estimates the affinities are, in an estimator-only run.
+    estimated: Option<Estimates>,
+}
+
+impl Tables {
+    fn measured(tables: crate::train::Measurements) -> Self {
+        Tables {
+            wins: WinRates::measured(&tables),
+            affinity_intervals: tables.intervals.affinities,
+            affinities: tables.affinities,
+            first_order: None,
+            estimated: None,
+        }
+    }
+}
+
+/// The tables of an estimator-only run: `estimator`'s affinities, and the closed-form ridge readouts'
+/// win rates against the targets' own networks and their `pixels` baselines (trained by the run's
+/// step II units) to score the taxonomies with.
+fn estimated_tables<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    known: &TaskSet,
+    estimator: Estimator,
+) -> Result<Tables, RunError> {
+    for target in &known.targets {
+        baselines_into(ctx, known, target)?;
+    }
+    let estimates = estimate(
+        ctx,
+        known,
+        &EstimateOptions {
+            estimator,
+            ..EstimateOptions::default()
+        },
+        None,
+    )?;
+    // The ridge readouts score the transfers the estimator chose, not the ones ridge would choose.
+    let ridge = if estimator == Estimator::Ridge {
+        estimates.clone()
+    } else {
+        estimate(
+            ctx,
+            known,
+            &EstimateOptions {
+                estimator: Estimator::Ridge,
+                ..EstimateOptions::default()
+            },
+            Some(&estimates.affinities),
+        )?
+    };
+    let missing = |what: &str| RunError::Config(format!("the ridge estimates have no {what}"));
+    let wins = WinRates::new(
+        ridge
+            .wins_vs_task
+            .clone()
+            .ok_or_else(|| missing("win rates"))?,
+        ridge
+            .wins_vs_pixels
+            .clone()
+            .ok_or_else(|| missing("pixels baselines"))?,
+    );
+    let first_order = ridge
+        .scores
+        .iter()
+        .filter(|row| row.order() == 1)
+        .map(|row| TransferRecord {
+            target: row.target.clone(),
+            sources: row.sources.clone(),
+            key: String::new(),
+            test_mean: row.value,
+            train_s: None,
+        })
+        .collect();
+    Ok(Tables {
+        affinities: estimates.affinities.clone(),
+        affinity_intervals: Vec::new(),
+        wins,
+        first_order: Some(first_order),
+        estimated: Some(estimates),
     })
 }
 
@@ -595,6 +716,7 @@ fn compare_estimators<D: ShardDevice>(
                 estimator,
                 ..EstimateOptions::default()
             },
+            None,
         )?;
         comparisons.extend(compare_with_trained(
             ctx.run, &estimates, options, &budgets,
@@ -904,8 +1026,29 @@ fn notes(
     learnt_nothing: &[String],
     left_out: &[String],
     none_learnt: bool,
+    estimated: Option<&Estimates>,
 ) -> Vec<(String, String)> {
     let mut notes = Vec::new();
+    if let Some(estimates) = estimated {
+        let estimator = estimates.options.estimator;
+        let mut text = format!(
+            "No readout was trained. The affinities are {estimator}'s estimates from the cached \
+             representations of the transfer split ({} transfers in {:.2} s), normalised per target; \
+             the Gain and Quality of every taxonomy are those of the closed-form ridge readouts of its \
+             transfers, scored on the test images against the targets' own networks and their `pixels` \
+             baselines, not of trained readouts.",
+            estimates.all.1, estimates.all.0
+        );
+        if !estimates.left_out.is_empty() {
+            let left: Vec<String> = estimates
+                .left_out
+                .iter()
+                .map(|(t, why)| format!("{t} ({why})"))
+                .collect();
+            text.push_str(&format!(" Not planned for: {}.", left.join("; ")));
+        }
+        notes.push((format!("Affinities estimated by {estimator}"), text));
+    }
     if none_learnt {
         notes.push((
             "No task network learnt anything".into(),

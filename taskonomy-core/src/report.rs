@@ -1227,17 +1227,19 @@ fn estimators_table(comparisons: &[Comparison]) -> String {
     }
     html.push_str("</table>\n");
     for c in comparisons.iter().filter(|c| !c.left_out.is_empty()) {
+        let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (target, why) in &c.left_out {
+            by_reason.entry(why).or_default().push(target);
+        }
+        let reasons: Vec<String> = by_reason
+            .iter()
+            .map(|(why, targets)| format!("{} ({why})", targets.join(", ")))
+            .collect();
         let _ = writeln!(
             html,
             "<p>{} leaves out {}.</p>",
             c.estimator,
-            escape(
-                &c.left_out
-                    .iter()
-                    .map(|(t, why)| format!("{t} ({why})"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
+            escape(&reasons.join("; "))
         );
     }
     let targets: BTreeSet<&str> = comparisons

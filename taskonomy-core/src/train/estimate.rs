@@ -14,8 +14,8 @@ use super::fit::{evaluate_outputs, LossSpec, ShardDevice};
 use super::measure::win_rate;
 use super::step1::{label_scale, target_prep, task_artifact, test_targets};
 use super::step2::{
-    combinations, derives_its_input, extend, index_artifact, input_reps, reps_keys, CachedReps,
-    Representations, SplitSamples, TransferRecord,
+    combinations, derives_its_input, extend, index_artifact, input_reps, pixels_artifact,
+    reps_keys, CachedReps, Representations, SplitSamples, TransferRecord,
 };
 use super::{images_scored, Context, Split, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, DVector, PowerIteration};
@@ -60,8 +60,9 @@ pub struct Estimates {
     pub wins_vs_pixels: Option<Transfers>,
     /// Targets the estimator does not cover, and why.
     pub left_out: Vec<(String, String)>,
-    /// Seconds and source sets of the first-order estimates (each target's labels gathered once
-    /// included).
+    /// Seconds and source sets of the first-order estimates, each target's own preparation (its label
+    /// table, the features and their moments) included; not what step II's readouts need too and do not
+    /// count in their time (the representations, the split's labels).
     pub first_order: (f64, usize),
     /// Seconds and source sets of all estimates.
     pub all: (f64, usize),
@@ -90,10 +91,7 @@ pub fn not_covered(estimator: Estimator, task: &TaskDef) -> Option<String> {
         );
     }
     if estimator == Estimator::HScore && spec.loss != LossKind::CrossEntropy {
-        return Some(format!(
-            "H-score is defined for classification targets; this one's loss is {}",
-            spec.loss
-        ));
+        return Some("H-score is defined for classification targets only".into());
     }
     None
 }
@@ -104,11 +102,12 @@ pub fn not_covered(estimator: Estimator, task: &TaskDef) -> Option<String> {
 /// scores test images, `wins_vs_task.csv` and `wins_vs_pixels.csv`. The source sets are those the
 /// trained readouts of the run cover when step II is done for a target; otherwise every source, then
 /// the combinations of the best first-order sources by the estimator's own scores, chosen as step II
-/// chooses them (top k, beam search).
+/// chooses them (top k, beam search), unless `same_sets_as` (another estimator's table) lists them.
 pub fn estimate<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     options: &EstimateOptions,
+    same_sets_as: Option<&Transfers>,
 ) -> Result<Estimates, TrainError> {
     let keys = reps_keys(&ctx.keys(), tasks)?;
     let mut reps = Representations::of(ctx, tasks)?;
@@ -147,16 +146,44 @@ pub fn estimate<D: ShardDevice>(
             }
             _ => None,
         };
-        let timing = estimate_into(
+        let given: Option<Vec<Vec<String>>> = match (&trained_sets, same_sets_as) {
+            (Some(records), _) => Some(
+                records
+                    .iter()
+                    .filter(|r| r.sources != [PIXELS])
+                    .map(|r| r.sources.clone())
+                    .collect(),
+            ),
+            (None, Some(table)) => Some(
+                table
+                    .rows()
+                    .iter()
+                    .filter(|r| r.target == target && r.sources != [SELF])
+                    .map(|r| r.sources.clone())
+                    .collect(),
+            ),
+            (None, None) => None,
+        };
+        let estimated = estimate_into(
             ctx,
             tasks,
             task,
             loaded,
-            trained_sets,
+            given,
             options,
             &mut rows,
             &mut last_features,
-        )?;
+        );
+        // A target the linear models cannot describe (labels that never vary in the transfer split)
+        // is left out and says why; its rows are only appended once all its estimates are made.
+        let timing = match estimated {
+            Err(TrainError::Estimate(why)) => {
+                left_out.push((target.to_owned(), why.to_string()));
+                bar.inc(1);
+                continue;
+            }
+            other => other?,
+        };
         first_order.0 += timing.first_order.0;
         first_order.1 += timing.first_order.1;
         all.0 += timing.all.0;
@@ -245,8 +272,15 @@ fn write_estimates(run: &crate::store::RunFolder, e: &Estimates) -> Result<(), T
         ("wins_vs_pixels.csv", e.wins_vs_pixels.as_ref()),
     ];
     for (name, table) in tables {
-        if let Some(table) = table {
-            write_atomic(&dir.join(name), table.to_csv().as_bytes())?;
+        match table {
+            Some(table) => write_atomic(&dir.join(name), table.to_csv().as_bytes())?,
+            // Not this estimator's: a table of an earlier estimate would be read as this one's.
+            None => match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(crate::store::io_error(&dir.join(name))(e).into())
+                }
+                _ => {}
+            },
         }
     }
     write_json(
@@ -312,15 +346,16 @@ impl Scored {
     }
 }
 
-/// Estimates every source set into `task` and appends its rows; `last_features` are the features the
-/// previous target gathered, reused when this one sees the same views of the same sources.
+/// Estimates every source set into `task` (the `given` ones, or every source and the combinations of
+/// the best) and appends its rows; `last_features` are the features the previous target gathered,
+/// reused when this one sees the same views of the same sources.
 #[allow(clippy::too_many_arguments)]
 fn estimate_into<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
     task: &TaskDef,
     views_reps: &BTreeMap<String, CachedReps>,
-    trained: Option<Vec<TransferRecord>>,
+    given: Option<Vec<Vec<String>>>,
     options: &EstimateOptions,
     rows: &mut Rows,
     last_features: &mut Option<Rc<FeatureBlocks>>,
@@ -369,12 +404,8 @@ fn estimate_into<D: ShardDevice>(
     let labels = target.labels(&transfer_targets)?;
     // The source sets: the trained readouts' when step II is done for this target, else every source
     // and then combinations of the best, as step II would choose them from these scores.
-    let first: Vec<Vec<String>> = match &trained {
-        Some(records) => records
-            .iter()
-            .filter(|r| r.sources.len() == 1 && r.sources[0] != PIXELS)
-            .map(|r| r.sources.clone())
-            .collect(),
+    let first: Vec<Vec<String>> = match &given {
+        Some(sets) => sets.iter().filter(|s| s.len() == 1).cloned().collect(),
         None => tasks
             .sources
             .iter()
@@ -476,12 +507,8 @@ fn estimate_into<D: ShardDevice>(
     }
     let first_order_pairs = sets.len();
 
-    let higher: Vec<Vec<String>> = match &trained {
-        Some(records) => records
-            .iter()
-            .filter(|r| r.sources.len() > 1)
-            .map(|r| r.sources.clone())
-            .collect(),
+    let higher: Vec<Vec<String>> = match &given {
+        Some(sets) => sets.iter().filter(|s| s.len() > 1).cloned().collect(),
         None => Vec::new(),
     };
     for sources in higher {
@@ -489,7 +516,7 @@ fn estimate_into<D: ShardDevice>(
         all_s += seconds;
         sets.push((sources, scored));
     }
-    if trained.is_none() {
+    if given.is_none() {
         let settings = ctx.settings;
         let mut ranked: Vec<(&Vec<String>, f64)> = sets
             .iter()
@@ -527,15 +554,7 @@ fn estimate_into<D: ShardDevice>(
     let pairs = sets.len();
     // A novel target is no source: its own network scores Quality, and enters no tournament.
     let novel = !tasks.sources.contains(&spec.name);
-    append_rows(
-        ctx,
-        task,
-        options.estimator,
-        sets,
-        trained.as_deref(),
-        novel,
-        rows,
-    )?;
+    append_rows(ctx, task, options.estimator, sets, novel, rows)?;
     Ok(Timing {
         first_order: (first_order_s, first_order_pairs),
         all: (all_s, pairs),
@@ -549,7 +568,6 @@ fn append_rows<D>(
     task: &TaskDef,
     estimator: Estimator,
     mut sets: Vec<(Vec<String>, Scored)>,
-    trained: Option<&[TransferRecord]>,
     novel: bool,
     rows: &mut Rows,
 ) -> Result<(), TrainError> {
@@ -595,10 +613,12 @@ fn append_rows<D>(
     };
     let matrix = DMatrix::from_fn(ranked, images, |i, j| f64::from(measured[i].1[j]));
     let weights = from_losses(&matrix, &PowerIteration::default())?.weights;
-    let pixels = trained
-        .and_then(|records| records.iter().find(|r| r.sources == [PIXELS]))
-        .map(|r| TestLosses::read(&ctx.run.transfer(target, PIXELS, &r.key)))
-        .transpose()?;
+    let (pixels, _) = pixels_artifact(ctx, &task.spec)?;
+    let pixels = if pixels.is_done() {
+        Some(TestLosses::read(&pixels)?)
+    } else {
+        None
+    };
     for (i, (sources, losses)) in measured.iter().enumerate() {
         if let Some(&weight) = weights.get(i) {
             rows.affinities.push(Transfer::new(sources, target, weight));

@@ -52,7 +52,9 @@ pub use manifest::{DataSource, RunManifest};
 pub use measure::{measure, win_rate, Intervals, MeasureOptions, Measurements, Table};
 pub use presets::{Preset, Settings, TASK_WEIGHT_DECAY};
 pub use step1::{task_artifact, train_task, train_tasks, TaskNetworkRecord};
-pub use step2::{represent, transfer, transfer_into, Representations, TransferRecord};
+pub use step2::{
+    baselines_into, represent, transfer, transfer_into, Representations, TransferRecord,
+};
 pub use transitive::{map_from, transitive, Transitive, TransitivePath};
 
 /// Bumped when a stage's code changes what it produces, so old artifacts are not reused. 2: a task

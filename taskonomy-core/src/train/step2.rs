@@ -734,25 +734,14 @@ fn scratch<D: ShardDevice>(
     let settings = ctx.settings;
     let arch = &settings.arch;
     let spec = &data.task.spec;
-    let key = crate::store::key_of(&ReadoutKey {
-        stage: PIXELS_STAGE,
-        version: STAGE_VERSION,
-        target: TaskKey::of(spec),
-        sources: Vec::new(),
-        data: ctx.data.fingerprint(),
-        samples: sample_keys(&ctx.keys(), spec.name)?,
-        arch,
-        schedule: &settings.scratch,
-        seed: ctx.seed,
-    })?;
+    let (artifact, key) = pixels_artifact(ctx, spec)?;
     let record = TransferRecord {
         target: spec.name.into(),
         sources: vec![PIXELS.into()],
-        key: key.clone(),
+        key,
         test_mean: 0.0,
         train_s: None,
     };
-    let artifact = ctx.run.transfer(spec.name, PIXELS, &key);
     if let Some(done) = reuse(&artifact, &record)? {
         return Ok(done);
     }
@@ -789,6 +778,60 @@ fn scratch<D: ShardDevice>(
         &test_inputs,
         &settings.scratch,
     )
+}
+
+/// The artifact of `target`'s `pixels` baseline, and its key: computable without training anything.
+pub(crate) fn pixels_artifact<D>(
+    ctx: &Context<'_, D>,
+    target: &TaskSpec,
+) -> Result<(Artifact, String), TrainError> {
+    let settings = ctx.settings;
+    let key = crate::store::key_of(&ReadoutKey {
+        stage: PIXELS_STAGE,
+        version: STAGE_VERSION,
+        target: TaskKey::of(target),
+        sources: Vec::new(),
+        data: ctx.data.fingerprint(),
+        samples: sample_keys(&ctx.keys(), target.name)?,
+        arch: &settings.arch,
+        schedule: &settings.scratch,
+        seed: ctx.seed,
+    })?;
+    Ok((ctx.run.transfer(target.name, PIXELS, &key), key))
+}
+
+/// Trains (or reuses) the `pixels` baseline of `target` alone, the reference of Gain: what step II trains
+/// in a run whose affinities an estimator gives ([`crate::train::estimate`]), which trains no readout.
+pub fn baselines_into<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    target: &str,
+) -> Result<TransferRecord, TrainError> {
+    let task = tasks
+        .get(target)
+        .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
+    let spec = &task.spec;
+    let scale = label_scale(&ctx.keys(), spec)?;
+    let keys = ctx.keys();
+    let data = TargetData {
+        task,
+        transfer: SplitSamples::own_inputs(ctx, spec.name, Split::Transfer)?,
+        test: SplitSamples::own_inputs(ctx, spec.name, Split::Test)?,
+        train_targets: split_targets(
+            ctx.data,
+            task,
+            Split::Transfer,
+            target_prep(&keys, spec, scale.as_ref(), Split::Transfer),
+        )?,
+        test_targets: test_targets(ctx, task, scale.as_ref())?,
+        loss: LossSpec {
+            loss: spec.loss,
+            layout: OutputLayout::of(spec.output),
+            image_size: ctx.settings.arch.image_size,
+        },
+        scale,
+    };
+    scratch(ctx, &data)
 }
 
 /// The record of a transfer already in the run folder, with its mean test loss; `None` when it still has

@@ -119,6 +119,9 @@ pub struct WorkConfig {
     /// The transferability estimators compared in the report.
     #[serde(default = "all_estimators")]
     pub estimators: Vec<crate::estimate::Estimator>,
+    /// The estimator whose affinities the run plans with, instead of trained readouts.
+    #[serde(default)]
+    pub estimator: Option<crate::estimate::Estimator>,
 }
 
 fn all_estimators() -> Vec<crate::estimate::Estimator> {
@@ -142,6 +145,7 @@ impl WorkConfig {
             device: config.device,
             transitive: config.transitive,
             estimators: config.estimators.clone(),
+            estimator: config.estimator,
         }
     }
 
@@ -171,6 +175,7 @@ impl WorkConfig {
             transitive: self.transitive,
             worker: super::WorkerOptions::default(),
             estimators: self.estimators.clone(),
+            estimator: self.estimator,
         })
     }
 }
@@ -377,7 +382,12 @@ impl WorkPlan {
         let mut transfers = Vec::new();
         for &target in &tasks.targets {
             let others = known.iter().filter(|&&k| k != target).count();
-            let readouts = known.len() + 1 + higher_order_readouts(others, s);
+            // An estimator-only run trains no readout: the unit trains the `pixels` baseline alone.
+            let readouts = if config.estimator.is_some() {
+                0
+            } else {
+                known.len() + 1 + higher_order_readouts(others, s)
+            };
             let layout = tasks
                 .spec(target)
                 .map_or(OutputLayout::PerPixel { channels: 3 }, |spec| {

@@ -8,7 +8,8 @@ use super::{Unit, UnitKind, UnitState, WorkError, WorkFolder, WorkPlan};
 use crate::pipeline::{known_tasks, RunConfig};
 use crate::train::fit::ShardDevice;
 use crate::train::{
-    map_from, represent, train_task, transfer, transfer_into, Context, Representations, TrainError,
+    baselines_into, map_from, represent, train_task, transfer, transfer_into, Context,
+    Representations, TrainError,
 };
 
 /// How a worker claims and waits.
@@ -193,6 +194,10 @@ fn execute<D: ShardDevice>(
             train_task(ctx, task)?;
         }
         UnitKind::Represent(source) => represent(ctx, known, source)?,
+        UnitKind::TransfersInto(target) if config.estimator.is_some() => {
+            // An estimator-only run trains no readout, only the target's reference for Gain.
+            baselines_into(ctx, known, target)?;
+        }
         UnitKind::TransfersInto(target) => {
             // A worker keeps the representations it read for the next target it takes.
             let reps = match reps {
