@@ -10,6 +10,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 use super::EstimateError;
+use crate::model::kernels::gemm::{matmul, Strided};
 
 /// The largest number of fixed-point iterations of [`LinearFeatures::evidence`]; MacKay's updates
 /// converge in tens.
@@ -488,6 +489,33 @@ impl LinearFeatures {
     }
 }
 
+/// `FᵀY` for features `F` (`samples × dims`, column-major, as nalgebra stores a matrix) and labels `Y`
+/// (`samples × K`): the one large product a target's estimates share, when the features of all its
+/// sources sit side by side (the `gemm` crate's, on every core).
+pub fn features_by_labels(
+    features: &[f64],
+    samples: usize,
+    labels: &DMatrix<f64>,
+) -> Result<DMatrix<f64>, EstimateError> {
+    let dims = features.len() / samples.max(1);
+    if labels.nrows() != samples || features.len() != samples * dims {
+        return Err(EstimateError::Shape(format!(
+            "features of {} values and labels of {} rows for {samples} samples",
+            features.len(),
+            labels.nrows()
+        )));
+    }
+    let columns = labels.ncols();
+    let mut product = vec![0.0; dims * columns];
+    matmul(
+        &mut product,
+        Strided::columns(features, samples, dims).t(),
+        Strided::columns(labels.as_slice(), samples, columns),
+        false,
+    );
+    Ok(DMatrix::from_row_slice(dims, columns, &product))
+}
+
 /// The eigenpairs of a symmetric positive semi-definite matrix whose eigenvalue is positive (above
 /// rounding noise): `(values, vectors as columns)`.
 fn positive_eigen(gram: DMatrix<f64>) -> (Vec<f64>, DMatrix<f64>) {
@@ -730,6 +758,15 @@ mod tests {
         );
         assert!((e1.per_value - e2.per_value).abs() < 1e-9);
         assert!(moments.project(&y, 2).is_err(), "no samples to project");
+    }
+
+    #[test]
+    fn the_shared_product_is_the_matrix_product() {
+        let f = DMatrix::from_fn(7, 3, |i, j| (i * 3 + j) as f64 - 4.0);
+        let y = DMatrix::from_fn(7, 2, |i, k| ((i + 2 * k) % 5) as f64);
+        let product = features_by_labels(f.as_slice(), 7, &y).unwrap();
+        assert!((product - f.tr_mul(&y)).abs().max() < 1e-12);
+        assert!(features_by_labels(f.as_slice(), 6, &y).is_err());
     }
 
     #[test]

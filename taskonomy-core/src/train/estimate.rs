@@ -21,7 +21,7 @@ use super::{images_scored, Context, Split, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, DVector, PowerIteration};
 use crate::estimate::compare::{agreement, median, quality_lost, Comparison};
 use crate::estimate::hscore::hscore_from_moments;
-use crate::estimate::linear::{LinearFeatures, LinearReadout, Projection};
+use crate::estimate::linear::{features_by_labels, LinearFeatures, LinearReadout, Projection};
 use crate::estimate::{EstimateError, Estimator, Regularisation};
 use crate::eval::WinRates;
 use crate::model::kernels::gemm::{matmul, Strided};
@@ -434,7 +434,7 @@ fn estimate_into<D: ShardDevice>(
     if !own_inputs {
         *last_features = Some(Rc::clone(&features));
     }
-    let moments = Moments::new(features, &labels);
+    let moments = Moments::new(features, &labels)?;
     let prepared_s = started.elapsed().as_secs_f64();
 
     let score = |sources: &[String]| -> Result<(Scored, f64), TrainError> {
@@ -778,14 +778,14 @@ struct Moments {
 }
 
 impl Moments {
-    fn new(features: Rc<FeatureBlocks>, labels: &LabelTable) -> Self {
+    fn new(features: Rc<FeatureBlocks>, labels: &LabelTable) -> Result<Self, EstimateError> {
         let cross = labels.cross(
             &features.features,
             features.samples,
             features.dims(),
             &features.means,
-        );
-        Moments { features, cross }
+        )?;
+        Ok(Moments { features, cross })
     }
 
     /// The first column and width of each of `sources`, in order.
@@ -1101,16 +1101,24 @@ impl LabelTable {
     /// The centred cross moments `F̃ᵀ(Y − 1ȳᵀ)` of the features (`samples × dims`, column-major, with
     /// their column means) and every label column: `dims × K`. One matrix product for values; one pass
     /// adding each row's features to its classes' columns for classes.
-    fn cross(&self, features: &[f64], samples: usize, dims: usize, means: &[f64]) -> DMatrix<f64> {
+    fn cross(
+        &self,
+        features: &[f64],
+        samples: usize,
+        dims: usize,
+        means: &[f64],
+    ) -> Result<DMatrix<f64>, EstimateError> {
         let columns = self.per_row * self.channels;
         let mut product = vec![0.0; dims * columns];
         match &self.columns {
-            LabelColumns::Values(y) => matmul(
-                &mut product,
-                Strided::columns(features, samples, dims).t(),
-                Strided::columns(y.as_slice(), samples, columns),
-                false,
-            ),
+            LabelColumns::Values(y) => {
+                let fy = features_by_labels(features, samples, y)?;
+                for d in 0..dims {
+                    for k in 0..columns {
+                        product[d * columns + k] = fy[(d, k)];
+                    }
+                }
+            }
             LabelColumns::Classes(classes) => {
                 // Columns of the product are contiguous in its transpose: `columns × dims`.
                 let mut transposed = vec![0.0; columns * dims];
@@ -1136,9 +1144,9 @@ impl LabelTable {
             }
         }
         // F̃ᵀ(Y − 1ȳᵀ) = FᵀY − n x̄ȳᵀ.
-        DMatrix::from_fn(dims, columns, |d, k| {
+        Ok(DMatrix::from_fn(dims, columns, |d, k| {
             product[d * columns + k] - samples as f64 * means[d] * self.means[k]
-        })
+        }))
     }
 
     /// Every column projected onto features known by their moments, from the cross moments.
