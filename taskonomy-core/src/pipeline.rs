@@ -637,15 +637,7 @@ fn estimated_tables<D: ShardDevice>(
     for target in &known.targets {
         baselines_into(ctx, known, target)?;
     }
-    let estimates = estimate(
-        ctx,
-        known,
-        &EstimateOptions {
-            estimator,
-            ..EstimateOptions::default()
-        },
-        None,
-    )?;
+    let estimates = estimate(ctx, known, &EstimateOptions::of(estimator), None)?;
     // The ridge readouts score the transfers the estimator chose, not the ones ridge would choose.
     let ridge = if estimator == Estimator::Ridge {
         estimates.clone()
@@ -653,10 +645,7 @@ fn estimated_tables<D: ShardDevice>(
         estimate(
             ctx,
             known,
-            &EstimateOptions {
-                estimator: Estimator::Ridge,
-                ..EstimateOptions::default()
-            },
+            &EstimateOptions::of(Estimator::Ridge),
             Some(&estimates.affinities),
         )?
     };
@@ -709,15 +698,7 @@ fn compare_estimators<D: ShardDevice>(
         .collect();
     let mut comparisons = Vec::new();
     for &estimator in &config.estimators {
-        let estimates = estimate(
-            ctx,
-            known,
-            &EstimateOptions {
-                estimator,
-                ..EstimateOptions::default()
-            },
-            None,
-        )?;
+        let estimates = estimate(ctx, known, &EstimateOptions::of(estimator), None)?;
         comparisons.extend(compare_with_trained(
             ctx.run, &estimates, options, &budgets,
         )?);

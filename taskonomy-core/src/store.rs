@@ -9,6 +9,8 @@
 //!   reps/<source>/<key>/                 transfer.f32, test.f32, meta.json, done
 //!   transfers/<target>/<s1+s2>/<key>/    weights.safetensors, test_losses.json, curve.svg, done
 //!   affinities.csv  wins_vs_task.csv  wins_vs_pixels.csv
+//!   estimates/<estimator>/               affinities.csv, scores.csv, summary.json, comparison.json
+//!                                        (and wins_vs_*.csv for ridge): crate::train::estimate
 //!   work/                                the units of work and who trains them (crate::work)
 //! ```
 //!

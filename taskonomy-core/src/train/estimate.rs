@@ -44,6 +44,16 @@ pub struct EstimateOptions {
     pub regularisation: Regularisation,
 }
 
+impl EstimateOptions {
+    /// `estimator` with its default settings.
+    pub fn of(estimator: Estimator) -> Self {
+        EstimateOptions {
+            estimator,
+            ..EstimateOptions::default()
+        }
+    }
+}
+
 /// An estimator's tables for a run, and what it took.
 #[derive(Clone, Debug)]
 pub struct Estimates {
