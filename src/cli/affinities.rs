@@ -42,7 +42,8 @@ pub struct AffinitiesArgs {
     #[arg(
         long,
         default_value = "evidence",
-        value_name = "evidence|leave-one-out"
+        value_name = "evidence|leave-one-out",
+        requires = "estimator"
     )]
     regularisation: Regularisation,
 }

@@ -87,8 +87,9 @@ pub struct RunArgs {
     no_estimators: bool,
     /// Plan on this estimator's affinities (logme, hscore or ridge) instead of training readouts: step II
     /// trains only each target's `pixels` baseline, and the taxonomies are scored with closed-form ridge
-    /// readouts. Minutes instead of the readouts' hours at scale; the report says so.
-    #[arg(long, value_name = "ESTIMATOR", conflicts_with = "transitive")]
+    /// readouts. Minutes instead of the readouts' hours at scale; the report says so. Not with
+    /// `--transitive` (it needs trained readouts) or `--seeds` (stability compares trained affinities).
+    #[arg(long, value_name = "ESTIMATOR", conflicts_with_all = ["transitive", "seeds"])]
     estimator: Option<Estimator>,
     /// Who trains the units of work (the task networks, each source's representations, each target's
     /// transfers): `inline`, this process; `local`, `--workers` processes on this machine; `slurm`, a
