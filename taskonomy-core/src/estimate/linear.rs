@@ -6,6 +6,11 @@
 //! matrix is smaller (`FᵀF`, `D × D`, or `FFᵀ`, `n × n`), and every label column `y` is summarised by its
 //! projection `z = Uᵀy` and the part of `‖y‖²` outside the features' span. Everything below is then a sum
 //! over the `r` singular values.
+//!
+//! The moments suffice: from the centred Gram matrix `F̃ᵀF̃ = VΣ²Vᵀ` and the cross moments `F̃ᵀy`,
+//! `z = Σ⁻¹VᵀF̃ᵀy` ([`LinearFeatures::from_moments`], [`LinearFeatures::project_cross`]). A run uses them:
+//! the features of all of a target's sources meet its labels in one matrix product
+//! ([`features_by_labels`]), and each source set's moments are blocks of it.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
