@@ -353,5 +353,24 @@ fn an_estimator_only_run_trains_no_readout_and_plans_on_the_estimates() {
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--transitive"));
+    // H-score estimates classification targets only: none of these.
+    let nothing = Command::new(env!("CARGO_BIN_EXE_taskonomy"))
+        .args([
+            "run",
+            "--preset",
+            "tiny",
+            "--tasks",
+            "depth,surface_normals,reshading,edges2d",
+        ])
+        .args(["--estimator", "hscore", "--out", &out_arg])
+        .output()
+        .unwrap();
+    assert!(!nothing.status.success());
+    let stderr = String::from_utf8_lossy(&nothing.stderr);
+    assert!(
+        stderr.contains("hscore estimates no target of this run")
+            && stderr.contains("H-score is defined for classification targets only"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -638,6 +638,17 @@ fn estimated_tables<D: ShardDevice>(
         baselines_into(ctx, known, target)?;
     }
     let estimates = estimate(ctx, known, &EstimateOptions::of(estimator), None)?;
+    if estimates.affinities.rows().is_empty() {
+        let reasons: Vec<String> = estimates
+            .left_out
+            .iter()
+            .map(|(target, why)| format!("{target}: {why}"))
+            .collect();
+        return Err(RunError::Config(format!(
+            "{estimator} estimates no target of this run, so there is nothing to plan ({})",
+            reasons.join("; ")
+        )));
+    }
     // The ridge readouts score the transfers the estimator chose, not the ones ridge would choose.
     let ridge = if estimator == Estimator::Ridge {
         estimates.clone()

@@ -164,14 +164,23 @@ pub fn estimate<D: ShardDevice>(
                     .map(|r| r.sources.clone())
                     .collect(),
             ),
-            (None, Some(table)) => Some(
-                table
+            (None, Some(table)) => {
+                let sets: Vec<Vec<String>> = table
                     .rows()
                     .iter()
                     .filter(|r| r.target == target && r.sources != [SELF])
                     .map(|r| r.sources.clone())
-                    .collect(),
-            ),
+                    .collect();
+                if sets.is_empty() {
+                    left_out.push((
+                        target.to_owned(),
+                        format!("{} has no transfer into it to estimate", table.origin()),
+                    ));
+                    bar.inc(1);
+                    continue;
+                }
+                Some(sets)
+            }
             (None, None) => None,
         };
         let estimated = estimate_into(
