@@ -115,18 +115,11 @@ impl Stage for Estimate {
         for (target, why) in &estimates.left_out {
             eprintln!("  left out {target}: {why}");
         }
-        let spec_values = |names: &[&str], value: fn(&taskonomy_core::spec::TaskSpec) -> f64| {
-            tasks
-                .specs()
-                .filter(|s| names.contains(&s.name))
-                .map(|s| (s.name.to_owned(), value(s)))
-                .collect()
-        };
         let options = PlanOptions {
             max_order: ctx.settings.max_order,
             sources: Some(tasks.sources.iter().map(|s| s.to_string()).collect()),
-            importance: spec_values(&tasks.targets, |s| s.importance),
-            cost: spec_values(&tasks.sources, |s| s.label_cost),
+            importance: tasks.spec_values(&tasks.targets, |s| s.importance),
+            cost: tasks.spec_values(&tasks.sources, |s| s.label_cost),
             ..PlanOptions::default()
         };
         match compare_with_trained(ctx.run, &estimates, &options, &[1.0, 2.0, 3.0])? {

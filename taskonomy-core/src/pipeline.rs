@@ -32,9 +32,10 @@ use crate::stability::{RunFindings, Stability, StabilityError};
 use crate::store::{io_error, write_json, RunFolder, StoreError};
 use crate::train::fit::ShardDevice;
 use crate::train::{
-    baselines_into, compare_with_trained, estimate, measure, train_tasks, transfer, transitive,
-    Context, DataReport, DataSource, EstimateOptions, Estimates, MeasureOptions, Preset, Progress,
-    RunData, RunManifest, Settings, TaskSet, TrainError, TransferRecord, Transitive,
+    baselines_into, compare_with_trained, estimate, estimate_each, measure, train_tasks, transfer,
+    transitive, Context, DataReport, DataSource, EstimateOptions, Estimates, MeasureOptions,
+    Preset, Progress, RunData, RunManifest, Settings, TaskSet, TrainError, TransferRecord,
+    Transitive,
 };
 use crate::transfers::{is_pseudo_source, Transfer, Transfers, TransfersError};
 use crate::uncertainty::Bootstrap;
@@ -504,10 +505,10 @@ fn close<D: ShardDevice>(
         sources: Some(candidates.clone()),
         targets: None,
         // The targets the table has: an estimator leaves out those it cannot estimate.
-        importance: spec_values(&config.tasks, &tables.affinities.targets(), |s| {
-            s.importance
-        }),
-        cost: spec_values(&config.tasks, &known.sources, |s| s.label_cost),
+        importance: config
+            .tasks
+            .spec_values(&tables.affinities.targets(), |s| s.importance),
+        cost: config.tasks.spec_values(&known.sources, |s| s.label_cost),
     };
     let problem = Problem::new(&tables.affinities, &options)?;
     let plans_dir = run.root().join("plans");
@@ -707,9 +708,13 @@ fn compare_estimators<D: ShardDevice>(
         .copied()
         .filter(|&b| b <= 3.0)
         .collect();
+    let options_each: Vec<EstimateOptions> = config
+        .estimators
+        .iter()
+        .map(|&e| EstimateOptions::of(e))
+        .collect();
     let mut comparisons = Vec::new();
-    for &estimator in &config.estimators {
-        let estimates = estimate(ctx, known, &EstimateOptions::of(estimator), None)?;
+    for estimates in estimate_each(ctx, known, &options_each, None)? {
         comparisons.extend(compare_with_trained(
             ctx.run, &estimates, options, &budgets,
         )?);
@@ -824,19 +829,6 @@ fn check_novel(config: &RunConfig, not_a_target: &str, no_source: &str) -> Resul
         return Err(RunError::Config(no_source.into()));
     }
     Ok(())
-}
-
-/// `value` of the spec of every task of `tasks` named in `names`, by name.
-fn spec_values(
-    tasks: &TaskSet,
-    names: &[&str],
-    value: fn(&crate::spec::TaskSpec) -> f64,
-) -> BTreeMap<String, f64> {
-    tasks
-        .specs()
-        .filter(|s| names.contains(&s.name))
-        .map(|s| (s.name.to_owned(), value(s)))
-        .collect()
 }
 
 /// The sources the planner may choose: every source task but the novel ones.

@@ -356,6 +356,19 @@ impl TaskSet {
         self.tasks.iter().map(|t| &t.spec)
     }
 
+    /// `value` of the spec of every task named in `names`, by name: the importances and label costs
+    /// the planner reads.
+    pub fn spec_values(
+        &self,
+        names: &[&str],
+        value: fn(&TaskSpec) -> f64,
+    ) -> std::collections::BTreeMap<String, f64> {
+        self.specs()
+            .filter(|s| names.contains(&s.name))
+            .map(|s| (s.name.to_owned(), value(s)))
+            .collect()
+    }
+
     /// Every task's canonical name, sources first.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.tasks.iter().map(|t| t.spec.name)

@@ -101,21 +101,6 @@ pub fn agreement(trained: &Transfers, estimated: &Transfers) -> Vec<TargetAgreem
         .collect()
 }
 
-/// The median of the defined values, `None` if there are none.
-pub fn median(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
-    let mut v: Vec<f64> = values.into_iter().flatten().collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
-}
-
 /// Why a comparison failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
@@ -214,13 +199,6 @@ mod tests {
         assert_eq!(agreement(&trained, &same_order)[0].rho, Some(1.0));
         assert_eq!(agreement(&trained, &reversed)[0].rho, Some(-1.0));
         assert_eq!(agreement(&trained, &reversed)[0].sources, 3);
-    }
-
-    #[test]
-    fn the_median_skips_undefined_values() {
-        assert_eq!(median([Some(3.0), None, Some(1.0), Some(2.0)]), Some(2.0));
-        assert_eq!(median([Some(1.0), Some(2.0)]), Some(1.5));
-        assert_eq!(median([None]), None);
     }
 
     #[test]

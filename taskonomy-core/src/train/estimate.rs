@@ -15,11 +15,11 @@ use super::measure::win_rate;
 use super::step1::{label_scale, target_prep, task_artifact, test_targets};
 use super::step2::{
     combinations, derives_its_input, extend, index_artifact, input_reps, pixels_artifact,
-    reps_keys, CachedReps, Representations, SplitSamples, TransferRecord,
+    CachedReps, Representations, SplitSamples, TransferRecord,
 };
 use super::{images_scored, Context, Split, TaskSet, TestLosses, TrainError};
 use crate::affinity::{from_losses, DMatrix, DVector, PowerIteration};
-use crate::estimate::compare::{agreement, median, quality_lost, Comparison};
+use crate::estimate::compare::{agreement, quality_lost, Comparison};
 use crate::estimate::hscore::hscore_from_moments;
 use crate::estimate::linear::{features_by_labels, LinearFeatures, LinearReadout, Projection};
 use crate::estimate::{EstimateError, Estimator, Regularisation};
@@ -30,6 +30,7 @@ use crate::plan::PlanOptions;
 use crate::spec::{LossKind, TaskDef};
 use crate::store::{write_atomic, write_json};
 use crate::transfers::{Transfer, Transfers, HEADER, PIXELS, RANDOM, SELF};
+use crate::uncertainty::median;
 
 /// Class probabilities a ridge readout predicts are floored here before their logarithm: a linear model
 /// of one-hot labels can predict zero or less, and the cross-entropy of a zero is infinite.
@@ -119,117 +120,161 @@ pub fn estimate<D: ShardDevice>(
     options: &EstimateOptions,
     same_sets_as: Option<&Transfers>,
 ) -> Result<Estimates, TrainError> {
-    let keys = reps_keys(&ctx.keys(), tasks)?;
+    let mut estimates = estimate_each(ctx, tasks, std::slice::from_ref(options), same_sets_as)?;
+    Ok(estimates.remove(0))
+}
+
+/// [`estimate`] with every estimator of `options`, in one pass over the targets: each target's labels,
+/// representations of its own inputs and gathered features are prepared once for all of them.
+pub fn estimate_each<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    tasks: &TaskSet,
+    options: &[EstimateOptions],
+    same_sets_as: Option<&Transfers>,
+) -> Result<Vec<Estimates>, TrainError> {
     let mut reps = Representations::of(ctx, tasks)?;
+    let keys = reps.keys().clone();
     let loaded = reps.get(ctx, tasks)?;
-    let mut rows = Rows::default();
-    let mut left_out = Vec::new();
-    let (mut first_order, mut all) = ((0.0, 0), (0.0, 0));
-    let mut readouts = Some((0.0, 0));
+    let mut made: Vec<Made> = options.iter().map(|_| Made::default()).collect();
     // Targets that see the same views read the same features: the last gathered are kept.
     let mut last_features = None;
+    let names: Vec<&str> = options.iter().map(|o| o.estimator.name()).collect();
     let bar = ctx.progress.bar(
         tasks.targets.len() as u64,
-        format!("estimates: {}", options.estimator),
+        format!("estimates: {}", names.join(", ")),
     );
     for &target in &tasks.targets {
         let task = tasks
             .get(target)
             .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
-        if let Some(why) = not_covered(options.estimator, task) {
-            left_out.push((target.to_owned(), why));
-            bar.inc(1);
-            continue;
-        }
         let trained_sets = trained_source_sets(ctx, task, &keys)?;
-        readouts = match (readouts, &trained_sets) {
-            (Some((seconds, count)), Some(records)) => {
-                let first: Vec<&TransferRecord> = records
-                    .iter()
-                    .filter(|r| r.sources.len() == 1 && r.sources[0] != PIXELS)
-                    .collect();
-                first
-                    .iter()
-                    .map(|r| r.train_s)
-                    .sum::<Option<f64>>()
-                    .map(|s| (seconds + s, count + first.len()))
-            }
-            _ => None,
-        };
-        let given: Option<Vec<Vec<String>>> = match (&trained_sets, same_sets_as) {
-            (Some(records), _) => Some(
-                records
-                    .iter()
-                    .filter(|r| r.sources != [PIXELS])
-                    .map(|r| r.sources.clone())
-                    .collect(),
-            ),
-            (None, Some(table)) => {
-                let sets: Vec<Vec<String>> = table
-                    .rows()
-                    .iter()
-                    .filter(|r| r.target == target && r.sources != [SELF])
-                    .map(|r| r.sources.clone())
-                    .collect();
-                if sets.is_empty() {
-                    left_out.push((
-                        target.to_owned(),
-                        format!("{} has no transfer into it to estimate", table.origin()),
-                    ));
-                    bar.inc(1);
-                    continue;
-                }
-                Some(sets)
-            }
-            (None, None) => None,
-        };
-        let estimated = estimate_into(
-            ctx,
-            tasks,
-            task,
-            loaded,
-            given,
-            options,
-            &mut rows,
-            &mut last_features,
-        );
-        // A target the linear models cannot describe (labels that never vary in the transfer split)
-        // is left out and says why; its rows are only appended once all its estimates are made.
-        let timing = match estimated {
-            Err(TrainError::Estimate(why)) => {
-                left_out.push((target.to_owned(), why.to_string()));
-                bar.inc(1);
+        let readouts = trained_sets.as_deref().and_then(first_order_readouts);
+        let mut inputs = None;
+        for (options, made) in options.iter().zip(&mut made) {
+            if let Some(why) = not_covered(options.estimator, task) {
+                made.left_out.push((target.to_owned(), why));
                 continue;
             }
-            other => other?,
-        };
-        first_order.0 += timing.first_order.0;
-        first_order.1 += timing.first_order.1;
-        all.0 += timing.all.0;
-        all.1 += timing.all.1;
+            made.readouts = match (made.readouts, readouts) {
+                (Some((seconds, count)), Some((s, n))) => Some((seconds + s, count + n)),
+                _ => None,
+            };
+            let given: Option<Vec<Vec<String>>> = match (&trained_sets, same_sets_as) {
+                (Some(records), _) => Some(
+                    records
+                        .iter()
+                        .filter(|r| r.sources != [PIXELS])
+                        .map(|r| r.sources.clone())
+                        .collect(),
+                ),
+                (None, Some(table)) => {
+                    let sets: Vec<Vec<String>> = table
+                        .rows()
+                        .iter()
+                        .filter(|r| r.target == target && r.sources != [SELF])
+                        .map(|r| r.sources.clone())
+                        .collect();
+                    if sets.is_empty() {
+                        made.left_out.push((
+                            target.to_owned(),
+                            format!("{} has no transfer into it to estimate", table.origin()),
+                        ));
+                        continue;
+                    }
+                    Some(sets)
+                }
+                (None, None) => None,
+            };
+            let inputs = match &mut inputs {
+                Some(inputs) => inputs,
+                None => inputs.insert(TargetInputs::prepare(ctx, tasks, task, loaded, options)?),
+            };
+            let estimated = estimate_into(
+                ctx,
+                tasks,
+                inputs,
+                given,
+                options,
+                &mut made.rows,
+                &mut last_features,
+            );
+            // A target the linear models cannot describe (labels that never vary in the transfer
+            // split) is left out and says why; its rows are only appended once all its estimates are
+            // made.
+            let timing = match estimated {
+                Err(TrainError::Estimate(why)) => {
+                    made.left_out.push((target.to_owned(), why.to_string()));
+                    continue;
+                }
+                other => other?,
+            };
+            made.first_order.0 += timing.first_order.0;
+            made.first_order.1 += timing.first_order.1;
+            made.all.0 += timing.all.0;
+            made.all.1 += timing.all.1;
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let estimates = Estimates {
-        options: *options,
-        affinities: Transfers::from_rows("estimated affinities", rows.affinities)?,
-        scores: rows.scores,
-        wins_vs_task: rows
-            .vs_task
-            .map(|r| Transfers::from_rows("estimated wins_vs_task", r))
-            .transpose()?,
-        wins_vs_pixels: rows
-            .vs_pixels
-            .filter(|r| !r.is_empty())
-            .map(|r| Transfers::from_rows("estimated wins_vs_pixels", r))
-            .transpose()?,
-        left_out,
-        first_order,
-        all,
-        readouts,
-    };
-    write_estimates(ctx.run, &estimates)?;
-    Ok(estimates)
+    options
+        .iter()
+        .zip(made)
+        .map(|(options, made)| {
+            let rows = made.rows;
+            let estimates = Estimates {
+                options: *options,
+                affinities: Transfers::from_rows("estimated affinities", rows.affinities)?,
+                scores: rows.scores,
+                wins_vs_task: rows
+                    .vs_task
+                    .map(|r| Transfers::from_rows("estimated wins_vs_task", r))
+                    .transpose()?,
+                wins_vs_pixels: rows
+                    .vs_pixels
+                    .filter(|r| !r.is_empty())
+                    .map(|r| Transfers::from_rows("estimated wins_vs_pixels", r))
+                    .transpose()?,
+                left_out: made.left_out,
+                first_order: made.first_order,
+                all: made.all,
+                readouts: made.readouts,
+            };
+            write_estimates(ctx.run, &estimates)?;
+            Ok(estimates)
+        })
+        .collect()
+}
+
+/// The seconds and number of a target's trained first-order readouts, as their records tell; `None`
+/// unless every one recorded its time.
+fn first_order_readouts(records: &[TransferRecord]) -> Option<(f64, usize)> {
+    let first: Vec<&TransferRecord> = records
+        .iter()
+        .filter(|r| r.sources.len() == 1 && r.sources[0] != PIXELS)
+        .collect();
+    let seconds = first.iter().map(|r| r.train_s).sum::<Option<f64>>()?;
+    Some((seconds, first.len()))
+}
+
+/// One estimator's rows and tallies while the targets are estimated.
+struct Made {
+    rows: Rows,
+    left_out: Vec<(String, String)>,
+    first_order: (f64, usize),
+    all: (f64, usize),
+    readouts: Option<(f64, usize)>,
+}
+
+impl Default for Made {
+    fn default() -> Self {
+        Made {
+            rows: Rows::default(),
+            left_out: Vec::new(),
+            first_order: (0.0, 0),
+            all: (0.0, 0),
+            readouts: Some((0.0, 0)),
+        }
+    }
 }
 
 /// The estimates against the trained tables at the top of the run folder (`affinities.csv`,
@@ -257,7 +302,7 @@ pub fn compare_with_trained(
     let targets = agreement(&trained, &estimates.affinities);
     let comparison = Comparison {
         estimator: estimates.options.estimator,
-        median_rho: median(targets.iter().map(|t| t.rho)),
+        median_rho: median(&targets.iter().filter_map(|t| t.rho).collect::<Vec<_>>()),
         targets,
         budgets: quality_lost(&trained, &estimates.affinities, &wins, options, budgets)?,
         left_out: estimates.left_out.clone(),
@@ -365,51 +410,107 @@ impl Scored {
     }
 }
 
-/// Estimates every source set into `task` (the `given` ones, or every source and the combinations of
-/// the best) and appends its rows; `last_features` are the features the previous target gathered,
-/// reused when this one sees the same views of the same sources.
-#[allow(clippy::too_many_arguments)]
+/// What every estimator of a target reads: its labels on the transfer and test splits, and the
+/// representations its readouts would see (the sources' representations of its own inputs, for a target
+/// that derives its input from the image).
+struct TargetInputs<'a> {
+    task: &'a TaskDef,
+    transfer_targets: HostTargets,
+    /// The test labels, once an estimator that scores test images needs them.
+    test_targets: Option<HostTargets>,
+    scale: Option<crate::train::batch::LabelScale>,
+    own_reps: Option<BTreeMap<String, CachedReps>>,
+    views_reps: &'a BTreeMap<String, CachedReps>,
+    transfer_views: Vec<Vec<usize>>,
+    test_views: Vec<Vec<usize>>,
+}
+
+impl<'a> TargetInputs<'a> {
+    fn prepare<D: ShardDevice>(
+        ctx: &Context<'_, D>,
+        tasks: &TaskSet,
+        task: &'a TaskDef,
+        views_reps: &'a BTreeMap<String, CachedReps>,
+        options: &EstimateOptions,
+    ) -> Result<Self, TrainError> {
+        let spec = &task.spec;
+        let keys = ctx.keys();
+        let scale = label_scale(&keys, spec)?;
+        let transfer_targets = split_targets(
+            ctx.data,
+            task,
+            Split::Transfer,
+            target_prep(&keys, spec, scale.as_ref(), Split::Transfer),
+        )?;
+        // As step II does: a target that derives its input from the image is estimated from the
+        // sources' representations of that input.
+        let (own_reps, transfer_views, test_views) = if derives_its_input(task) {
+            (
+                Some(input_reps(ctx, tasks, task, scale.as_ref(), views_reps)?),
+                SplitSamples::own_inputs(ctx, spec.name, Split::Transfer)?.views,
+                SplitSamples::own_inputs(ctx, spec.name, Split::Test)?.views,
+            )
+        } else {
+            (
+                None,
+                SplitSamples::of(ctx, spec.name, Split::Transfer)?.views,
+                SplitSamples::of(ctx, spec.name, Split::Test)?.views,
+            )
+        };
+        let mut inputs = TargetInputs {
+            task,
+            transfer_targets,
+            test_targets: None,
+            scale,
+            own_reps,
+            views_reps,
+            transfer_views,
+            test_views,
+        };
+        inputs.need_test(ctx, options)?;
+        Ok(inputs)
+    }
+
+    /// Reads the test labels if `options`' estimator scores test images and they are not read yet.
+    fn need_test<D>(
+        &mut self,
+        ctx: &Context<'_, D>,
+        options: &EstimateOptions,
+    ) -> Result<(), TrainError> {
+        if options.estimator.scores_test_images() && self.test_targets.is_none() {
+            self.test_targets = Some(test_targets(ctx, self.task, self.scale.as_ref())?);
+        }
+        Ok(())
+    }
+
+    /// The representations the target's readouts see.
+    fn reps(&self) -> &BTreeMap<String, CachedReps> {
+        self.own_reps.as_ref().unwrap_or(self.views_reps)
+    }
+}
+
+/// Estimates every source set into the target of `inputs` (the `given` ones, or every source and the
+/// combinations of the best) and appends its rows; `last_features` are the features the previous target
+/// gathered, reused when this one sees the same views of the same sources.
 fn estimate_into<D: ShardDevice>(
     ctx: &Context<'_, D>,
     tasks: &TaskSet,
-    task: &TaskDef,
-    views_reps: &BTreeMap<String, CachedReps>,
+    inputs: &mut TargetInputs<'_>,
     given: Option<Vec<Vec<String>>>,
     options: &EstimateOptions,
     rows: &mut Rows,
     last_features: &mut Option<Rc<FeatureBlocks>>,
 ) -> Result<Timing, TrainError> {
+    inputs.need_test(ctx, options)?;
+    let inputs = &*inputs;
+    let task = inputs.task;
     let spec = &task.spec;
-    let keys = ctx.keys();
-    let scale = label_scale(&keys, spec)?;
-    let transfer_targets = split_targets(
-        ctx.data,
-        task,
-        Split::Transfer,
-        target_prep(&keys, spec, scale.as_ref(), Split::Transfer),
-    )?;
-    let test_targets = if options.estimator.scores_test_images() {
-        Some(test_targets(ctx, task, scale.as_ref())?)
-    } else {
-        None
-    };
-    // As step II does: a target that derives its input from the image is estimated from the sources'
-    // representations of that input.
-    let inputs_reps;
-    let (reps, transfer_views, test_views) = if derives_its_input(task) {
-        inputs_reps = input_reps(ctx, tasks, task, scale.as_ref(), views_reps)?;
-        (
-            &inputs_reps,
-            SplitSamples::own_inputs(ctx, spec.name, Split::Transfer)?.views,
-            SplitSamples::own_inputs(ctx, spec.name, Split::Test)?.views,
-        )
-    } else {
-        (
-            views_reps,
-            SplitSamples::of(ctx, spec.name, Split::Transfer)?.views,
-            SplitSamples::of(ctx, spec.name, Split::Test)?.views,
-        )
-    };
+    let (reps, transfer_views, test_views) =
+        (inputs.reps(), &inputs.transfer_views, &inputs.test_views);
+    let test_targets = inputs
+        .test_targets
+        .as_ref()
+        .filter(|_| options.estimator.scores_test_images());
     let target = Target {
         layout: OutputLayout::of(spec.output),
         loss: spec.loss,
@@ -420,7 +521,7 @@ fn estimate_into<D: ShardDevice>(
     // The clock starts here: the labels and the representations are what the readouts of step II are
     // trained from too, outside the time their records keep.
     let started = Instant::now();
-    let labels = target.labels(&transfer_targets)?;
+    let labels = target.labels(&inputs.transfer_targets)?;
     // The source sets: the trained readouts' when step II is done for this target, else every source
     // and then combinations of the best, as step II would choose them from these scores.
     let first: Vec<Vec<String>> = match &given {
@@ -438,17 +539,12 @@ fn estimate_into<D: ShardDevice>(
     let reusable = last_features.as_ref().filter(|f| {
         !own_inputs
             && f.pooled == target.pooled()
-            && f.views == transfer_views
+            && &f.views == transfer_views
             && f.sources == singles
     });
     let features = match reusable {
         Some(f) => Rc::clone(f),
-        None => Rc::new(FeatureBlocks::new(
-            &target,
-            reps,
-            &singles,
-            &transfer_views,
-        )?),
+        None => Rc::new(FeatureBlocks::new(&target, reps, &singles, transfer_views)?),
     };
     if !own_inputs {
         *last_features = Some(Rc::clone(&features));
@@ -501,7 +597,7 @@ fn estimate_into<D: ShardDevice>(
                         })
                     })
                     .collect::<Result<_, _>>()?;
-                let (test_features, _) = target.features(&cached, |c| &c.test, &test_views);
+                let (test_features, _) = target.features(&cached, |c| &c.test, test_views);
                 let losses = target.test_losses(ctx, &readouts, &test_features, test_targets)?;
                 let mean =
                     losses.iter().map(|&l| f64::from(l)).sum::<f64>() / losses.len().max(1) as f64;

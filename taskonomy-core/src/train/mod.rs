@@ -41,7 +41,8 @@ use crate::data::rng::{derive_seed, hash_str};
 use crate::spec::{DecoderShape, TaskSpec};
 
 pub use self::estimate::{
-    compare_with_trained, estimate, estimates_dir, not_covered, EstimateOptions, Estimates,
+    compare_with_trained, estimate, estimate_each, estimates_dir, not_covered, EstimateOptions,
+    Estimates,
 };
 pub use crate::data::dataset::Split;
 pub use crate::spec::TaskSet;

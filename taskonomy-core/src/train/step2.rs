@@ -249,6 +249,11 @@ impl Representations {
         })
     }
 
+    /// The representation key of every source (and of `random`).
+    pub(super) fn keys(&self) -> &BTreeMap<String, String> {
+        &self.keys
+    }
+
     pub(super) fn get<D: ShardDevice>(
         &mut self,
         ctx: &Context<'_, D>,
