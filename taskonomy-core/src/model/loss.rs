@@ -21,7 +21,7 @@ pub type Block<D, T> = Tensor<(usize, usize, usize), f32, D, T>;
 pub const CONTRASTIVE_MARGIN: f32 = 1.0;
 
 /// Added under square roots so that their gradients stay finite at zero.
-const EPS: f32 = 1e-6;
+pub(crate) const SQRT_EPS: f32 = 1e-6;
 
 /// A batch of labels on the device, in the form its loss needs.
 pub enum Target<D: Device<f32>> {
@@ -165,13 +165,13 @@ fn cosine<D: Device<f32>, T: Tape<f32, D>>(
     let pred_norm = pred
         .try_square()?
         .try_sum::<(usize, usize), Axis<2>>()?
-        .try_add(EPS)?
+        .try_add(SQRT_EPS)?
         .try_sqrt()?;
     let label_norm = y
         .clone()
         .try_square()?
         .try_sum::<(usize, usize), Axis<2>>()?
-        .try_add(EPS)?
+        .try_add(SQRT_EPS)?
         .try_sqrt()?;
     dot.try_div(pred_norm)?
         .try_div(label_norm)?
@@ -207,7 +207,7 @@ fn contrastive<D: Device<f32>, T: Tape<f32, D>>(
         .try_relu()?;
     let pull = d2.with_empty_tape().try_mul(same.clone())?;
     let apart = d2
-        .try_add(EPS)?
+        .try_add(SQRT_EPS)?
         .try_sqrt()?
         .try_negate()?
         .try_add(CONTRASTIVE_MARGIN)?

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{BatchSource, HostBatch};
+use super::grouped::{GroupJob, Member, Trained};
 use super::TrainError;
 use crate::data::rng::Rng;
 use crate::model::layers::Act;
@@ -232,6 +233,19 @@ pub trait ShardDevice: Kernels {
     fn shard_gradients(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
         parts.iter().map(|part| work.gradients(part)).collect()
     }
+
+    /// Trains a group of readouts into one target (one head per member, all on the same batches) and
+    /// scores each; by default one after the other through dfdx's tape
+    /// ([`one_at_a_time`](super::grouped::one_at_a_time)).
+    fn fit_readouts(
+        &self,
+        heads: &mut [Head<Self>],
+        members: &[Member<'_>],
+        job: &GroupJob<'_>,
+        progress: &ProgressBar,
+    ) -> Result<Vec<Trained>, TrainError> {
+        super::grouped::one_at_a_time(self, heads, members, job, progress)
+    }
 }
 
 // This impl also compiles the CPU's training step in this crate, which dev builds optimise: downstream
@@ -239,6 +253,22 @@ pub trait ShardDevice: Kernels {
 impl ShardDevice for crate::model::device::Cpu {
     fn shard_gradients(work: &ShardWork<'_, Self>, parts: &[&[usize]]) -> Vec<ShardResult<Self>> {
         crate::model::kernels::run_on_shard_threads(parts.len(), &|i| work.gradients(parts[i]))
+    }
+
+    /// Two-layer readouts train together in plain memory ([`together`](super::grouped::together));
+    /// deeper ones one after the other.
+    fn fit_readouts(
+        &self,
+        heads: &mut [Head<Self>],
+        members: &[Member<'_>],
+        job: &GroupJob<'_>,
+        progress: &ProgressBar,
+    ) -> Result<Vec<Trained>, TrainError> {
+        if super::grouped::trains_together(heads) {
+            super::grouped::together(heads, members, job, progress)
+        } else {
+            super::grouped::one_at_a_time(self, heads, members, job, progress)
+        }
     }
 }
 
@@ -340,14 +370,8 @@ pub fn fit<D: ShardDevice, M: Predict<D>>(
     let mut optimiser = Adam::new(model, dev, schedule.lr)
         .map_err(ModelError::device)?
         .with_weight_decay(schedule.weight_decay);
-    // Every step's samples are drawn before training starts, so batches can be prepared ahead.
-    let mut batches = Batches::new(source.len(), seed);
-    let steps: Vec<Vec<usize>> = (0..schedule.steps)
-        .map(|_| batches.next(schedule.batch_size))
-        .collect();
-    let window = (schedule.steps / 50).max(1);
-    let mut curve = Curve::default();
-    let (mut sum, mut count) = (0.0f64, 0usize);
+    let steps = draw_steps(source.len(), schedule, seed);
+    let mut curve = CurveWindows::new(schedule.steps);
     let mut step = 0;
     prefetched(
         &steps,
@@ -361,18 +385,62 @@ pub fn fit<D: ShardDevice, M: Predict<D>>(
                     step,
                 });
             }
-            sum += f64::from(loss);
-            count += 1;
-            if count == window || step + 1 == schedule.steps {
-                curve.train.push((step + 1, sum / count as f64));
-                (sum, count) = (0.0, 0);
-            }
+            curve.push(step, loss);
             progress.inc(1);
             step += 1;
             Ok(())
         },
     )?;
-    Ok(curve)
+    Ok(curve.finish())
+}
+
+/// The samples of every step of `schedule` over `len` samples, drawn before training starts (so that
+/// batches can be prepared ahead): epochs of a shuffled order drawn from `seed`.
+pub fn draw_steps(len: usize, schedule: &Schedule, seed: u64) -> Vec<Vec<usize>> {
+    let mut batches = Batches::new(len, seed);
+    (0..schedule.steps)
+        .map(|_| batches.next(schedule.batch_size))
+        .collect()
+}
+
+/// A [`Curve`] in the making: the training loss averaged over windows of a fiftieth of the steps.
+#[derive(Clone, Debug)]
+pub struct CurveWindows {
+    steps: usize,
+    window: usize,
+    sum: f64,
+    count: usize,
+    curve: Curve,
+}
+
+impl CurveWindows {
+    /// Windows for a schedule of `steps` steps.
+    pub fn new(steps: usize) -> Self {
+        CurveWindows {
+            steps,
+            window: (steps / 50).max(1),
+            sum: 0.0,
+            count: 0,
+            curve: Curve::default(),
+        }
+    }
+
+    /// The loss of step `step` (0-based).
+    pub fn push(&mut self, step: usize, loss: f32) {
+        self.sum += f64::from(loss);
+        self.count += 1;
+        if self.count == self.window || step + 1 == self.steps {
+            self.curve
+                .train
+                .push((step + 1, self.sum / self.count as f64));
+            (self.sum, self.count) = (0.0, 0);
+        }
+    }
+
+    /// The curve.
+    pub fn finish(self) -> Curve {
+        self.curve
+    }
 }
 
 /// Hands every batch of `source`, in order and `batch_size` samples at a time, to `each` with its input

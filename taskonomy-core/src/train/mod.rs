@@ -27,6 +27,7 @@ mod constant;
 pub mod data;
 mod estimate;
 pub mod fit;
+pub mod grouped;
 mod manifest;
 mod measure;
 mod presets;

@@ -11,6 +11,7 @@ use super::batch::{
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
+use super::grouped::{GroupJob, Member};
 use super::step1::{label_scale, load_task_network, target_prep, test_targets};
 use super::{
     images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
@@ -82,6 +83,11 @@ struct RepsKey<'a> {
 /// The key stage of the `pixels` baseline: the target's own architecture trained from scratch (the
 /// stage's name changed when it stopped being an encoder with a readout-sized head).
 const PIXELS_STAGE: &str = "pixels: task network from scratch";
+
+/// The key stage of a readout: the readouts into a target draw their batches from one seed of the
+/// target, so that they can train together (the stage's name changed when they stopped drawing them
+/// from a seed of their own).
+const READOUT_STAGE: &str = "readout: the target's batches";
 
 /// Everything that determines one readout (or the `pixels` baseline).
 #[derive(Serialize)]
@@ -175,7 +181,7 @@ pub(crate) fn index_artifact(
 ) -> Result<Artifact, TrainError> {
     let s = keys.settings;
     let key = crate::store::key_of(&IndexKey {
-        stage: "transfer-index",
+        stage: "transfer-index: readouts on the target's batches",
         version: STAGE_VERSION,
         target: TaskKey::of(target),
         sources: reps.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
@@ -537,12 +543,14 @@ fn transfers_into<D: ShardDevice>(
         scale,
     };
 
-    let mut records = Vec::new();
-    // First order: every source, the target itself included (the paper's `t → t` row).
-    for &source in &tasks.sources {
-        records.push(readout(ctx, &data, &[source], reps)?);
-    }
-    records.push(readout(ctx, &data, &[RANDOM], reps)?);
+    // First order: every source, the target itself included (the paper's `t → t` row), and `random`.
+    let first: Vec<Vec<&str>> = tasks
+        .sources
+        .iter()
+        .chain(std::iter::once(&RANDOM))
+        .map(|&source| vec![source])
+        .collect();
+    let mut records = readouts(ctx, &data, &first, reps)?;
     records.push(scratch(ctx, &data)?);
 
     // Higher orders from the best first-order sources (the target itself left out: the planner never
@@ -556,13 +564,17 @@ fn transfers_into<D: ShardDevice>(
         } else {
             extend(&beam, &top)
         };
-        let mut scored = Vec::new();
-        for sources in &candidates {
-            let names: Vec<&str> = sources.iter().map(String::as_str).collect();
-            let record = readout(ctx, &data, &names, reps)?;
-            scored.push((record.test_mean, sources.clone()));
-            records.push(record);
-        }
+        let sets: Vec<Vec<&str>> = candidates
+            .iter()
+            .map(|sources| sources.iter().map(String::as_str).collect())
+            .collect();
+        let trained = readouts(ctx, &data, &sets, reps)?;
+        let mut scored: Vec<(f64, Vec<String>)> = trained
+            .iter()
+            .zip(&candidates)
+            .map(|(record, sources)| (record.test_mean, sources.clone()))
+            .collect();
+        records.extend(trained);
         scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         beam = scored
             .into_iter()
@@ -653,15 +665,21 @@ pub(super) fn extend(beam: &[Vec<String>], top: &[String]) -> Vec<Vec<String>> {
     out
 }
 
-/// Trains (or reuses) the readout from `sources` into the target and scores it.
-fn readout<D: ShardDevice>(
+/// A readout's record (its test loss still to measure), its artifact and its sources' representations.
+struct ReadoutPlan<'r> {
+    record: TransferRecord,
+    artifact: Artifact,
+    cached: Vec<&'r CachedReps>,
+}
+
+/// The record, artifact and inputs of the readout from `sources` into the target.
+fn plan_readout<'r, D>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
     sources: &[&str],
-    reps: &BTreeMap<String, CachedReps>,
-) -> Result<TransferRecord, TrainError> {
+    reps: &'r BTreeMap<String, CachedReps>,
+) -> Result<ReadoutPlan<'r>, TrainError> {
     let settings = ctx.settings;
-    let arch = &settings.arch;
     let mut sorted: Vec<&str> = sources.to_vec();
     sorted.sort();
     let cached: Vec<&CachedReps> = sorted
@@ -673,7 +691,7 @@ fn readout<D: ShardDevice>(
         .collect::<Result<_, _>>()?;
     let spec = &data.task.spec;
     let key = crate::store::key_of(&ReadoutKey {
-        stage: "readout",
+        stage: READOUT_STAGE,
         version: STAGE_VERSION,
         target: TaskKey::of(spec),
         sources: sorted
@@ -683,7 +701,7 @@ fn readout<D: ShardDevice>(
             .collect(),
         data: ctx.data.fingerprint(),
         samples: sample_keys(&ctx.keys(), spec.name)?,
-        arch,
+        arch: &settings.arch,
         schedule: &settings.transfer,
         seed: ctx.seed,
     })?;
@@ -695,38 +713,118 @@ fn readout<D: ShardDevice>(
         train_s: None,
     };
     let artifact = ctx.run.transfer(spec.name, &record.label(), &key);
-    if let Some(done) = reuse(&artifact, &record)? {
-        return Ok(done);
-    }
-    let train_inputs = RepBatches::new(
-        cached.iter().map(|c| c.transfer.as_slice()).collect(),
-        &data.transfer.views,
-        arch,
-        Some(&data.train_targets),
-    );
-    let test_inputs = RepBatches::new(
-        cached.iter().map(|c| c.test.as_slice()).collect(),
-        &data.test.views,
-        arch,
-        Some(&data.test_targets),
-    );
-    let mut head = Head::readout(
-        ctx.dev,
-        arch,
-        sorted.len() * spec.views * arch.bottleneck,
-        data.loss.layout,
-        seed_for(ctx.seed, "readout", &[spec.name, &record.label()]),
-    )?;
-    train_and_score(
-        ctx,
-        data,
+    Ok(ReadoutPlan {
         record,
-        &artifact,
-        &mut head,
-        &train_inputs,
-        &test_inputs,
-        &settings.transfer,
-    )
+        artifact,
+        cached,
+    })
+}
+
+/// Trains (or reuses) the readouts from each of `source_sets` into the target and scores them: those
+/// not in the run folder yet train as one group, on the same batches of the target
+/// ([`ShardDevice::fit_readouts`]), each into its own artifact. Returns the records in the order of
+/// `source_sets`; each trained one's `train_s` is its share of the group's time.
+fn readouts<D: ShardDevice>(
+    ctx: &Context<'_, D>,
+    data: &TargetData<'_>,
+    source_sets: &[Vec<&str>],
+    reps: &BTreeMap<String, CachedReps>,
+) -> Result<Vec<TransferRecord>, TrainError> {
+    let settings = ctx.settings;
+    let arch = &settings.arch;
+    let spec = &data.task.spec;
+    let mut records = Vec::with_capacity(source_sets.len());
+    let mut pending: Vec<(usize, ReadoutPlan<'_>)> = Vec::new();
+    for sources in source_sets {
+        let plan = plan_readout(ctx, data, sources, reps)?;
+        match reuse(&plan.artifact, &plan.record)? {
+            Some(done) => records.push(done),
+            None => {
+                records.push(plan.record.clone());
+                pending.push((records.len() - 1, plan));
+            }
+        }
+    }
+    let Some((_, first)) = pending.first() else {
+        return Ok(records);
+    };
+    let started = std::time::Instant::now();
+    let order = first.cached.len();
+    let name = |plan: &ReadoutPlan<'_>| format!("{} → {}", plan.record.label(), spec.name);
+    let members: Vec<Member<'_>> = pending
+        .iter()
+        .map(|(_, plan)| Member {
+            name: name(plan),
+            train: RepBatches::new(
+                plan.cached.iter().map(|c| c.transfer.as_slice()).collect(),
+                &data.transfer.views,
+                arch,
+                Some(&data.train_targets),
+            ),
+            test: RepBatches::new(
+                plan.cached.iter().map(|c| c.test.as_slice()).collect(),
+                &data.test.views,
+                arch,
+                Some(&data.test_targets),
+            ),
+        })
+        .collect();
+    let mut heads = pending
+        .iter()
+        .map(|(_, plan)| {
+            Head::readout(
+                ctx.dev,
+                arch,
+                plan.cached.len() * spec.views * arch.bottleneck,
+                data.loss.layout,
+                seed_for(ctx.seed, "readout", &[spec.name, &plan.record.label()]),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let job = GroupJob {
+        loss: data.loss,
+        patch: arch.patch,
+        schedule: &settings.transfer,
+        seed: seed_for(ctx.seed, "transfer-batches", &[spec.name]),
+        eval_batch: settings.eval_batch,
+        train_targets: &data.train_targets,
+        test_targets: &data.test_targets,
+    };
+    for (_, plan) in &pending {
+        plan.artifact.begin()?;
+    }
+    let bar = ctx.progress.bar(
+        settings.transfer.steps as u64,
+        format!(
+            "{} readouts of order {order} → {}",
+            pending.len(),
+            spec.name
+        ),
+    );
+    let trained = ctx.dev.fit_readouts(&mut heads, &members, &job, &bar)?;
+    bar.finish_and_clear();
+    let share = started.elapsed().as_secs_f64() / pending.len() as f64;
+    for (((at, plan), head), trained) in pending.into_iter().zip(&heads).zip(trained) {
+        let name = name(&plan);
+        let losses = TestLosses {
+            network: name.clone(),
+            losses: trained.test_losses,
+        };
+        let record = TransferRecord {
+            test_mean: losses.mean(),
+            train_s: Some(share),
+            ..plan.record
+        };
+        save_trained(&plan.artifact, head, &losses, &trained.curve, &name)?;
+        plan.artifact.finish(&record)?;
+        tracing::info!(
+            transfer = name,
+            test_mean = record.test_mean,
+            "trained transfer"
+        );
+        records[at] = record;
+    }
+    Ok(records)
 }
 
 /// Trains (or reuses) the `pixels` baseline, the reference of Gain as the paper defines it: the target's

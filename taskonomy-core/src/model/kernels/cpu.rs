@@ -30,6 +30,12 @@ const SUM_BLOCKS: usize = 16;
 /// At most this many shards run at once; more are queued.
 const MAX_PARALLEL_SHARDS: usize = 16;
 
+/// How many shards run at once on the CPU: the threads the process may use (rayon's global pool), at
+/// most 16.
+pub fn shard_threads() -> usize {
+    shard_pools().len().max(1)
+}
+
 /// `job(0)` to `job(count - 1)`, in order, each on a thread of its own with a single-threaded pool, at most
 /// `MAX_PARALLEL_SHARDS` at once: how the trainer computes the shards of a batch on the CPU. Inside a
 /// job, the operations here run on that job's thread only, so parallel shards do not compete for cores.

@@ -44,6 +44,23 @@ impl<'a, T> Strided<'a, T> {
         }
     }
 
+    /// A row-major `rows × cols` matrix whose rows lie `row_stride` values apart: a block of columns of
+    /// a wider row-major matrix, starting at the block's first value.
+    pub(crate) fn with_row_stride(
+        data: &'a [T],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+    ) -> Self {
+        Strided {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride: 1,
+        }
+    }
+
     /// A column-major `rows × cols` matrix (nalgebra's layout).
     pub(crate) fn columns(data: &'a [T], rows: usize, cols: usize) -> Self {
         Strided {

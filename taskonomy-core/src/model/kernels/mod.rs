@@ -16,7 +16,7 @@
 mod cpu;
 pub(crate) mod gemm;
 
-pub use cpu::run_on_shard_threads;
+pub use cpu::{run_on_shard_threads, shard_threads};
 
 use dfdx::prelude::*;
 
@@ -36,7 +36,7 @@ pub enum Distance {
 
 impl Distance {
     /// The distance of a difference `d`, and its derivative.
-    fn of(self, d: f32) -> (f32, f32) {
+    pub(crate) fn of(self, d: f32) -> (f32, f32) {
         let sign = if d > 0.0 {
             1.0
         } else if d < 0.0 {
