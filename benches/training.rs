@@ -1,6 +1,7 @@
 //! Training throughput on the CPU, in images per second, at 64×64 with batches of 32: one optimiser
 //! step of a task network (encoder + decoder, from pixels) and one step of a readout (from cached
-//! representations), then the same two networks in PyTorch, side by side in the same run. Also the
+//! representations), a step of 25 readouts trained together against the same 25 trained one after the
+//! other, then the same networks in PyTorch, side by side in the same run. Also the
 //! cost of reading a batch from disk (images decoded, labels decoded or derived, patches cut), which a
 //! training step overlaps with the previous step's arithmetic.
 //!
@@ -26,7 +27,8 @@ use taskonomy::tasks::Taskonomy;
 use taskonomy::train::batch::{
     BatchSource, HostBatch, HostTargets, PixelBatches, RepBatches, TargetPrep,
 };
-use taskonomy::train::fit::{train_step, LossSpec, Predict};
+use taskonomy::train::fit::{train_step, LossSpec, Predict, Schedule};
+use taskonomy::train::grouped::{GroupJob, Member, ReadoutGroup};
 use taskonomy::train::{Preset, Progress, RunData, SplitSizes};
 
 // The allocator keeps freed pages for the next step's buffers (see `model::device::cpu`).
@@ -118,6 +120,124 @@ fn readout_setup(arch: &Arch) -> (Setup<Head<Cpu>>, HostBatch) {
     )
 }
 
+/// Readouts in a group, as step II trains those into one target: one per source representation.
+const GROUP: usize = 25;
+
+/// What a group of `GROUP` readouts needs: each member's cached representations of `BATCH` images (one
+/// source each), the images' views and their targets.
+struct GroupData {
+    arch: Arch,
+    reps: Vec<Vec<f32>>,
+    views: Vec<Vec<usize>>,
+    targets: HostTargets,
+    spec: LossSpec,
+    schedule: Schedule,
+}
+
+impl GroupData {
+    fn new(arch: &Arch) -> Self {
+        let (task, _) = task_setup(arch);
+        GroupData {
+            arch: arch.clone(),
+            reps: (0..GROUP)
+                .map(|g| values(BATCH * arch.tokens() * arch.bottleneck, 10 + g as u64))
+                .collect(),
+            views: (0..BATCH).map(|i| vec![i]).collect(),
+            targets: task.targets,
+            spec: task.spec,
+            schedule: Schedule {
+                steps: 1_000,
+                batch_size: BATCH,
+                shards: SHARDS,
+                lr: 1e-3,
+                warmup: 1,
+                final_lr_fraction: 1.0,
+                weight_decay: 0.0,
+            },
+        }
+    }
+
+    fn members(&self) -> Vec<Member<'_>> {
+        self.reps
+            .iter()
+            .enumerate()
+            .map(|(g, reps)| Member {
+                name: format!("source {g}"),
+                train: RepBatches::new(vec![reps], &self.views, &self.arch, Some(&self.targets)),
+                test: RepBatches::new(vec![reps], &self.views, &self.arch, Some(&self.targets)),
+            })
+            .collect()
+    }
+
+    fn job(&self) -> GroupJob<'_> {
+        GroupJob {
+            loss: self.spec,
+            patch: self.arch.patch,
+            schedule: &self.schedule,
+            seed: 1,
+            eval_batch: BATCH,
+            train_targets: &self.targets,
+            test_targets: &self.targets,
+        }
+    }
+
+    fn heads(&self, dev: &Cpu) -> Vec<Head<Cpu>> {
+        (0..GROUP)
+            .map(|g| {
+                Head::readout(
+                    dev,
+                    &self.arch,
+                    self.arch.bottleneck,
+                    self.spec.layout,
+                    g as u64,
+                )
+                .expect("head")
+            })
+            .collect()
+    }
+}
+
+/// The same `GROUP` readouts trained one after the other through dfdx's tape, each step gathering its
+/// batch: what step II did before readouts trained in groups.
+struct Singles {
+    setups: Vec<Setup<Head<Cpu>>>,
+}
+
+impl Singles {
+    fn new(data: &GroupData) -> Self {
+        let dev = device::cpu();
+        let setups = data
+            .heads(&dev)
+            .into_iter()
+            .map(|model| Setup {
+                optimiser: Adam::new(&model, &dev, 1e-3).expect("optimiser"),
+                dev: dev.clone(),
+                model,
+                targets: data.targets.clone(),
+                spec: data.spec,
+            })
+            .collect();
+        Singles { setups }
+    }
+
+    fn step(&mut self, members: &[Member<'_>], indices: &[usize]) {
+        for (setup, member) in self.setups.iter_mut().zip(members) {
+            let batch = member.train.batch(indices).expect("a batch");
+            step(setup, &batch);
+        }
+    }
+}
+
+/// FLOPs of one training step of a readout on one image, counted from the layer sizes: the forward
+/// pass (2 per multiply-add), then the backward pass's weight gradients of both layers and the hidden
+/// layer's gradient (the input, a frozen representation, needs none).
+fn readout_flops(arch: &Arch, outputs: usize) -> f64 {
+    let (input, width) = (arch.bottleneck, arch.readout_width);
+    let per_token =
+        2 * (input * width + width * outputs) + 2 * (input * width + 2 * width * outputs);
+    (arch.tokens() * per_token) as f64
+}
+
 fn step<M: Predict<Cpu>>(s: &mut Setup<M>, batch: &HostBatch) -> f32 {
     train_step(
         &s.dev,
@@ -157,7 +277,35 @@ fn criterion_benches(c: &mut Criterion) {
     let (mut readout, inputs) = readout_setup(&arch);
     group.bench_function("readout", |b| b.iter(|| step(&mut readout, &inputs)));
     group.finish();
+    readout_groups(c);
     read_batches(c);
+}
+
+/// One optimiser step of `GROUP` readouts of the `small` preset (what step II trains): together (the
+/// grouped step) and one after the other through dfdx. Throughput counts readout-images (images ×
+/// readouts).
+fn readout_groups(c: &mut Criterion) {
+    let data = GroupData::new(&Preset::Small.settings().arch);
+    let members = data.members();
+    let job = data.job();
+    let indices: Vec<usize> = (0..BATCH).collect();
+    let mut group = c.benchmark_group(format!("readouts_{GROUP}_32px_batch32"));
+    group.throughput(Throughput::Elements((BATCH * GROUP) as u64));
+    group.sample_size(20);
+    let readouts = ReadoutGroup::new(&data.heads(&device::cpu()), &members, &job).expect("group");
+    let mut n = 0;
+    group.bench_function("together", |b| {
+        b.iter(|| {
+            let targets = data.targets.select(&indices);
+            n += 1;
+            readouts.step(n, &indices, &targets).expect("a step")
+        })
+    });
+    let mut singles = Singles::new(&data);
+    group.bench_function("one_at_a_time", |b| {
+        b.iter(|| singles.step(&members, &indices))
+    });
+    group.finish();
 }
 
 /// Reading a batch of 32 samples from a rendered dataset, at the `small` preset's 32×32: a task whose
@@ -244,9 +392,36 @@ fn side_by_side() {
     let arch = arch();
     let (mut task, inputs) = task_setup(&arch);
     let (mut readout, rep_inputs) = readout_setup(&arch);
+    let small = Preset::Small.settings().arch;
+    let data = GroupData::new(&small);
+    let members = data.members();
+    let job = data.job();
+    let indices: Vec<usize> = (0..BATCH).collect();
+    let readouts = ReadoutGroup::new(&data.heads(&device::cpu()), &members, &job).expect("group");
+    let mut singles = Singles::new(&data);
+    let mut n = 0;
+    // Readout-images per second: `best_rate` counts `BATCH` images per run, a group step trains `GROUP`
+    // readouts on them.
+    let mut grouped = (0.0f64, 0.0f64);
+    let mut theirs_grouped: Option<(f64, f64)> = None;
     let mut ours = (0.0f64, 0.0f64);
     let mut theirs: Result<(f64, f64, String), String> = Err(String::new());
     for _ in 0..2 {
+        grouped.0 = grouped.0.max(
+            GROUP as f64
+                * best_rate(
+                    || {
+                        let targets = data.targets.select(&indices);
+                        n += 1;
+                        readouts.step(n, &indices, &targets).expect("a step");
+                    },
+                    5,
+                    5,
+                ),
+        );
+        grouped.1 = grouped
+            .1
+            .max(GROUP as f64 * best_rate(|| singles.step(&members, &indices), 2, 5));
         ours.0 = ours.0.max(best_rate(
             || {
                 step(&mut task, &inputs);
@@ -261,6 +436,14 @@ fn side_by_side() {
             50,
             5,
         ));
+        if let Ok(v) = pytorch(&small) {
+            let (g, s) = (
+                v["readout_group"].as_f64().unwrap_or(0.0),
+                v["readout_singles"].as_f64().unwrap_or(0.0),
+            );
+            let (bg, bs) = theirs_grouped.unwrap_or((0.0, 0.0));
+            theirs_grouped = Some((g.max(bg), s.max(bs)));
+        }
         theirs = match (pytorch(&arch), theirs) {
             (Ok(v), previous) => {
                 let (t, r) = (
@@ -312,6 +495,36 @@ fn side_by_side() {
     println!(
         "  a readout step costs {:.1}% of a task-network step",
         100.0 * ours.0 / ours.1
+    );
+    let flops = readout_flops(&small, data.spec.layout.head_outputs(small.patch));
+    println!();
+    println!(
+        "{GROUP} readouts of one target at the small preset (32×32, 4×4 patches, 3 values per pixel), \
+         batch {BATCH}, Adam, L1"
+    );
+    println!(
+        "(readout-images per second, best of 5 windows ×2; {:.2} MFLOP per readout-image):",
+        flops / 1e6
+    );
+    println!(
+        "  {:<22} {:>10} {:>9} {:>10} {:>9}",
+        "", "dfdx", "GFLOP/s", "PyTorch", "GFLOP/s"
+    );
+    let row = |what: &str, ours: f64, theirs: Option<f64>| {
+        let theirs = theirs.map_or_else(
+            || format!("{:>10} {:>9}", "-", "-"),
+            |t| format!("{t:>10.0} {:>9.1}", t * flops / 1e9),
+        );
+        println!(
+            "  {what:<22} {ours:>10.0} {:>9.1} {theirs}",
+            ours * flops / 1e9
+        );
+    };
+    row("together", grouped.0, theirs_grouped.map(|t| t.0));
+    row("one at a time", grouped.1, theirs_grouped.map(|t| t.1));
+    println!(
+        "  together: {:.1}× one at a time; PyTorch's stacked group (torch.baddbmm) is its anchor",
+        grouped.0 / grouped.1
     );
 }
 

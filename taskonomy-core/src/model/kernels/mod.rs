@@ -35,20 +35,21 @@ pub enum Distance {
 }
 
 impl Distance {
-    /// The distance of a difference `d`, and its derivative.
+    /// The distance of a difference `d`, and its derivative. Written with selects rather than branches:
+    /// the signs of a prediction's errors are random, and a mispredicted branch per value cost more
+    /// than the arithmetic.
     pub(crate) fn of(self, d: f32) -> (f32, f32) {
-        let sign = if d > 0.0 {
-            1.0
-        } else if d < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
+        let sign = f32::from(u8::from(d > 0.0)) - f32::from(u8::from(d < 0.0));
         match self {
             Distance::L1 => (d.abs(), sign),
             Distance::L2 => (d * d, 2.0 * d),
-            Distance::Huber if d.abs() < 1.0 => (0.5 * d * d, d),
-            Distance::Huber => (d.abs() - 0.5, sign),
+            Distance::Huber => {
+                let inside = d.abs() < 1.0;
+                (
+                    if inside { 0.5 * d * d } else { d.abs() - 0.5 },
+                    if inside { d } else { sign },
+                )
+            }
         }
     }
 }

@@ -151,13 +151,19 @@ fn mismatch(loss: LossKind, pred: Predictions<'_>, target: &HostTargets) -> Mode
 /// Mean element-wise distance over the image's values.
 fn distance(kind: Distance, p: &[f32], y: &[f32], g: Option<&mut [f32]>, scale: f32) -> f32 {
     let n = p.len().max(1) as f32;
-    let sum: f32 = p.iter().zip(y).map(|(p, y)| kind.of(p - y).0).sum();
-    if let Some(g) = g {
-        for ((g, p), y) in g.iter_mut().zip(p).zip(y) {
-            *g = kind.of(p - y).1 * scale / n;
+    match g {
+        None => p.iter().zip(y).map(|(p, y)| kind.of(p - y).0).sum::<f32>() / n,
+        Some(g) => {
+            let per_value = scale / n;
+            let mut sum = 0.0f32;
+            for ((g, p), y) in g.iter_mut().zip(p).zip(y) {
+                let (value, slope) = kind.of(p - y);
+                sum += value;
+                *g = slope * per_value;
+            }
+            sum / n
         }
     }
-    sum / n
 }
 
 /// Mean over positions of `1 − ŷ·y / (‖ŷ‖ ‖y‖)`, each norm `√(Σ v² + ε)`.

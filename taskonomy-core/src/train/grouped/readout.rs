@@ -394,10 +394,10 @@ impl HostReadout {
                 }
             }
         }
+        // Through the ReLU: a select rather than a branch (the signs are random, and the select
+        // vectorises).
         for (g, h) in g_hidden.iter_mut().zip(&pass.hidden) {
-            if *h <= 0.0 {
-                *g = 0.0;
-            }
+            *g = if *h > 0.0 { *g } else { 0.0 };
         }
         let x = Strided::rows(x, rows, self.input);
         matmul(
