@@ -326,7 +326,7 @@ impl OnDevice for DryRun<'_> {
             dev,
             &self.config.settings,
             self.config.device,
-            &pipeline::target_layouts(&self.config.tasks),
+            &pipeline::target_outputs(&self.config.tasks),
         )?;
         print_plan(&WorkPlan::new(self.config, steps));
         Ok(())

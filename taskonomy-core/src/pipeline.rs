@@ -351,7 +351,7 @@ pub fn prepare<D: ShardDevice>(
         dev,
         &config.settings,
         config.device,
-        &target_layouts(&config.tasks),
+        &target_outputs(&config.tasks),
     )?;
     let plan = WorkPlan {
         data_s,
@@ -368,13 +368,13 @@ pub fn prepare<D: ShardDevice>(
     })
 }
 
-/// The output layouts of `tasks`' targets, whose readouts a plan of work times.
-pub fn target_layouts(tasks: &TaskSet) -> Vec<crate::model::OutputLayout> {
+/// The output layouts and losses of `tasks`' targets, whose readouts a plan of work times.
+pub fn target_outputs(tasks: &TaskSet) -> Vec<(crate::model::OutputLayout, crate::spec::LossKind)> {
     tasks
         .targets
         .iter()
         .filter_map(|t| tasks.spec(t))
-        .map(|spec| crate::model::OutputLayout::of(spec.output))
+        .map(|spec| (crate::model::OutputLayout::of(spec.output), spec.loss))
         .collect()
 }
 

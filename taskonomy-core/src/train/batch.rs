@@ -206,6 +206,64 @@ impl HostTargets {
         }
     }
 
+    /// Random labels of `images` images in the form `loss` compares for an output of `layout` (images
+    /// of `image_size` pixels a side), drawn from `seed`: what a step is timed on when no data is read.
+    pub fn random(
+        loss: LossKind,
+        layout: OutputLayout,
+        image_size: usize,
+        images: usize,
+        seed: u64,
+    ) -> HostTargets {
+        let mut rng = Rng::new(seed, &[]);
+        let positions = layout.positions(image_size);
+        let channels = layout.channels();
+        match loss {
+            LossKind::CrossEntropy if matches!(layout, OutputLayout::PerPixel { .. }) => {
+                HostTargets::Classes {
+                    positions,
+                    values: (0..images * positions)
+                        .map(|_| rng.below(channels))
+                        .collect(),
+                }
+            }
+            LossKind::Contrastive => {
+                let per_image = CONTRASTIVE_SAMPLES.min(positions);
+                let mut sampled = Vec::with_capacity(images * per_image);
+                let mut same = Vec::with_capacity(images * per_image * per_image);
+                for _ in 0..images {
+                    let mut pixels: Vec<usize> = (0..positions).collect();
+                    rng.shuffle(&mut pixels);
+                    let segments: Vec<usize> = (0..per_image).map(|_| rng.below(3)).collect();
+                    sampled.extend_from_slice(&pixels[..per_image]);
+                    for a in &segments {
+                        for b in &segments {
+                            same.push(f32::from(u8::from(a == b)));
+                        }
+                    }
+                }
+                HostTargets::Pairs {
+                    per_image,
+                    positions: sampled,
+                    same,
+                }
+            }
+            _ => HostTargets::Values {
+                positions,
+                channels,
+                values: (0..images * positions * channels)
+                    .map(|_| match loss {
+                        LossKind::CrossEntropy => rng.range(0.0, 1.0) as f32,
+                        LossKind::BinaryCrossEntropy => {
+                            f32::from(u8::from(rng.range(0.0, 1.0) < 0.3))
+                        }
+                        _ => rng.normal() as f32,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
     /// The targets of the samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> HostTargets {
         fn pick<T: Copy>(values: &[T], per: usize, indices: &[usize]) -> Vec<T> {

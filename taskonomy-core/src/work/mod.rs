@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::{Claim, Failed, Finished, Lease, UnitFolder, Watch, Worker};
 pub use plan::{
-    higher_order_readouts, layout_key, StepSeconds, Unit, UnitKind, WorkConfig, WorkPlan,
+    higher_order_readouts, output_key, StepSeconds, Unit, UnitKind, WorkConfig, WorkPlan,
 };
 pub use worker::{allocated_cpus, limit_threads, work, WorkerOptions};
 

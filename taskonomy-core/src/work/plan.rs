@@ -16,14 +16,16 @@
 
 use std::collections::BTreeMap;
 
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Adam, DeviceKind, Head, ModelError, Network, OutputLayout};
 use crate::pipeline::RunConfig;
 use crate::plan::OwnSupervision;
 use crate::spec::{DecoderShape, LossKind, TaskSet};
-use crate::train::batch::{HostBatch, HostTargets};
-use crate::train::fit::{train_step, LossSpec, ShardDevice};
+use crate::train::batch::{HostBatch, HostTargets, RepBatches};
+use crate::train::fit::{train_step, LossSpec, Schedule, ShardDevice};
+use crate::train::grouped::{GroupJob, Member};
 use crate::train::{Preset, Settings, TrainError};
 use crate::transfers::RANDOM;
 use crate::uncertainty::Bootstrap;
@@ -186,45 +188,51 @@ pub struct StepSeconds {
     /// A task network's step (the preset's architecture, a batch of the task schedule's size).
     pub task: f64,
     /// A first-order readout's step (a batch of the transfer schedule's size) into a dense
-    /// three-channel output.
+    /// three-channel output with an L1 loss, as step II trains readouts: per readout of a group of
+    /// [`TIMED_GROUP`] trained together (on the CPU; one after the other on other devices).
     pub readout: f64,
-    /// A first-order readout's step into each output layout of the run's targets, by
-    /// [`layout_key`]: a readout's last layer grows with its output (a 64-channel pixel embedding's
-    /// costs several times a depth map's).
+    /// The same into each output and loss of the run's targets, by [`output_key`]: a readout's last
+    /// layer grows with its output (a 64-channel pixel embedding's costs several times a depth map's),
+    /// and the loss matters too (a contrastive head is computed only at its sampled pixels).
     #[serde(default)]
     pub readout_by_output: BTreeMap<String, f64>,
     /// Where the times come from, for people ("timed on cpu: 3 steps of each").
     pub source: String,
 }
 
-/// How an output layout is named among [`StepSeconds::readout_by_output`].
-pub fn layout_key(layout: OutputLayout) -> String {
-    match layout {
+/// Readouts timed together for [`StepSeconds::readout`]: a group of step II's size would take longer
+/// to time than it tells.
+pub const TIMED_GROUP: usize = 8;
+
+/// How an output layout and loss are named among [`StepSeconds::readout_by_output`].
+pub fn output_key(layout: OutputLayout, loss: LossKind) -> String {
+    let layout = match layout {
         OutputLayout::PerPixel { channels } => format!("{channels} per pixel"),
         OutputLayout::PerImage { outputs } => format!("{outputs} per image"),
         OutputLayout::PerToken { tokens, channels } => format!("{channels} per token × {tokens}"),
-    }
+    };
+    format!("{layout}, {loss}")
 }
 
 impl StepSeconds {
-    /// The step of a first-order readout into `layout` (the dense three-channel one's if it was not
-    /// timed).
-    pub fn readout_into(&self, layout: OutputLayout) -> f64 {
+    /// The step of a first-order readout into `layout` scored by `loss` (the dense three-channel L1
+    /// one's if it was not timed).
+    pub fn readout_into(&self, layout: OutputLayout, loss: LossKind) -> f64 {
         self.readout_by_output
-            .get(&layout_key(layout))
+            .get(&output_key(layout, loss))
             .copied()
             .unwrap_or(self.readout)
     }
 
     /// Times a few training steps, on random inputs, on `dev`: of a task network (a dense
-    /// three-channel output, L1, the preset's decoder), and of a first-order readout into a dense
-    /// three-channel output and into each of `outputs` (with an L1 loss on values of that size, standing
-    /// for the target's own loss: the layers, not the loss, make a step's cost).
+    /// three-channel output, L1, the preset's decoder), and of first-order readouts, trained as step II
+    /// trains them ([`ShardDevice::fit_readouts`]), into a dense three-channel output with an L1 loss
+    /// and into each output and loss of `outputs`.
     pub fn measure<D: ShardDevice>(
         dev: &D,
         settings: &Settings,
         device: DeviceKind,
-        outputs: &[OutputLayout],
+        outputs: &[(OutputLayout, LossKind)],
     ) -> Result<Self, TrainError> {
         const STEPS: usize = 3;
         let arch = &settings.arch;
@@ -272,44 +280,55 @@ impl StepSeconds {
             )
         }))?;
 
-        let readout_step = |layout: OutputLayout| -> Result<f64, TrainError> {
-            let (positions, channels) = match layout {
-                OutputLayout::PerPixel { channels } => (pixels, channels),
-                OutputLayout::PerImage { outputs } => (1, outputs),
-                OutputLayout::PerToken { tokens, channels } => (tokens, channels),
-            };
+        // `TIMED_GROUP` readouts trained together for `STEPS` steps (and scored on one image), per
+        // readout and step.
+        let readout_step = |layout: OutputLayout, loss: LossKind| -> Result<f64, TrainError> {
             let size = settings.transfer.batch_size;
-            let batch = HostBatch {
-                rows: values(size * arch.tokens() * arch.bottleneck, 1),
-                rows_per_sample: arch.tokens(),
-                width: arch.bottleneck,
-                targets: Some(HostTargets::Values {
-                    positions,
-                    channels,
-                    values: values(size * positions * channels, 2),
-                }),
+            let targets = HostTargets::random(loss, layout, arch.image_size, size, 2);
+            let reps: Vec<Vec<f32>> = (0..TIMED_GROUP)
+                .map(|g| values(size * arch.tokens() * arch.bottleneck, 10 + g as u64))
+                .collect();
+            let views: Vec<Vec<usize>> = (0..size).map(|i| vec![i]).collect();
+            let members: Vec<Member<'_>> = reps
+                .iter()
+                .enumerate()
+                .map(|(g, reps)| Member {
+                    name: format!("timed readout {g}"),
+                    train: RepBatches::new(vec![reps], &views, arch, Some(&targets)),
+                    test: RepBatches::new(vec![reps], &views[..1], arch, Some(&targets)),
+                })
+                .collect();
+            let schedule = Schedule {
+                steps: STEPS,
+                ..settings.transfer.clone()
             };
-            let spec = LossSpec { layout, ..spec };
-            let mut head = Head::readout(dev, arch, arch.bottleneck, layout, 1)?;
-            let mut optimiser = Adam::new(&head, dev, 1e-3).map_err(ModelError::device)?;
-            time(Box::new(|| {
-                train_step(
-                    dev,
-                    &mut head,
-                    &mut optimiser,
-                    &batch,
-                    spec,
-                    settings.transfer.shards,
-                )
-            }))
+            let job = GroupJob {
+                loss: LossSpec {
+                    loss,
+                    layout,
+                    image_size: arch.image_size,
+                },
+                patch: arch.patch,
+                schedule: &schedule,
+                seed: 1,
+                eval_batch: 1,
+                train_targets: &targets,
+                test_targets: &targets,
+            };
+            let mut heads = (0..TIMED_GROUP)
+                .map(|g| Head::readout(dev, arch, arch.bottleneck, layout, g as u64))
+                .collect::<Result<Vec<_>, _>>()?;
+            let started = std::time::Instant::now();
+            dev.fit_readouts(&mut heads, &members, &job, &ProgressBar::hidden())?;
+            Ok(started.elapsed().as_secs_f64() / (STEPS * TIMED_GROUP) as f64)
         };
-        let readout = readout_step(layout)?;
+        let readout = readout_step(layout, LossKind::L1)?;
         let mut readout_by_output = BTreeMap::new();
-        for &output in outputs {
+        for &(output, loss) in outputs {
             if let std::collections::btree_map::Entry::Vacant(entry) =
-                readout_by_output.entry(layout_key(output))
+                readout_by_output.entry(output_key(output, loss))
             {
-                entry.insert(readout_step(output)?);
+                entry.insert(readout_step(output, loss)?);
             }
         }
         Ok(StepSeconds {
@@ -388,17 +407,18 @@ impl WorkPlan {
             } else {
                 known.len() + 1 + higher_order_readouts(others, s)
             };
-            let layout = tasks
-                .spec(target)
-                .map_or(OutputLayout::PerPixel { channels: 3 }, |spec| {
-                    OutputLayout::of(spec.output)
-                });
+            let (layout, loss) = tasks.spec(target).map_or(
+                (OutputLayout::PerPixel { channels: 3 }, LossKind::L1),
+                |spec| (OutputLayout::of(spec.output), spec.loss),
+            );
             let mut after = vec![UnitKind::TaskNetwork(target.into()).name()];
             after.extend(all_reps.iter().cloned());
             transfers.push(Unit {
                 kind: UnitKind::TransfersInto(target.into()),
                 after,
-                estimate_s: readouts as f64 * s.transfer.steps as f64 * steps.readout_into(layout)
+                estimate_s: readouts as f64
+                    * s.transfer.steps as f64
+                    * steps.readout_into(layout, loss)
                     + scratch,
             });
         }
@@ -529,7 +549,10 @@ mod tests {
         let steps = StepSeconds {
             task: 0.01,
             readout: 0.001,
-            readout_by_output: BTreeMap::from([("3 per pixel".to_owned(), 0.004)]),
+            readout_by_output: BTreeMap::from([(
+                output_key(OutputLayout::PerPixel { channels: 3 }, LossKind::Cosine),
+                0.004,
+            )]),
             source: "given".into(),
         };
         WorkPlan::new(&config, steps)

@@ -23,6 +23,7 @@
 mod loss;
 mod readout;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use indicatif::ProgressBar;
@@ -296,17 +297,22 @@ fn check_members(heads: usize, members: &[Member<'_>]) -> Result<(), TrainError>
     Ok(())
 }
 
-/// `job(g)` for every member `g` of a group, in order: the members are dealt to the CPU's shard threads
-/// (each single-threaded), so each member's arithmetic runs on one thread and its result does not
-/// depend on how many there are.
+/// `job(g)` for every member `g` of a group, in order: the CPU's shard threads (each single-threaded)
+/// take the members one at a time as they come free, so each member's arithmetic runs on one thread
+/// and its result does not depend on how many threads there are or which one ran it.
 fn for_each_member<R: Send>(members: usize, job: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
     let threads = shard_threads().clamp(1, members.max(1));
-    let dealt = run_on_shard_threads(threads, &|t| {
-        (t..members).step_by(threads).map(job).collect::<Vec<R>>()
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<R>>> = (0..members).map(|_| Mutex::new(None)).collect();
+    run_on_shard_threads(threads, &|_| loop {
+        let g = next.fetch_add(1, Ordering::Relaxed);
+        if g >= members {
+            break;
+        }
+        *lock(&done[g]) = Some(job(g));
     });
-    let mut by_thread: Vec<std::vec::IntoIter<R>> = dealt.into_iter().map(Vec::into_iter).collect();
-    (0..members)
-        .filter_map(|g| by_thread[g % threads].next())
+    done.into_iter()
+        .filter_map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
 }
 

@@ -37,56 +37,7 @@ fn schedule() -> Schedule {
 
 /// Labels of `images` images for `loss` with `layout`, drawn from `seed`.
 fn targets(loss: LossKind, layout: OutputLayout, images: usize, seed: u64) -> HostTargets {
-    let mut rng = Rng::new(seed, &[]);
-    let arch = arch();
-    let positions = layout.positions(arch.image_size);
-    let channels = layout.channels();
-    match loss {
-        LossKind::CrossEntropy if matches!(layout, OutputLayout::PerPixel { .. }) => {
-            HostTargets::Classes {
-                positions,
-                values: (0..images * positions)
-                    .map(|_| rng.below(channels))
-                    .collect(),
-            }
-        }
-        LossKind::Contrastive => {
-            let per_image = 8;
-            let mut sampled = Vec::new();
-            let mut same = Vec::new();
-            for _ in 0..images {
-                let mut pixels: Vec<usize> = (0..positions).collect();
-                rng.shuffle(&mut pixels);
-                let segment: Vec<u64> =
-                    pixels[..per_image].iter().map(|p| (p % 3) as u64).collect();
-                sampled.extend_from_slice(&pixels[..per_image]);
-                for a in &segment {
-                    for b in &segment {
-                        same.push(f32::from(u8::from(a == b)));
-                    }
-                }
-            }
-            HostTargets::Pairs {
-                per_image,
-                positions: sampled,
-                same,
-            }
-        }
-        _ => {
-            let values = (0..images * positions * channels)
-                .map(|_| match loss {
-                    LossKind::CrossEntropy => rng.range(0.0, 1.0) as f32,
-                    LossKind::BinaryCrossEntropy => f32::from(u8::from(rng.range(0.0, 1.0) < 0.3)),
-                    _ => rng.normal() as f32,
-                })
-                .collect();
-            HostTargets::Values {
-                positions,
-                channels,
-                values,
-            }
-        }
-    }
+    HostTargets::random(loss, layout, arch().image_size, images, seed)
 }
 
 /// Cached representations of `sources` sources for `views` views: `(views × tokens) × bottleneck`.
