@@ -11,7 +11,9 @@ use taskonomy::model::DeviceKind;
 use taskonomy::spec::TaskSet;
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
-use taskonomy::train::{train_tasks, Context, Preset, Progress, RunManifest, TaskNetworkRecord};
+use taskonomy::train::{
+    train_tasks, Context, Preset, Progress, ReadoutTraining, RunManifest, TaskNetworkRecord,
+};
 
 // Training frees and reallocates large buffers every step; keep the pages (as the command line does).
 #[global_allocator]
@@ -77,6 +79,7 @@ fn every_standard_task_beats_its_constant_predictor_at_the_tiny_preset() {
         settings: &settings,
         seed: SEED,
         progress: Progress::hidden(),
+        readouts: ReadoutTraining::Grouped,
     };
     let records = train_tasks(&ctx, &tasks).unwrap();
     eprintln!("step I done at {:.1} s", started.elapsed().as_secs_f64());

@@ -10,8 +10,8 @@ use taskonomy::spec::TaskSet;
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    self, measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress, RunData,
-    SplitSizes,
+    self, measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress,
+    ReadoutTraining, RunData, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -73,6 +73,7 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
         settings: &settings,
         seed: 1,
         progress: Progress::hidden(),
+        readouts: ReadoutTraining::Grouped,
     };
 
     let started = std::time::Instant::now();
@@ -178,5 +179,106 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     assert_eq!(before, after, "a finished transfer was redone");
     let again = measure(&ctx.keys(), &tasks, &MeasureOptions::default()).unwrap();
     assert_eq!(again, tables);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// Step II's readouts trained in groups and one at a time (through dfdx's tape) are the same readouts:
+/// every loss of the standard dictionary, per-pixel and per-image heads, a two-view target and a target
+/// whose input is derived from its image, with their higher orders.
+#[test]
+fn grouped_readouts_are_the_readouts_trained_one_at_a_time() {
+    let root = temp_dir("grouped");
+    let data_dir = root.join("data");
+    let names: Vec<String> = [
+        "depth",
+        "surface_normals",
+        "curvature",
+        "semantic_segmentation",
+        "segment2d",
+        "scene_class",
+        "egomotion",
+        "denoising",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let tasks = TaskSet::of::<Taskonomy>().only(&names).unwrap();
+    render_dataset(
+        &SynthConfig::new(6, 16, 5),
+        &tasks.tasks,
+        &data_dir,
+        &|_| {},
+    )
+    .unwrap();
+    let dataset = Dataset::open(&data_dir).unwrap();
+    let mut settings = Preset::Tiny.settings();
+    settings.task.steps = 4;
+    settings.transfer.steps = 12;
+    settings.scratch.steps = 2;
+    settings.samples = SplitSizes {
+        train: 24,
+        transfer: 16,
+        test: 12,
+    };
+    settings.max_order = 2;
+    settings.top_k = 2;
+    let (data, tasks) =
+        RunData::open(dataset, &tasks, settings.samples, 2, &Progress::hidden()).unwrap();
+    let dev = device::cpu();
+    let step_two = |name: &str, readouts: ReadoutTraining| {
+        let run = RunFolder::create(root.join(name)).unwrap();
+        let ctx = Context {
+            dev: &dev,
+            run: &run,
+            data: &data,
+            settings: &settings,
+            seed: 1,
+            progress: Progress::hidden(),
+            readouts,
+        };
+        train_tasks(&ctx, &tasks).unwrap();
+        let records = transfer(&ctx, &tasks).unwrap();
+        let tables = measure(&ctx.keys(), &tasks, &MeasureOptions::default()).unwrap();
+        (run, records, tables)
+    };
+    let (grouped_run, grouped, grouped_tables) = step_two("grouped", ReadoutTraining::Grouped);
+    let (alone_run, alone, alone_tables) = step_two("alone", ReadoutTraining::OneAtATime);
+
+    assert_eq!(grouped.len(), alone.len());
+    let mut largest = 0.0f32;
+    for (g, a) in grouped.iter().zip(&alone) {
+        assert_eq!(
+            (&g.target, &g.sources, &g.key),
+            (&a.target, &a.sources, &a.key)
+        );
+        let losses = |run: &RunFolder| {
+            train::TestLosses::read(&run.transfer(&g.target, &g.label(), &g.key))
+                .unwrap()
+                .losses
+        };
+        for (x, y) in losses(&grouped_run).iter().zip(losses(&alone_run)) {
+            let difference = (x - y).abs() / (1.0 + y.abs());
+            assert!(
+                difference <= 1e-5,
+                "{} → {}: test losses {x} and {y}",
+                g.label(),
+                g.target
+            );
+            largest = largest.max(difference);
+        }
+    }
+    eprintln!("largest relative difference of a test loss: {largest:e}");
+    // So the tournaments, and every table made of them, are the same.
+    assert_eq!(grouped_tables.wins_vs_task, alone_tables.wins_vs_task);
+    assert_eq!(grouped_tables.wins_vs_pixels, alone_tables.wins_vs_pixels);
+    for (g, a) in grouped_tables
+        .affinities
+        .rows()
+        .iter()
+        .zip(alone_tables.affinities.rows())
+    {
+        assert_eq!((&g.target, &g.sources), (&a.target, &a.sources));
+        assert!((g.value - a.value).abs() < 1e-9, "{g:?} against {a:?}");
+    }
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -28,7 +28,8 @@ use taskonomy::spec::{Dictionary, TaskDef, TaskSet};
 use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
-    measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress, RunData, SplitSizes,
+    measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress, ReadoutTraining,
+    RunData, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -113,6 +114,7 @@ fn affinities_follow_geometry() {
         settings: &settings,
         seed: 2,
         progress: Progress::hidden(),
+        readouts: ReadoutTraining::Grouped,
     };
     eprintln!("samples chosen in {:.1} s", started.elapsed().as_secs_f64());
     let networks = train_tasks(&ctx, &tasks).unwrap();

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use taskonomy_core::spec::{Dictionary, TaskSet};
 use taskonomy_core::store::RunFolder;
 use taskonomy_core::train::fit::ShardDevice;
-use taskonomy_core::train::{Context, Progress, RunManifest};
+use taskonomy_core::train::{Context, Progress, ReadoutTraining, RunManifest};
 
 use super::device::OnDevice;
 use super::train::RunFolderArgs;
@@ -14,6 +14,11 @@ use super::train::RunFolderArgs;
 pub trait Stage {
     /// Does the stage's work on `tasks`, in `ctx`'s run folder.
     fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()>;
+
+    /// How the stage trains readouts, if it trains any.
+    fn readouts(&self) -> ReadoutTraining {
+        ReadoutTraining::Grouped
+    }
 }
 
 /// A stage in a run folder, as the folder's manifest describes the run.
@@ -61,6 +66,7 @@ impl<S: Stage> OnDevice for InRunFolder<S> {
             settings: &self.manifest.settings,
             seed: self.manifest.seed,
             progress: self.progress.clone(),
+            readouts: self.stage.readouts(),
         };
         self.stage.run(&ctx, &tasks)?;
         super::report_data(data.report());

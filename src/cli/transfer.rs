@@ -3,7 +3,7 @@
 use clap::Args;
 use taskonomy_core::spec::Dictionary;
 use taskonomy_core::train::fit::ShardDevice;
-use taskonomy_core::train::{transfer, Context, TaskSet};
+use taskonomy_core::train::{transfer, Context, ReadoutTraining, TaskSet};
 
 use super::device::dispatch;
 use super::stage::{InRunFolder, Stage};
@@ -19,20 +19,35 @@ use super::train::RunFolderArgs;
 pub struct TransferArgs {
     #[command(flatten)]
     run: RunFolderArgs,
+    /// Train each readout alone, one after the other, through dfdx's tape, instead of the readouts into
+    /// a target together: the reference the grouped step is tested against (the same readouts, slower)
+    #[arg(long)]
+    one_at_a_time: bool,
 }
 
 /// Runs the subcommand.
 pub fn run<D: Dictionary>(args: TransferArgs) -> anyhow::Result<()> {
+    let readouts = if args.one_at_a_time {
+        ReadoutTraining::OneAtATime
+    } else {
+        ReadoutTraining::Grouped
+    };
     dispatch(
         args.run.device,
-        InRunFolder::open::<D>(&args.run, Transfer)?,
+        InRunFolder::open::<D>(&args.run, Transfer { readouts })?,
     )
 }
 
 /// Step II.
-struct Transfer;
+struct Transfer {
+    readouts: ReadoutTraining,
+}
 
 impl Stage for Transfer {
+    fn readouts(&self) -> ReadoutTraining {
+        self.readouts
+    }
+
     fn run<D: ShardDevice>(self, ctx: &Context<'_, D>, tasks: &TaskSet) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let records = transfer(ctx, tasks)?;

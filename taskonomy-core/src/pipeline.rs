@@ -315,6 +315,7 @@ impl Prepared {
             settings: &self.config.settings,
             seed: self.config.seed,
             progress,
+            readouts: crate::train::ReadoutTraining::Grouped,
         }
     }
 }

@@ -50,6 +50,7 @@ pub use crate::spec::TaskSet;
 pub use constant::{ConstantPredictor, CONSTANT_FIT_IMAGES};
 pub use data::{DataError, DataReport, RunData, SplitSizes, TaskData, ViewTable};
 pub use fit::{Curve, Schedule};
+pub use grouped::ReadoutTraining;
 pub use manifest::{DataSource, RunManifest};
 pub use measure::{measure, win_rate, Intervals, MeasureOptions, Measurements, Table};
 pub use presets::{Preset, Settings, TASK_WEIGHT_DECAY};
@@ -249,6 +250,8 @@ pub struct Context<'a, D> {
     pub seed: u64,
     /// Progress bars.
     pub progress: Progress,
+    /// How step II trains its readouts (grouped unless asked otherwise).
+    pub readouts: ReadoutTraining,
 }
 
 impl<'a, D> Context<'a, D> {

@@ -11,7 +11,7 @@ use super::batch::{
 };
 use super::fit::ShardDevice;
 use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
-use super::grouped::{GroupJob, Member};
+use super::grouped::{one_at_a_time, GroupJob, Member, ReadoutTraining};
 use super::step1::{label_scale, load_task_network, target_prep, test_targets};
 use super::{
     images_scored, save_trained, seed_for, Context, Keys, Split, TaskKey, TaskSet, TestLosses,
@@ -801,7 +801,10 @@ fn readouts<D: ShardDevice>(
             spec.name
         ),
     );
-    let trained = ctx.dev.fit_readouts(&mut heads, &members, &job, &bar)?;
+    let trained = match ctx.readouts {
+        ReadoutTraining::Grouped => ctx.dev.fit_readouts(&mut heads, &members, &job, &bar)?,
+        ReadoutTraining::OneAtATime => one_at_a_time(ctx.dev, &mut heads, &members, &job, &bar)?,
+    };
     bar.finish_and_clear();
     let share = started.elapsed().as_secs_f64() / pending.len() as f64;
     for (((at, plan), head), trained) in pending.into_iter().zip(&heads).zip(trained) {

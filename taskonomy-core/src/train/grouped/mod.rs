@@ -37,6 +37,18 @@ use crate::model::kernels::{run_on_shard_threads, shard_threads};
 use crate::model::{Head, Kernels, OutputLayout};
 use crate::spec::LossKind;
 
+/// How step II trains the readouts of a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadoutTraining {
+    /// As the device trains groups ([`ShardDevice::fit_readouts`](super::fit::ShardDevice::fit_readouts)):
+    /// together on the CPU, one after the other elsewhere.
+    #[default]
+    Grouped,
+    /// One after the other through dfdx's tape ([`one_at_a_time`]) on every device: the reference the
+    /// grouped step is held to, slower. It gives the same readouts, so it does not enter their keys.
+    OneAtATime,
+}
+
 /// What every readout of a group shares: how it is scored, how it trains, on which samples.
 #[derive(Clone, Copy)]
 pub struct GroupJob<'a> {
