@@ -7,7 +7,8 @@
 //!   views are computed once and cached; a small readout is trained from every source to every target on
 //!   the transfer split (much smaller than the training split, as in the paper); for each target the top-k
 //!   first-order sources are combined into higher-order transfers (all combinations up to k = 5, beam
-//!   search beyond). Baselines on the same test images: `self` (the target's own network), `pixels` (a
+//!   search beyond). The readouts into a target of one order train together, on the same batches
+//!   ([`grouped`]). Baselines on the same test images: `self` (the target's own network), `pixels` (a
 //!   readout-sized network plus an encoder trained from pixels on the transfer split only) and `random` (a
 //!   readout on a randomly initialised, frozen encoder).
 //! - **Step III's input** ([`measure`]): every transfer's per-image test losses become, per target, a
