@@ -153,15 +153,7 @@ def images_per_second(model, inputs, targets, steps, windows):
         loss.backward()
         optimiser.step()
 
-    for _ in range(3):
-        step()
-    best = float("inf")
-    for _ in range(windows):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        best = min(best, time.perf_counter() - start)
-    return steps * inputs.shape[0] / best
+    return timed(step, steps, windows) * inputs.shape[0]
 
 
 def main():

@@ -36,7 +36,8 @@ pub struct TransferRecord {
     pub key: String,
     /// Mean per-image test loss.
     pub test_mean: f64,
-    /// Seconds its training and scoring took (absent in runs made before it was recorded).
+    /// Seconds its training and scoring took: for a readout trained in a group, its share of the group's
+    /// time (absent in runs made before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_s: Option<f64>,
 }

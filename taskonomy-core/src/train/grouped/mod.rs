@@ -4,11 +4,12 @@
 //! The readouts of a group see the same samples at every step (the target's batches, drawn once from a
 //! seed of the target) and the same labels; they differ in their sources. So a step selects the labels
 //! once, gathers each readout's rows of the cached representations, and then, on the CPU, runs every
-//! readout's forward pass, loss, backward pass and Adam update in plain memory ([`HostReadout`]), the
-//! readouts split over the cores. One readout trained alone costs little arithmetic (an 8-channel
-//! representation into a 64-wide layer), so what it used to pay was the step's overhead: a batch
-//! gathered, a dozen dfdx operations and their allocations, a gradient store and an optimiser pass per
-//! readout per step. A group pays those once per step, or not at all.
+//! readout's forward pass, loss, backward pass and Adam update in plain memory (`HostReadout`), the
+//! readouts dealt to the cores. A readout trained alone through dfdx pays, at every step, for a dozen
+//! tape operations with their allocations, a gradient store and an optimiser pass, and for losses that
+//! dfdx computes one element at a time on one core (the cross-entropy of pixel classes, the contrastive
+//! loss of segment embeddings): costs of the same order as its arithmetic, which is small (an 8-channel
+//! representation into a 64-wide layer). A group pays none of them.
 //!
 //! Grouping changes how readouts are computed, not what is stored: each keeps its own weights (drawn
 //! from its own seed, exactly as a readout trained alone), its own loss curve and its own artifact.
