@@ -1,7 +1,7 @@
 //! Steps I–III end to end on a few synthetic scenes: every output kind and a multi-view task, the tables
 //! in the paper's format, and resuming an interrupted run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use taskonomy::data::dataset::Dataset;
 use taskonomy::data::synthetic::{render_dataset, SynthConfig};
@@ -11,7 +11,7 @@ use taskonomy::store::RunFolder;
 use taskonomy::tasks::Taskonomy;
 use taskonomy::train::{
     self, measure, train_tasks, transfer, Context, MeasureOptions, Preset, Progress,
-    ReadoutTraining, RunData, SplitSizes,
+    ReadoutTraining, RunData, Settings, SplitSizes,
 };
 use taskonomy::transfers::Transfers;
 
@@ -21,27 +21,20 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
-    let root = temp_dir("pipeline");
-    let data_dir = root.join("data");
-
-    // One task of every output kind, a multi-view task, and a source-only task.
-    let names: Vec<String> = [
-        "depth",
-        "surface_normals",
-        "colorization",
-        "segment2d",
-        "scene_class",
-        "point_matching",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+/// The tasks `names` of the standard dictionary on six rendered scenes of 16×16 pixels under `root`, and
+/// their samples for `settings`: `seeds` are the scenes' and the samples'.
+fn tiny_data(
+    root: &Path,
+    names: &[&str],
+    seeds: (u64, u64),
+    settings: &Settings,
+) -> (RunData, TaskSet) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let tasks = TaskSet::of::<Taskonomy>().only(&names).unwrap();
+    let data_dir = root.join("data");
     let started = std::time::Instant::now();
     render_dataset(
-        &SynthConfig::new(6, 16, 11),
+        &SynthConfig::new(6, 16, seeds.0),
         &tasks.tasks,
         &data_dir,
         &|_| {},
@@ -49,6 +42,22 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     .unwrap();
     eprintln!("rendered in {:?}", started.elapsed());
     let dataset = Dataset::open(&data_dir).unwrap();
+    let started = std::time::Instant::now();
+    let opened = RunData::open(
+        dataset,
+        &tasks,
+        settings.samples,
+        seeds.1,
+        &Progress::hidden(),
+    )
+    .unwrap();
+    eprintln!("samples chosen in {:?}", started.elapsed());
+    opened
+}
+
+#[test]
+fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
+    let root = temp_dir("pipeline");
     let mut settings = Preset::Tiny.settings();
     settings.task.steps = 6;
     settings.transfer.steps = 4;
@@ -60,10 +69,20 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
     };
     settings.max_order = 2;
     settings.top_k = 2;
-    let started = std::time::Instant::now();
-    let (data, tasks) =
-        RunData::open(dataset, &tasks, settings.samples, 3, &Progress::hidden()).unwrap();
-    eprintln!("samples chosen in {:?}", started.elapsed());
+    // One task of every output kind, a multi-view task, and a source-only task.
+    let (data, tasks) = tiny_data(
+        &root,
+        &[
+            "depth",
+            "surface_normals",
+            "colorization",
+            "segment2d",
+            "scene_class",
+            "point_matching",
+        ],
+        (11, 3),
+        &settings,
+    );
     let dev = device::cpu();
     let run = RunFolder::create(root.join("run")).unwrap();
     let ctx = Context {
@@ -188,29 +207,6 @@ fn a_tiny_run_measures_every_kind_of_task_and_resumes() {
 #[test]
 fn grouped_readouts_are_the_readouts_trained_one_at_a_time() {
     let root = temp_dir("grouped");
-    let data_dir = root.join("data");
-    let names: Vec<String> = [
-        "depth",
-        "surface_normals",
-        "curvature",
-        "semantic_segmentation",
-        "segment2d",
-        "scene_class",
-        "egomotion",
-        "denoising",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let tasks = TaskSet::of::<Taskonomy>().only(&names).unwrap();
-    render_dataset(
-        &SynthConfig::new(6, 16, 5),
-        &tasks.tasks,
-        &data_dir,
-        &|_| {},
-    )
-    .unwrap();
-    let dataset = Dataset::open(&data_dir).unwrap();
     let mut settings = Preset::Tiny.settings();
     settings.task.steps = 4;
     settings.transfer.steps = 12;
@@ -222,8 +218,21 @@ fn grouped_readouts_are_the_readouts_trained_one_at_a_time() {
     };
     settings.max_order = 2;
     settings.top_k = 2;
-    let (data, tasks) =
-        RunData::open(dataset, &tasks, settings.samples, 2, &Progress::hidden()).unwrap();
+    let (data, tasks) = tiny_data(
+        &root,
+        &[
+            "depth",
+            "surface_normals",
+            "curvature",
+            "semantic_segmentation",
+            "segment2d",
+            "scene_class",
+            "egomotion",
+            "denoising",
+        ],
+        (5, 2),
+        &settings,
+    );
     let dev = device::cpu();
     let step_two = |name: &str, readouts: ReadoutTraining| {
         let run = RunFolder::create(root.join(name)).unwrap();
