@@ -124,13 +124,7 @@ pub fn per_image_loss<D: Kernels, T: Tape<f32, D>>(
             if classes.shape() != &(batch, positions) {
                 return mismatch(format!("{:?} class indices", classes.shape()));
             }
-            (|| {
-                pred.try_log_softmax::<Axis<2>>()?
-                    .try_select(classes.clone())?
-                    .try_negate()?
-                    .try_mean::<(usize,), Axis<1>>()
-            })()
-            .map_err(ModelError::device)
+            D::class_cross_entropy(pred, classes).map_err(ModelError::device)
         }
         (LossKind::BinaryCrossEntropy, Target::Values(y)) => pred
             .try_bce_with_logits(y.clone())

@@ -17,6 +17,7 @@
 //! took a third of a training step on the CPU.
 
 pub mod device;
+pub(crate) mod host_loss;
 pub mod kernels;
 pub mod layers;
 pub mod loss;

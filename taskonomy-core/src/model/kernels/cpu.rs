@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::gemm::{matmul, Strided};
 use super::{Block3, Distance, Kernels, Mixing};
+use crate::model::host_loss::class_cross_entropy;
 use crate::model::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
 use crate::model::params::Matrix;
 
@@ -250,6 +251,60 @@ impl Kernels for Cpu {
                 rows_mut(&mut gp, per_image.max(1), |image, b| {
                     let scale = g[b] / n;
                     image.iter_mut().for_each(|x| *x = kind.of(*x).1 * scale);
+                });
+                accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
+    }
+
+    fn class_cross_entropy<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        classes: &Tensor<(usize, usize), usize, Self>,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        // Each image's loss and its gradient (the softmax less the one-hot class, over the positions)
+        // in one pass, images split over the threads.
+        let (batch, positions, channels) = *pred.shape();
+        let classes = classes.as_vec();
+        if classes.len() != batch * positions || classes.iter().any(|&c| c >= channels) {
+            return Err(CpuError::WrongNumElements);
+        }
+        let per_image = positions * channels;
+        let (pred, mut tape) = pred.split_tape();
+        let values = host(&pred)?;
+        // The gradient of each image's loss, kept for the backward pass (scaled there by the output's).
+        let mut slopes = if T::OWNS_TAPE {
+            vec![0.0f32; values.len()]
+        } else {
+            Vec::new()
+        };
+        let image = |b: usize, slope: Option<&mut [f32]>| {
+            let p = &values[b * per_image..(b + 1) * per_image];
+            let y = &classes[b * positions..(b + 1) * positions];
+            class_cross_entropy(p, channels, y, slope, 1.0)
+        };
+        let losses: Vec<f32> = match (T::OWNS_TAPE, parallel(values.len())) {
+            (true, true) => slopes
+                .par_chunks_mut(per_image.max(1))
+                .enumerate()
+                .map(|(b, slope)| image(b, Some(slope)))
+                .collect(),
+            (true, false) => slopes
+                .chunks_mut(per_image.max(1))
+                .enumerate()
+                .map(|(b, slope)| image(b, Some(slope)))
+                .collect(),
+            (false, _) => (0..batch).map(|b| image(b, None)).collect(),
+        };
+        let out = pred.device().try_tensor_from_vec(losses, (batch,))?;
+        if T::OWNS_TAPE {
+            let (pred_key, out_key) = (pred.ghost(), out.clone());
+            tape.add_backward_op(move |grads| {
+                let g = take_gradient(grads, &out_key)?;
+                let mut gp = slopes;
+                rows_mut(&mut gp, per_image.max(1), |image, b| {
+                    image.iter_mut().for_each(|v| *v *= g[b]);
                 });
                 accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
                 Ok(())
@@ -889,6 +944,33 @@ mod tests {
                 close(&fused.0, &reference.0, &format!("{kind:?} {size} forward"));
                 close(&fused.1, &reference.1, &format!("{kind:?} {size} backward"));
             }
+            // The cross-entropy of each position's class, the channels being the classes.
+            let mut pick = Rng::new(6, &[]);
+            let classes: Vec<usize> = (0..rows).map(|_| pick.below(width)).collect();
+            let classes = dev.tensor_from_vec(classes, (images, tokens));
+            let run = |fused: bool| {
+                let pred = block(&x).traced(Gradients::leaky());
+                let out = if fused {
+                    Cpu::class_cross_entropy(pred, &classes).unwrap()
+                } else {
+                    composed::class_cross_entropy(pred, &classes).unwrap()
+                };
+                let values = out.retaped::<NoneTape>().as_vec();
+                let weights = dev.tensor_from_vec(vec![1.0, -3.0], (images,));
+                let grads = out.try_mul(weights).unwrap().sum::<(), _>().backward();
+                (values, grads.get(&block(&x)).as_vec())
+            };
+            let (fused, reference) = (run(true), run(false));
+            close(
+                &fused.0,
+                &reference.0,
+                &format!("class cross-entropy {size} forward"),
+            );
+            close(
+                &fused.1,
+                &reference.1,
+                &format!("class cross-entropy {size} backward"),
+            );
         }
     }
 
@@ -917,6 +999,10 @@ mod tests {
         assert!(Cpu::linear(random(&dev, (3, 5), 1), &dense, false).is_err());
         let position = random(&dev, (4, 2), 2);
         assert!(Cpu::embed(random(&dev, (6, 4), 1), &dense, &position).is_err());
+        // A class beyond the channels.
+        let pred = random(&dev, (2, 3), 4).reshape_like(&(1, 2, 3));
+        let classes = dev.tensor_from_vec(vec![0, 3], (1, 2));
+        assert!(Cpu::class_cross_entropy(pred, &classes).is_err());
         let norm = LayerNorm::new(&dev, 4).unwrap();
         let mlp = Mlp::new(&dev, 3, 2, rng).unwrap();
         let tokens = Mixing::Tokens { images: 4 };

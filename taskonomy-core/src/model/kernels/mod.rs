@@ -130,6 +130,16 @@ pub trait Kernels: Device<f32> {
     ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
         composed::distance(pred, y, kind)
     }
+
+    /// The cross-entropy of every position's class: the mean over each image's positions of
+    /// `−log softmax(pred)[class]`, `(batch,)`. `classes` is `(batch, positions)`, each below the
+    /// channel count.
+    fn class_cross_entropy<T: Tape<f32, Self>>(
+        pred: Block3<Self, T>,
+        classes: &Tensor<(usize, usize), usize, Self>,
+    ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
+        composed::class_cross_entropy(pred, classes)
+    }
 }
 
 /// The same operations composed from dfdx's own, for any device.
@@ -232,6 +242,17 @@ pub mod composed {
             Distance::Huber => pred.try_huber_error(y.clone(), 1.0)?,
         };
         per_element.try_mean::<(usize,), Axes2<1, 2>>()
+    }
+
+    /// See [`Kernels::class_cross_entropy`].
+    pub fn class_cross_entropy<D: Device<f32>, T: Tape<f32, D>>(
+        pred: Block3<D, T>,
+        classes: &Tensor<(usize, usize), usize, D>,
+    ) -> Result<Tensor<(usize,), f32, D, T>, D::Err> {
+        pred.try_log_softmax::<Axis<2>>()?
+            .try_select(classes.clone())?
+            .try_negate()?
+            .try_mean::<(usize,), Axis<1>>()
     }
 
     /// See [`Kernels::merge_gradient`]: the gradient of `Σ t ⊙ G` with respect to `t` is `G`, so tracing
