@@ -187,7 +187,7 @@ pub fn estimate_each<D: ShardDevice>(
             };
             let inputs = match &mut inputs {
                 Some(inputs) => inputs,
-                None => inputs.insert(TargetInputs::prepare(ctx, tasks, task, loaded, options)?),
+                None => inputs.insert(TargetInputs::prepare(ctx, tasks, task, loaded)?),
             };
             let estimated = estimate_into(
                 ctx,
@@ -423,6 +423,61 @@ struct TargetInputs<'a> {
     views_reps: &'a BTreeMap<String, CachedReps>,
     transfer_views: Vec<Vec<usize>>,
     test_views: Vec<Vec<usize>>,
+    /// The label table and moments the first estimator made, for the others.
+    prepared: Option<Rc<Prepared>>,
+}
+
+/// A target's label table and the moments of its first-order sources' features with it.
+struct Prepared {
+    /// The first-order sources, in the order of the features' blocks.
+    singles: Vec<String>,
+    labels: LabelTable,
+    moments: Moments,
+    /// Seconds the labels, features and moments took.
+    seconds: f64,
+}
+
+impl Prepared {
+    /// The labels and moments of `singles` for `target`; `last_features` are the features the previous
+    /// target gathered, reused when they are the same (the same sources, views and pooling).
+    fn new(
+        target: &Target,
+        inputs: &TargetInputs<'_>,
+        singles: Vec<String>,
+        last_features: &mut Option<Rc<FeatureBlocks>>,
+    ) -> Result<Self, TrainError> {
+        // The clock starts here: the labels and the representations are what the readouts of step II
+        // are trained from too, outside the time their records keep.
+        let started = Instant::now();
+        let labels = target.labels(&inputs.transfer_targets)?;
+        let own_inputs = derives_its_input(inputs.task);
+        let transfer_views = &inputs.transfer_views;
+        let reusable = last_features.as_ref().filter(|f| {
+            !own_inputs
+                && f.pooled == target.pooled()
+                && &f.views == transfer_views
+                && f.sources == singles
+        });
+        let features = match reusable {
+            Some(f) => Rc::clone(f),
+            None => Rc::new(FeatureBlocks::new(
+                target,
+                inputs.reps(),
+                &singles,
+                transfer_views,
+            )?),
+        };
+        if !own_inputs {
+            *last_features = Some(Rc::clone(&features));
+        }
+        let moments = Moments::new(features, &labels)?;
+        Ok(Prepared {
+            singles,
+            labels,
+            moments,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
 }
 
 impl<'a> TargetInputs<'a> {
@@ -431,7 +486,6 @@ impl<'a> TargetInputs<'a> {
         tasks: &TaskSet,
         task: &'a TaskDef,
         views_reps: &'a BTreeMap<String, CachedReps>,
-        options: &EstimateOptions,
     ) -> Result<Self, TrainError> {
         let spec = &task.spec;
         let keys = ctx.keys();
@@ -457,7 +511,7 @@ impl<'a> TargetInputs<'a> {
                 SplitSamples::of(ctx, spec.name, Split::Test)?.views,
             )
         };
-        let mut inputs = TargetInputs {
+        Ok(TargetInputs {
             task,
             transfer_targets,
             test_targets: None,
@@ -466,9 +520,8 @@ impl<'a> TargetInputs<'a> {
             views_reps,
             transfer_views,
             test_views,
-        };
-        inputs.need_test(ctx, options)?;
-        Ok(inputs)
+            prepared: None,
+        })
     }
 
     /// Reads the test labels if `options`' estimator scores test images and they are not read yet.
@@ -502,15 +555,8 @@ fn estimate_into<D: ShardDevice>(
     last_features: &mut Option<Rc<FeatureBlocks>>,
 ) -> Result<Timing, TrainError> {
     inputs.need_test(ctx, options)?;
-    let inputs = &*inputs;
     let task = inputs.task;
     let spec = &task.spec;
-    let (reps, transfer_views, test_views) =
-        (inputs.reps(), &inputs.transfer_views, &inputs.test_views);
-    let test_targets = inputs
-        .test_targets
-        .as_ref()
-        .filter(|_| options.estimator.scores_test_images());
     let target = Target {
         layout: OutputLayout::of(spec.output),
         loss: spec.loss,
@@ -518,10 +564,6 @@ fn estimate_into<D: ShardDevice>(
         tokens: ctx.settings.arch.tokens(),
         rep_width: ctx.settings.arch.bottleneck,
     };
-    // The clock starts here: the labels and the representations are what the readouts of step II are
-    // trained from too, outside the time their records keep.
-    let started = Instant::now();
-    let labels = target.labels(&inputs.transfer_targets)?;
     // The source sets: the trained readouts' when step II is done for this target, else every source
     // and then combinations of the best, as step II would choose them from these scores.
     let first: Vec<Vec<String>> = match &given {
@@ -535,22 +577,23 @@ fn estimate_into<D: ShardDevice>(
             .collect(),
     };
     let singles: Vec<String> = first.iter().map(|s| s[0].clone()).collect();
-    let own_inputs = derives_its_input(task);
-    let reusable = last_features.as_ref().filter(|f| {
-        !own_inputs
-            && f.pooled == target.pooled()
-            && &f.views == transfer_views
-            && f.sources == singles
-    });
-    let features = match reusable {
-        Some(f) => Rc::clone(f),
-        None => Rc::new(FeatureBlocks::new(&target, reps, &singles, transfer_views)?),
+    // Every estimator of a target reads the same label table and moments: made for the first, kept
+    // for the others (each of which still counts the time they took, as if it had made them).
+    let prepared = match inputs.prepared.as_ref().filter(|p| p.singles == singles) {
+        Some(prepared) => Rc::clone(prepared),
+        None => {
+            let prepared = Rc::new(Prepared::new(&target, inputs, singles, last_features)?);
+            inputs.prepared = Some(Rc::clone(&prepared));
+            prepared
+        }
     };
-    if !own_inputs {
-        *last_features = Some(Rc::clone(&features));
-    }
-    let moments = Moments::new(features, &labels)?;
-    let prepared_s = started.elapsed().as_secs_f64();
+    let inputs = &*inputs;
+    let (labels, moments, prepared_s) = (&prepared.labels, &prepared.moments, prepared.seconds);
+    let (reps, test_views) = (inputs.reps(), &inputs.test_views);
+    let test_targets = inputs
+        .test_targets
+        .as_ref()
+        .filter(|_| options.estimator.scores_test_images());
 
     let score = |sources: &[String]| -> Result<(Scored, f64), TrainError> {
         let began = Instant::now();
@@ -559,13 +602,13 @@ fn estimate_into<D: ShardDevice>(
             (Estimator::HScore, _) => Scored::value(labels.hscore(&features, &cross)?),
             (Estimator::LogMe, _) | (Estimator::Ridge, None) => {
                 let projections = labels.project_cross(&features, &cross)?;
-                Scored::value(logme(&features, &labels, &projections)?)
+                Scored::value(logme(&features, labels, &projections)?)
             }
             (Estimator::Ridge, Some(test_targets)) => {
                 let readouts = match options.regularisation {
                     Regularisation::Evidence => {
                         let projections = labels.project_cross(&features, &cross)?;
-                        ridge(&features, &labels, &projections, |group, _| {
+                        ridge(&features, labels, &projections, |group, _| {
                             Ok(features.evidence(group)?.ridge_lambda())
                         })?
                     }
@@ -577,7 +620,7 @@ fn estimate_into<D: ShardDevice>(
                             features.dims(),
                         )?;
                         let projections = labels.project(&samples)?;
-                        ridge(&samples, &labels, &projections, |_, channel| {
+                        ridge(&samples, labels, &projections, |_, channel| {
                             let columns: Vec<Projection> = labels
                                 .group_columns(channel)
                                 .map(|c| projections[c].clone())
@@ -599,8 +642,7 @@ fn estimate_into<D: ShardDevice>(
                     .collect::<Result<_, _>>()?;
                 let (test_features, _) = target.features(&cached, |c| &c.test, test_views);
                 let losses = target.test_losses(ctx, &readouts, &test_features, test_targets)?;
-                let mean =
-                    losses.iter().map(|&l| f64::from(l)).sum::<f64>() / losses.len().max(1) as f64;
+                let mean = super::mean_loss(&losses);
                 Scored {
                     score: -mean,
                     raw: mean,

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use dfdx::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{
     split_targets, BatchSource, HostTargets, LabelScale, PixelBatches, RepBatches, ViewBatches,
 };
 use super::fit::ShardDevice;
-use super::fit::{evaluate, fit, infer, LossSpec, Predict, Schedule};
+use super::fit::{evaluate, fit, infer, Curve, LossSpec, Predict, Schedule};
 use super::grouped::{one_at_a_time, GroupJob, Member, ReadoutTraining};
 use super::step1::{label_scale, load_task_network, target_prep, test_targets};
 use super::{
@@ -20,7 +21,7 @@ use super::{
 use crate::affinity::{from_losses, DMatrix, PowerIteration};
 use crate::data::dataset::SampleRef;
 use crate::data::labels::LabelSource;
-use crate::model::{Arch, Encoder, Head, Network, OutputLayout};
+use crate::model::{Arch, Encoder, Head, Network, OutputLayout, Parameters};
 use crate::spec::{TaskDef, TaskSpec};
 use crate::store::{f32_bytes, read_f32, Artifact, RunFolder};
 use crate::transfers::{PIXELS, RANDOM};
@@ -46,6 +47,41 @@ impl TransferRecord {
     /// The sources joined with `+`: the artifact's folder and the `sources` column of the tables.
     pub fn label(&self) -> String {
         self.sources.join("+")
+    }
+
+    /// `sources → target`: the network's name in logs, errors and its test losses.
+    pub fn name(&self) -> String {
+        format!("{} → {}", self.label(), self.target)
+    }
+
+    /// Writes the trained `model`'s weights, its test `losses` and its `curve` into `artifact` and marks
+    /// it done: returns this record with its test mean and the `seconds` its training took.
+    fn store<D: Device<f32>>(
+        self,
+        artifact: &Artifact,
+        model: &impl Parameters<D>,
+        losses: Vec<f32>,
+        curve: &Curve,
+        seconds: f64,
+    ) -> Result<TransferRecord, TrainError> {
+        let name = self.name();
+        let losses = TestLosses {
+            network: name.clone(),
+            losses,
+        };
+        let record = TransferRecord {
+            test_mean: losses.mean(),
+            train_s: Some(seconds),
+            ..self
+        };
+        save_trained(artifact, model, &losses, curve, &name)?;
+        artifact.finish(&record)?;
+        tracing::info!(
+            transfer = name,
+            test_mean = record.test_mean,
+            "trained transfer"
+        );
+        Ok(record)
     }
 }
 
@@ -751,11 +787,10 @@ fn readouts<D: ShardDevice>(
     };
     let started = std::time::Instant::now();
     let order = first.cached.len();
-    let name = |plan: &ReadoutPlan<'_>| format!("{} → {}", plan.record.label(), spec.name);
     let members: Vec<Member<'_>> = pending
         .iter()
         .map(|(_, plan)| Member {
-            name: name(plan),
+            name: plan.record.name(),
             train: RepBatches::new(
                 plan.cached.iter().map(|c| c.transfer.as_slice()).collect(),
                 &data.transfer.views,
@@ -809,24 +844,13 @@ fn readouts<D: ShardDevice>(
     bar.finish_and_clear();
     let share = started.elapsed().as_secs_f64() / pending.len() as f64;
     for (((at, plan), head), trained) in pending.into_iter().zip(&heads).zip(trained) {
-        let name = name(&plan);
-        let losses = TestLosses {
-            network: name.clone(),
-            losses: trained.test_losses,
-        };
-        let record = TransferRecord {
-            test_mean: losses.mean(),
-            train_s: Some(share),
-            ..plan.record
-        };
-        save_trained(&plan.artifact, head, &losses, &trained.curve, &name)?;
-        plan.artifact.finish(&record)?;
-        tracing::info!(
-            transfer = name,
-            test_mean = record.test_mean,
-            "trained transfer"
-        );
-        records[at] = record;
+        records[at] = plan.record.store(
+            &plan.artifact,
+            head,
+            trained.test_losses,
+            &trained.curve,
+            share,
+        )?;
     }
     Ok(records)
 }
@@ -841,17 +865,10 @@ fn scratch<D: ShardDevice>(
     let settings = ctx.settings;
     let arch = &settings.arch;
     let spec = &data.task.spec;
-    let (artifact, key) = pixels_artifact(ctx, spec)?;
-    let record = TransferRecord {
-        target: spec.name.into(),
-        sources: vec![PIXELS.into()],
-        key,
-        test_mean: 0.0,
-        train_s: None,
+    let (artifact, record) = match pixels_record(ctx, spec)? {
+        Pending::Done(done) => return Ok(done),
+        Pending::ToTrain(artifact, record) => (artifact, record),
     };
-    if let Some(done) = reuse(&artifact, &record)? {
-        return Ok(done);
-    }
     // The target's own inputs, as its network and the transfers into it see them (so Gain compares like
     // with like: the same images, the same targets, the same transfer data).
     let keys = ctx.keys();
@@ -918,6 +935,10 @@ pub fn baselines_into<D: ShardDevice>(
         .get(target)
         .ok_or_else(|| TrainError::Config(format!("target `{target}` has no spec")))?;
     let spec = &task.spec;
+    // A finished baseline is read back before any label is.
+    if let Pending::Done(done) = pixels_record(ctx, spec)? {
+        return Ok(done);
+    }
     let scale = label_scale(&ctx.keys(), spec)?;
     let keys = ctx.keys();
     let data = TargetData {
@@ -939,6 +960,30 @@ pub fn baselines_into<D: ShardDevice>(
         scale,
     };
     scratch(ctx, &data)
+}
+
+/// A transfer already in the run folder, or its artifact and record to train.
+enum Pending {
+    /// Its record, with its mean test loss.
+    Done(TransferRecord),
+    /// Still to train.
+    ToTrain(Artifact, TransferRecord),
+}
+
+/// The `pixels` baseline of `target`: read back, or still to train.
+fn pixels_record<D>(ctx: &Context<'_, D>, target: &TaskSpec) -> Result<Pending, TrainError> {
+    let (artifact, key) = pixels_artifact(ctx, target)?;
+    let record = TransferRecord {
+        target: target.name.into(),
+        sources: vec![PIXELS.into()],
+        key,
+        test_mean: 0.0,
+        train_s: None,
+    };
+    Ok(match reuse(&artifact, &record)? {
+        Some(done) => Pending::Done(done),
+        None => Pending::ToTrain(artifact, record),
+    })
 }
 
 /// The record of a transfer already in the run folder, with its mean test loss; `None` when it still has
@@ -977,7 +1022,7 @@ pub(super) fn first_order_into<'a>(
 fn train_and_score<D: ShardDevice, M: Predict<D>>(
     ctx: &Context<'_, D>,
     data: &TargetData<'_>,
-    mut record: TransferRecord,
+    record: TransferRecord,
     artifact: &Artifact,
     model: &mut M,
     train_inputs: &dyn BatchSource,
@@ -985,7 +1030,7 @@ fn train_and_score<D: ShardDevice, M: Predict<D>>(
     schedule: &Schedule,
 ) -> Result<TransferRecord, TrainError> {
     let spec = &data.task.spec;
-    let name = format!("{} → {}", record.label(), spec.name);
+    let name = record.name();
     let started = std::time::Instant::now();
     artifact.begin()?;
     let bar = ctx.progress.bar(schedule.steps as u64, name.clone());
@@ -1007,20 +1052,13 @@ fn train_and_score<D: ShardDevice, M: Predict<D>>(
         data.loss,
         ctx.settings.eval_batch,
     )?;
-    let losses = TestLosses {
-        network: name.clone(),
+    record.store(
+        artifact,
+        model,
         losses,
-    };
-    record.test_mean = losses.mean();
-    record.train_s = Some(started.elapsed().as_secs_f64());
-    save_trained(artifact, model, &losses, &curve, &name)?;
-    artifact.finish(&record)?;
-    tracing::info!(
-        transfer = name,
-        test_mean = record.test_mean,
-        "trained transfer"
-    );
-    Ok(record)
+        &curve,
+        started.elapsed().as_secs_f64(),
+    )
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::gemm::{matmul, Strided};
 use super::{Block3, Distance, Kernels, Mixing};
-use crate::model::host_loss::class_cross_entropy;
+use crate::model::host_loss;
 use crate::model::layers::{Act, Dense, LayerNorm, Mlp, LAYER_NORM_EPS};
 use crate::model::params::Matrix;
 
@@ -225,93 +225,81 @@ impl Kernels for Cpu {
         y: &Block3<Self, NoneTape>,
         kind: Distance,
     ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
-        let (batch, positions, channels) = *pred.shape();
-        let per_image = positions * channels;
-        let (pred, mut tape) = pred.split_tape();
-        // The differences, kept for the backward pass; each image is summed in order on one thread.
-        let mut d = host(&pred)?;
-        for (d, label) in d.iter_mut().zip(host(y)?) {
-            *d -= label;
+        if y.shape() != pred.shape() {
+            return Err(CpuError::WrongNumElements);
         }
-        let sum = |image: &[f32]| image.iter().map(|&x| kind.of(x).0).sum::<f32>();
-        let means: Vec<f32> = if parallel(d.len()) {
-            d.par_chunks(per_image.max(1)).map(sum).collect()
-        } else {
-            d.chunks(per_image.max(1)).map(sum).collect()
-        };
-        let n = per_image.max(1) as f32;
-        let out = pred
-            .device()
-            .try_tensor_from_vec(means.iter().map(|s| s / n).collect(), (batch,))?;
-        if T::OWNS_TAPE {
-            let (pred_key, out_key) = (pred.ghost(), out.clone());
-            tape.add_backward_op(move |grads| {
-                let g = take_gradient(grads, &out_key)?;
-                let mut gp = d;
-                rows_mut(&mut gp, per_image.max(1), |image, b| {
-                    let scale = g[b] / n;
-                    image.iter_mut().for_each(|x| *x = kind.of(*x).1 * scale);
-                });
-                accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+        let labels = host(y)?;
+        let per_image = pred.shape().1 * pred.shape().2;
+        per_image_loss(pred, |b, p, slope| {
+            let y = &labels[b * per_image..(b + 1) * per_image];
+            host_loss::distance(kind, p, y, slope, 1.0)
+        })
     }
 
     fn class_cross_entropy<T: Tape<f32, Self>>(
         pred: Block3<Self, T>,
         classes: &Tensor<(usize, usize), usize, Self>,
     ) -> Result<Tensor<(usize,), f32, Self, T>, Self::Err> {
-        // Each image's loss and its gradient (the softmax less the one-hot class, over the positions)
-        // in one pass, images split over the threads.
         let (batch, positions, channels) = *pred.shape();
         let classes = classes.as_vec();
         if classes.len() != batch * positions || classes.iter().any(|&c| c >= channels) {
             return Err(CpuError::WrongNumElements);
         }
-        let per_image = positions * channels;
-        let (pred, mut tape) = pred.split_tape();
-        let values = host(&pred)?;
-        // The gradient of each image's loss, kept for the backward pass (scaled there by the output's).
-        let mut slopes = if T::OWNS_TAPE {
-            vec![0.0f32; values.len()]
-        } else {
-            Vec::new()
-        };
-        let image = |b: usize, slope: Option<&mut [f32]>| {
-            let p = &values[b * per_image..(b + 1) * per_image];
+        per_image_loss(pred, |b, p, slope| {
             let y = &classes[b * positions..(b + 1) * positions];
-            class_cross_entropy(p, channels, y, slope, 1.0)
-        };
-        let losses: Vec<f32> = match (T::OWNS_TAPE, parallel(values.len())) {
-            (true, true) => slopes
-                .par_chunks_mut(per_image.max(1))
-                .enumerate()
-                .map(|(b, slope)| image(b, Some(slope)))
-                .collect(),
-            (true, false) => slopes
-                .chunks_mut(per_image.max(1))
-                .enumerate()
-                .map(|(b, slope)| image(b, Some(slope)))
-                .collect(),
-            (false, _) => (0..batch).map(|b| image(b, None)).collect(),
-        };
-        let out = pred.device().try_tensor_from_vec(losses, (batch,))?;
-        if T::OWNS_TAPE {
-            let (pred_key, out_key) = (pred.ghost(), out.clone());
-            tape.add_backward_op(move |grads| {
-                let g = take_gradient(grads, &out_key)?;
-                let mut gp = slopes;
-                rows_mut(&mut gp, per_image.max(1), |image, b| {
-                    image.iter_mut().for_each(|v| *v *= g[b]);
-                });
-                accumulate(grads.get_or_alloc_mut(&pred_key)?, &gp);
-                Ok(())
-            });
-        }
-        Ok(out.put_tape(tape))
+            host_loss::class_cross_entropy(p, channels, y, slope, 1.0)
+        })
     }
+}
+
+/// A loss computed image by image on the host as one node of the tape: `image(b, predictions, slope)`
+/// returns image `b`'s loss and, when `slope` is given, writes its gradient there; the backward pass
+/// scales each image's slope by its output's gradient. Images are split over the threads.
+fn per_image_loss<T: Tape<f32, Cpu>>(
+    pred: Block3<Cpu, T>,
+    image: impl Fn(usize, &[f32], Option<&mut [f32]>) -> f32 + Sync,
+) -> Result<Tensor<(usize,), f32, Cpu, T>, CpuError> {
+    let (batch, positions, channels) = *pred.shape();
+    let per_image = (positions * channels).max(1);
+    let (pred, mut tape) = pred.split_tape();
+    let values = host(&pred)?;
+    let losses: Vec<f32>;
+    // Each image's gradient, kept for the backward pass.
+    let mut slopes = Vec::new();
+    if T::OWNS_TAPE {
+        slopes = vec![0.0f32; values.len()];
+        let one = |(b, slope): (usize, &mut [f32])| {
+            image(b, &values[b * per_image..(b + 1) * per_image], Some(slope))
+        };
+        losses = if parallel(values.len()) {
+            slopes
+                .par_chunks_mut(per_image)
+                .enumerate()
+                .map(one)
+                .collect()
+        } else {
+            slopes.chunks_mut(per_image).enumerate().map(one).collect()
+        };
+    } else {
+        losses = values
+            .chunks(per_image)
+            .enumerate()
+            .map(|(b, p)| image(b, p, None))
+            .collect();
+    }
+    let out = pred.device().try_tensor_from_vec(losses, (batch,))?;
+    if T::OWNS_TAPE {
+        let (pred_key, out_key) = (pred.ghost(), out.clone());
+        tape.add_backward_op(move |grads| {
+            let g = take_gradient(grads, &out_key)?;
+            rows_mut(&mut slopes, per_image, |slope, b| {
+                slope.iter_mut().for_each(|v| *v *= g[b]);
+            });
+            accumulate(grads.get_or_alloc_mut(&pred_key)?, &slopes);
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
 }
 
 /// How a dense layer meets its input.
