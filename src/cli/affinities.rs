@@ -153,10 +153,10 @@ fn print_comparison(c: &Comparison) {
         );
     }
     let (seconds, pairs) = c.first_order;
-    match (c.readouts, c.speed_ratio()) {
-        (Some((readout_s, readouts)), Some(ratio)) => println!(
+    match (c.readouts, c.speed()) {
+        (Some((readout_s, readouts)), Some(speed)) => println!(
             "first order: {pairs} estimates in {seconds:.2} s, {readouts} trained readouts in \
-             {readout_s:.1} s: {ratio:.0}× faster per pair"
+             {readout_s:.1} s: {speed} per pair"
         ),
         _ => println!(
             "first order: {pairs} estimates in {seconds:.2} s (the readouts' training time was not \

@@ -1189,7 +1189,7 @@ fn estimators_table(comparisons: &[Comparison]) -> String {
          trained affinities of a target's first-order task sources. <em>Quality lost</em> is the mean \
          Quality of the taxonomy planned on the trained affinities minus that of the taxonomy planned \
          on the estimates, both scored with the trained win rates, at the same budget and over the \
-         targets the estimator covers (negative: the estimates planned better). The speed-up compares \
+         targets the estimator covers (negative: the estimates planned better). The last column compares \
          the time per pair of the first-order estimates with that of the trained first-order readouts \
          they stand for, on the same machine.</p>\n<table><tr><th>estimator</th><th>targets</th>\
          <th>median ρ</th>",
@@ -1197,7 +1197,7 @@ fn estimators_table(comparisons: &[Comparison]) -> String {
     for budget in &budgets {
         let _ = write!(html, "<th>Quality lost, budget {budget}</th>");
     }
-    html.push_str("<th>first order</th><th>readouts</th><th>speed-up</th></tr>\n");
+    html.push_str("<th>first order</th><th>readouts</th><th>per pair</th></tr>\n");
     for c in comparisons {
         let _ = write!(
             html,
@@ -1221,8 +1221,7 @@ fn estimators_table(comparisons: &[Comparison]) -> String {
         let _ = writeln!(
             html,
             "<td>{seconds:.2} s for {pairs}</td><td>{readouts}</td><td>{}</td></tr>",
-            c.speed_ratio()
-                .map_or("–".to_owned(), |r| format!("{r:.0}×"))
+            c.speed().unwrap_or_else(|| "–".to_owned())
         );
     }
     html.push_str("</table>\n");

@@ -73,6 +73,18 @@ impl Comparison {
         (readouts > 0 && pairs > 0 && estimate_s > 0.0)
             .then(|| (readout_s / readouts as f64) / (estimate_s / pairs as f64))
     }
+
+    /// [`speed_ratio`](Self::speed_ratio) in words: `62× faster`, or `2.4× slower` for an estimator
+    /// slower than the readouts.
+    pub fn speed(&self) -> Option<String> {
+        self.speed_ratio().map(|r| {
+            if r >= 1.0 {
+                format!("{r:.0}× faster")
+            } else {
+                format!("{:.1}× slower", 1.0 / r)
+            }
+        })
+    }
 }
 
 /// Per target of `estimated`, Spearman's ρ between its first-order task sources' values there and in
