@@ -21,7 +21,7 @@ pub enum Preset {
     /// networks (poses, layout, classes, depth, normals) ended worse than the constant.
     Tiny,
     /// 32×32 images, 3 000 training, 384 transfer and 512 test images per task from 400 scenes: all 26
-    /// tasks end to end in about 5¼ minutes on two idle cores. Its findings are stable across seeds where
+    /// tasks end to end in about 5½ minutes on two idle cores. Its findings are stable across seeds where
     /// the data allow (a median per-target Spearman's ρ of 0.82 between three seeds, against 0.58 with the
     /// 480, 96 and 96 images it once had). With those 480 training images from 48 scenes, the image-level
     /// networks (poses, layout, vanishing points, classes, jigsaw) memorised them and ended worse than
